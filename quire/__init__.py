@@ -1,0 +1,40 @@
+"""Quire: a Flask blog engine for long, math-heavy technical writing."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .engine import Engine
+from .settings import load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENGINE_VERSION = "0.1.0"
+
+
+def create_app(site_dir: str | os.PathLike | None = None, settings: dict[str, Any] | None = None,
+               config: dict[str, Any] | None = None) -> Flask:
+    """Create the Quire app over a site folder (default: QUIRE_SITE, else the project root)."""
+    site = Path(site_dir or os.environ.get("QUIRE_SITE") or PROJECT_ROOT).resolve()
+    values = load_settings(site)
+    values.update(settings or {})
+    if os.environ.get("QUIRE_DRAFTS") == "1":
+        values["drafts"] = True
+    app = Flask(__name__, root_path=str(PROJECT_ROOT), template_folder="templates", static_folder=None)
+    app.config.update(
+        QUIRE_SITE=site,
+        FREEZER_DESTINATION=str(PROJECT_ROOT / "build"),
+        FREEZER_IGNORE_MIMETYPE_WARNINGS=True,
+        FREEZER_REMOVE_EXTRA_FILES=False,
+        FREEZER_REDIRECT_POLICY="error",
+    )
+    app.config.update(config or {})
+    app.extensions["quire"] = Engine(site, values, PROJECT_ROOT)
+
+    from . import cli, outputs, views
+
+    views.init_app(app)
+    outputs.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,421 @@
+"""Content files to immutable Post values: front matter, dates, tags, rendered Markdown, with a stat cache."""
+
+import math
+import os
+import re
+import struct
+import threading
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import frontmatter
+import yaml
+
+from .markdown import Heading, render_markdown
+from .terms import Terms, index_terms
+
+WORDS_PER_MINUTE = 213
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+YAML_FENCE = re.compile(r"\A---[ \t]*\n")
+YAML_CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*$", re.M)
+TOML_FENCE = re.compile(r"\A\+\+\+[ \t]*\n")
+TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*$", re.M)
+TAG_SLUG_DROP = re.compile(r"[^\w\s-]", re.U)
+TAG_SLUG_SPACE = re.compile(r"[\s_-]+", re.U)
+KNOWN_KEYS = {"title", "date", "tags", "author", "summary", "description", "draft", "updated", "toc",
+              "math", "aliases", "weight", "slug", "listed"}
+
+
+class ContentError(Exception):
+    """A content file that cannot be used: the file, the line and what to fix."""
+
+    def __init__(self, path: str, message: str, line: int | None = None):
+        super().__init__(message)
+        self.path, self.message, self.line = path, message, line
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: error: {self.message}"
+
+
+@dataclass(frozen=True, order=True)
+class Tag:
+    slug: str
+    name: str = field(compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class Post:
+    source: str
+    kind: str
+    slug: str
+    title: str
+    date: datetime
+    updated: datetime | None
+    tags: tuple[Tag, ...]
+    author: str
+    summary: str
+    description: str
+    draft: bool
+    toc: bool
+    math: bool
+    aliases: tuple[str, ...]
+    weight: int
+    listed: bool
+    meta: dict[str, Any]
+    html: str
+    headings: tuple[Heading, ...]
+    terms: Terms
+    words: int
+    figures: int
+    bundle: str | None
+
+    @property
+    def reading_time(self) -> int:
+        """Minutes to read, Lil'Log's rule: words / 213, rounded up."""
+        return max(1, math.ceil(self.words / WORDS_PER_MINUTE))
+
+
+def tag_slug(name: str) -> str:
+    """Turn a tag name into its URL slug: lower case, punctuation dropped, spaces hyphenated."""
+    slug = TAG_SLUG_SPACE.sub("-", TAG_SLUG_DROP.sub("", name.lower())).strip("-")
+    return slug
+
+
+class _TomlHandler(frontmatter.default_handlers.BaseHandler):
+    """TOML front matter through the standard library's tomllib."""
+
+    FM_BOUNDARY = re.compile(r"^\+\+\+\s*$", re.M)
+    START_DELIMITER = END_DELIMITER = "+++"
+
+    def load(self, fm: str, **kwargs) -> dict:
+        return tomllib.loads(fm)
+
+
+def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
+    """Parse the front matter of a file's text; return metadata, body and the body's first line."""
+    if YAML_FENCE.match(text):
+        close, handler, kind = YAML_CLOSE, frontmatter.YAMLHandler(), "YAML"
+    elif TOML_FENCE.match(text):
+        close, handler, kind = TOML_CLOSE, _TomlHandler(), "TOML"
+    else:
+        raise ContentError(rel, "no front matter: start the file with a line '---', then 'title:' and "
+                                "'date:' lines, then a closing '---'", 1)
+    fence_end = text.index("\n") + 1
+    match = close.search(text, fence_end)
+    if not match:
+        raise ContentError(rel, f"the {kind} front matter opened on line 1 is never closed: add a line "
+                                f"'{text[:3]}' after the last setting", 1)
+    raw = text[fence_end:match.start()]
+    body_start = match.end() + 1
+    body_line = text.count("\n", 0, body_start) + 1
+    try:
+        meta = handler.load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ContentError(rel, f"bad YAML front matter: {reason}; check quoting and indentation", line) from exc
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"line (\d+)", str(exc))
+        line = int(found.group(1)) + 1 if found else None
+        raise ContentError(rel, f"bad TOML front matter: {exc}", line) from exc
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise ContentError(rel, f"front matter must be a mapping of 'key: value' lines, "
+                                f"not a {type(meta).__name__}", 2)
+    return meta, text[body_start:], body_line
+
+
+def _key_line(text: str, key: str) -> int | None:
+    """Find the line of a front-matter key, for error messages."""
+    match = re.search(rf"^{re.escape(key)}\s*[:=]", text, re.M)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def parse_date(value: Any, tz: ZoneInfo) -> datetime:
+    """Normalise a date, datetime or ISO string to an aware datetime in the site's time zone."""
+    if isinstance(value, datetime):
+        result = value
+    elif isinstance(value, date):
+        result = datetime.combine(value, time())
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        result = datetime.fromisoformat(text)
+    else:
+        raise ValueError(f"{value!r} is not a date")
+    if result.tzinfo is None:
+        return result.replace(tzinfo=tz)
+    return result.astimezone(tz)
+
+
+def parse_tags(value: Any) -> tuple[Tag, ...]:
+    """Read tags from a list or a space- or comma-separated string; merge spellings sharing a slug."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        names = value.split(",") if "," in value else value.split()
+    elif isinstance(value, (list, tuple)):
+        names = [str(v) for v in value if v is not None]
+    else:
+        names = [str(value)]
+    tags, seen = [], set()
+    for name in names:
+        name = name.strip().strip("\"'").strip()
+        slug = tag_slug(name)
+        if slug and slug not in seen:
+            seen.add(slug)
+            tags.append(Tag(slug, name))
+    return tuple(tags)
+
+
+def _bool(meta: dict, key: str, default: bool, rel: str, text: str) -> bool:
+    value = meta.get(key, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "yes", "on", "false", "no", "off"):
+        return value.lower() in ("true", "yes", "on")
+    raise ContentError(rel, f"'{key}' must be true or false, not {value!r}", _key_line(text, key))
+
+
+def read_text(path: Path, rel: str) -> str:
+    """Read a file as UTF-8 (a BOM and CRLF line ends allowed), naming the file and line on failure."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ContentError(rel, f"cannot read the file: {exc.strerror}") from exc
+    if b"\0" in data[:8192]:
+        raise ContentError(rel, "this is a binary file, not Markdown: move it out of the content folder")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ContentError(rel, f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}): save the "
+                                f"file as UTF-8", line) from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """Read the pixel size of a PNG, GIF, JPEG or SVG file, or None."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(64 * 1024)
+    except OSError:
+        return None
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
+        return struct.unpack(">II", head[16:24])
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return struct.unpack("<HH", head[6:10])
+    if head[:2] == b"\xff\xd8":
+        return _jpeg_size(head)
+    if path.suffix.lower() == ".svg":
+        return _svg_size(head.decode("utf-8", "replace"))
+    return None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        length = struct.unpack(">H", data[i + 2:i + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+            height, width = struct.unpack(">HH", data[i + 5:i + 9])
+            return width, height
+        i += 2 + length
+    return None
+
+
+def _svg_size(text: str) -> tuple[int, int] | None:
+    tag = re.search(r"<svg\b[^>]*>", text, re.S)
+    if not tag:
+        return None
+    attrs = dict(re.findall(r'\b(width|height|viewBox)\s*=\s*["\']([^"\']*)["\']', tag.group(0)))
+    try:
+        if "width" in attrs and "height" in attrs:
+            return round(float(attrs["width"].rstrip("px"))), round(float(attrs["height"].rstrip("px")))
+        if "viewBox" in attrs:
+            _, _, w, h = (float(v) for v in attrs["viewBox"].replace(",", " ").split())
+            return round(w), round(h)
+    except ValueError:
+        return None
+    return None
+
+
+def _bundle_image_size(bundle: Path | None):
+    """Return a function giving the size of an image file inside the bundle, by its relative URL."""
+    def size(url: str) -> tuple[int, int] | None:
+        if bundle is None:
+            return None
+        name = url.split("#", 1)[0].split("?", 1)[0]
+        target = (bundle / name).resolve()
+        if not target.is_relative_to(bundle.resolve()) or not target.is_file():
+            return None
+        return image_size(target)
+    return size
+
+
+def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any]) -> Post:
+    """Read, check and render one content file into a Post."""
+    text = read_text(path, rel)
+    meta, body, body_line = split_front_matter(text, rel)
+    tz = ZoneInfo(settings["timezone"])
+    for key in ("title", "date"):
+        if meta.get(key) in (None, ""):
+            raise ContentError(rel, f"missing '{key}' in the front matter: add a line '{key}: ...'", 2)
+    title = str(meta["title"]).strip()
+    dates = {}
+    for key in ("date", "updated"):
+        if meta.get(key) in (None, ""):
+            continue
+        try:
+            dates[key] = parse_date(meta[key], tz)
+        except ValueError:
+            raise ContentError(rel, f"'{key}' {meta[key]!r} is not a date: write YYYY-MM-DD or "
+                                    f"YYYY-MM-DDTHH:MM:SS+HH:MM", _key_line(text, key)) from None
+    bundle = path.parent if path.name == "index.md" else None
+    slug = str(meta.get("slug") or (bundle.name if bundle else path.stem)).strip().strip("/")
+    if not slug or "/" in slug or slug.startswith("."):
+        raise ContentError(rel, f"slug {slug!r} cannot be a URL part: use letters, digits and hyphens",
+                           _key_line(text, "slug"))
+    aliases = meta.get("aliases") or ()
+    if isinstance(aliases, str):
+        aliases = (aliases,)
+    try:
+        weight = int(meta.get("weight") or 0)
+    except (TypeError, ValueError):
+        raise ContentError(rel, f"'weight' must be a whole number, not {meta['weight']!r}",
+                           _key_line(text, "weight")) from None
+    rendered = render_markdown(body, image_size=_bundle_image_size(bundle))
+    words = rendered.text.split()
+    if meta.get("summary"):
+        summary = " ".join(str(meta["summary"]).split())
+    elif rendered.summary_text is not None:
+        summary = rendered.summary_text + " ..."
+    else:
+        limit = settings["summary_words"]
+        summary = " ".join(words[:limit]) + (" ..." if len(words) > limit else "")
+    math_flag = meta.get("math")
+    return Post(
+        source=rel,
+        kind=kind,
+        slug=slug,
+        title=title,
+        date=dates["date"],
+        updated=dates.get("updated"),
+        tags=parse_tags(meta.get("tags")),
+        author=str(meta.get("author") or settings["author"]),
+        summary=summary,
+        description=" ".join(str(meta.get("description") or summary).split()),
+        draft=_bool(meta, "draft", False, rel, text),
+        toc=_bool(meta, "toc", True, rel, text),
+        math=rendered.has_math if math_flag is None else _bool(meta, "math", False, rel, text),
+        aliases=tuple("/" + str(a).strip().lstrip("/") for a in aliases),
+        weight=weight,
+        listed=_bool(meta, "listed", kind == "post", rel, text),
+        meta=dict(meta),
+        html=rendered.html,
+        headings=rendered.headings,
+        terms=index_terms(rendered.search_text),
+        words=len(words),
+        figures=rendered.figures,
+        bundle=Path(rel).parent.as_posix() if bundle else None,
+    )
+
+
+def _is_leftover(name: str) -> bool:
+    """Tell editor leftovers and hidden files from content."""
+    return name.startswith((".", "#", "_")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
+
+
+def content_files(site_dir: Path) -> list[tuple[Path, str]]:
+    """List the Markdown files of posts/ and pages/ (flat files and bundles), with their kind."""
+    found = []
+    for folder, kind in (("posts", "post"), ("pages", "page")):
+        root = site_dir / folder
+        try:
+            entries = sorted(os.scandir(root), key=lambda e: e.name)
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            if _is_leftover(entry.name):
+                continue
+            if entry.name.endswith(MARKDOWN_SUFFIXES) and entry.is_file():
+                found.append((Path(entry.path), kind))
+            elif entry.is_dir():
+                index = Path(entry.path) / "index.md"
+                if index.is_file():
+                    found.append((index, kind))
+    return found
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    key: tuple
+    posts: tuple[Post, ...]
+    errors: tuple[ContentError, ...]
+
+
+class ContentStore:
+    """Load content files on demand, parsing a file again only when its (mtime, size) changes."""
+
+    def __init__(self, site_dir: Path, settings: dict[str, Any]):
+        self.site_dir = site_dir
+        self.settings = settings
+        self._cache: dict[Path, tuple[tuple, Post | ContentError]] = {}
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+
+    def _stamp(self, path: Path) -> tuple:
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if path.name == "index.md":
+            # Bundle images change the rendered HTML (their sizes), so they count too.
+            stamp += tuple((e.name, e.stat().st_mtime_ns) for e in os.scandir(path.parent)
+                           if e.is_file() and e.name != "index.md")
+        return stamp
+
+    def snapshot(self) -> Snapshot:
+        """Return the current posts and errors, reusing the last snapshot when nothing changed."""
+        with self._lock:
+            files = content_files(self.site_dir)
+            entries, key = [], []
+            for path, kind in files:
+                rel = path.relative_to(self.site_dir).as_posix()
+                try:
+                    stamp = self._stamp(path)
+                    if not path.resolve().is_relative_to(self.site_dir.resolve()):
+                        raise ContentError(rel, "symlink points outside the site folder: copy the file in")
+                except FileNotFoundError:
+                    continue
+                except ContentError as exc:
+                    stamp, self._cache[path] = ("outside",), (("outside",), exc)
+                key.append((rel, stamp))
+                cached = self._cache.get(path)
+                if cached is None or cached[0] != stamp:
+                    try:
+                        result = load_post(path, kind, rel, self.settings)
+                    except ContentError as exc:
+                        result = exc
+                    self._cache[path] = (stamp, result)
+                entries.append(self._cache[path][1])
+            key = tuple(key)
+            if self._snapshot is not None and self._snapshot.key == key:
+                return self._snapshot
+            live = {p for p, _ in files}
+            for gone in set(self._cache) - live:
+                del self._cache[gone]
+            self._snapshot = Snapshot(
+                key=key,
+                posts=tuple(e for e in entries if isinstance(e, Post)),
+                errors=tuple(e for e in entries if isinstance(e, ContentError)),
+            )
+            return self._snapshot

@@ -1,0 +1,181 @@
+"""Search: a sharded index for the browser and the same ranking on the server.
+
+The browser first fetches `search/index.json` (titles, URLs, dates, summaries and the vocabulary), then only the
+posting shards of the terms a query needs (one shard per two-letter term prefix), then one text chunk per shown
+result for its snippet. static/search.js mirrors `rank` and `snippet` below; keep the two in step.
+"""
+
+import bisect
+import html
+import json
+import re
+from dataclasses import dataclass, field
+
+from .content import Post
+from .terms import STOP_WORDS, tokenize
+
+EXACT, PREFIX, TYPO = 4, 2, 1
+TITLE_BONUS = 100
+MAX_TF = 20
+SNIPPET_CHARS = 180
+
+
+def shard_name(term: str) -> str:
+    """Name the posting shard of a term by the code points of its first two characters."""
+    return "-".join(f"{ord(c):x}" for c in term[:2])
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Tell whether b is one insertion, deletion or substitution away from a."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:]
+    return a[i:] == b[i + 1:]
+
+
+@dataclass
+class SearchIndex:
+    posts: tuple[Post, ...]
+    titles: list[set[str]] = field(default_factory=list)
+    title_docs: dict[str, set[int]] = field(default_factory=dict)
+    postings: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)
+    vocabulary: list[str] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, posts: tuple[Post, ...]) -> "SearchIndex":
+        """Merge the posts' term counts into one inverted index."""
+        index = cls(posts)
+        for number, post in enumerate(posts):
+            index.titles.append(set(tokenize(post.title)))
+            for term in index.titles[-1]:
+                index.title_docs.setdefault(term, set()).add(number)
+            for term, entry in post.terms.counts.items():
+                index.postings.setdefault(term, {})[number] = entry
+        index.vocabulary = sorted(set(index.postings) | set(index.title_docs))
+        return index
+
+    def candidates(self, word: str) -> list[tuple[str, int]]:
+        """Return the vocabulary terms a query word matches, with their weight."""
+        found = []
+        start = bisect.bisect_left(self.vocabulary, word)
+        for term in self.vocabulary[start:]:
+            if not term.startswith(word):
+                break
+            found.append((term, EXACT if term == word else PREFIX))
+        if len(word) >= 5:
+            found.extend((t, TYPO) for t in self.vocabulary if not t.startswith(word) and within_one_edit(word, t))
+        return found
+
+    def rank(self, query: str) -> list[tuple[int, int, list[tuple[str, int]]]]:
+        """Rank posts matching every query word: (post number, score, matched terms), best first."""
+        words = [w for w in dict.fromkeys(tokenize(query)) if w not in STOP_WORDS]
+        if not words:
+            return []
+        totals: dict[int, int] | None = None
+        matched: dict[int, list[tuple[str, int]]] = {}
+        for word in words:
+            scores: dict[int, int] = {}
+            for term, weight in self.candidates(word):
+                for doc in set(self.postings.get(term, {})) | self.title_docs.get(term, set()):
+                    tf = self.postings.get(term, {}).get(doc, (0, 0))[0]
+                    score = weight * (TITLE_BONUS * (term in self.titles[doc]) + min(tf, MAX_TF))
+                    if score > scores.get(doc, 0):
+                        scores[doc] = score
+                    matched.setdefault(doc, []).append((term, weight * min(tf, MAX_TF)))
+            if totals is None:
+                totals = scores
+            else:
+                totals = {d: s + scores[d] for d, s in totals.items() if d in scores}
+        ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+        return [(doc, score, matched[doc]) for doc, score in ranked]
+
+    def snippet(self, number: int, terms: list[tuple[str, int]]) -> str:
+        """Return HTML of the passage around the best body match, matched words in <mark>."""
+        post = self.posts[number]
+        body = [(w, t) for t, w in terms if t in self.postings and number in self.postings[t]]
+        if not body:
+            return highlight(post.summary[:SNIPPET_CHARS * 2], [t for t, _ in terms])
+        _, best = max(body)
+        chunk = post.terms.chunks[self.postings[best][number][1]]
+        return passage(chunk, best, [t for t, _ in terms])
+
+    def client_index(self, urls: list[str], dates: list[str]) -> str:
+        """Return index.json: documents and the sorted vocabulary."""
+        docs = [[p.title, url, date, p.summary[:300]] for p, url, date in zip(self.posts, urls, dates)]
+        return json.dumps({"version": 1, "docs": docs, "terms": self.vocabulary},
+                          ensure_ascii=False, separators=(",", ":"))
+
+    def shards(self) -> dict[str, str]:
+        """Return every posting shard as JSON text: term -> flat [post, count, chunk, ...]."""
+        grouped: dict[str, dict[str, list[int]]] = {}
+        for term in self.vocabulary:
+            entries = self.postings.get(term)
+            if not entries:
+                continue
+            flat = [v for doc in sorted(entries) for v in (doc, *entries[doc])]
+            grouped.setdefault(shard_name(term), {})[term] = flat
+        return {name: json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+                for name, data in grouped.items()}
+
+
+def _word_pattern(terms: list[str]) -> re.Pattern:
+    alternatives = "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})", re.I)
+
+
+def highlight(text: str, terms: list[str]) -> str:
+    """Escape text and wrap the words that start with a matched term in <mark>."""
+    if not terms:
+        return html.escape(text)
+    out, last = [], 0
+    for m in _word_pattern(terms).finditer(text):
+        out.append(html.escape(text[last:m.start()]))
+        out.append(f"<mark>{html.escape(m.group(0))}</mark>")
+        last = m.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def passage(text: str, best: str, terms: list[str]) -> str:
+    """Cut the window of text around the first use of `best` and highlight it."""
+    m = _word_pattern([best]).search(text)
+    start = max(0, (m.start() if m else 0) - SNIPPET_CHARS // 3)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 30 else start
+    end = min(len(text), start + SNIPPET_CHARS)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    prefix = "... " if start else ""
+    suffix = " ..." if end < len(text) else ""
+    return prefix + highlight(text[start:end], terms) + suffix
+
+
+@dataclass(frozen=True)
+class Result:
+    post: Post
+    score: int
+    snippet: str
+
+
+def search_index(site) -> SearchIndex:
+    """Return the search index of a Site, built once per Site."""
+    index = getattr(site, "_search_index", None)
+    if index is None:
+        index = SearchIndex.build(site.listed)
+        site._search_index = index
+    return index
+
+
+def search_posts(site, query: str, limit: int = 20) -> list[Result]:
+    """Search the site's listed posts on the server, ranked as search.js ranks them."""
+    index = search_index(site)
+    return [Result(index.posts[doc], score, index.snippet(doc, terms))
+            for doc, score, terms in index.rank(query)[:limit]]

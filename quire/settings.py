@@ -1,0 +1,104 @@
+"""The one list of site settings, with defaults and help, and the site.toml reader."""
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS = (
+    Setting("title", "My Blog", "Site title, shown in the header, the page titles and the feeds."),
+    Setting("description", "", "One-line site description for the home page's meta tags and the feeds."),
+    Setting("author", "", "Default author of every post; a post's `author` overrides it."),
+    Setting("base_url", "http://localhost:5000/",
+            "Absolute URL the site is published at (may have a path, e.g. `https://example.org/blog/`); "
+            "used for canonical links, feeds and the sitemap."),
+    Setting("language", "en", "Language code for `<html lang>` and the feeds."),
+    Setting("timezone", "UTC", "IANA time zone that dates without an offset are in, e.g. `America/Los_Angeles`."),
+    Setting("posts_per_page", 10, "Posts per page on the home page and tag pages."),
+    Setting("summary_words", 70, "Length in words of a summary cut from the post text."),
+    Setting("date_format", "%B %-d, %Y", "strftime format for dates shown to readers (`%-d`: day without a zero)."),
+    Setting("menu", [], "Header menu: a list of `{name, url, external}` tables; `external = true` opens "
+                        "in a new tab and is marked with an arrow."),
+    Setting("social", [], "Social icons on the home-info card: a list of `{name, url}` tables; names with an "
+                          "icon: twitter, x, scholar, rss, github, mastodon, linkedin, email."),
+    Setting("home_info_title", "", "Heading of the welcome card on the first home page (empty: no card)."),
+    Setting("home_info_text", "", "Markdown text of the welcome card."),
+    Setting("footer_text", "", "Extra Markdown shown in the footer above the copyright line."),
+    Setting("math", True, "Render math with MathJax on pages that contain math (`false`: never load it)."),
+    Setting("mathjax_url", "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js",
+            "Where MathJax 3 is loaded from; point it at a self-hosted copy, e.g. `/static/mathjax/tex-chtml.js`."),
+    Setting("default_theme", "auto", "Colour theme before the reader picks one: `auto` (follow the OS), "
+                                     "`light` or `dark`."),
+    Setting("share_links", True, "Show share links (X, LinkedIn, Hacker News, email) under each post."),
+    Setting("drafts", False, "Show drafts and future-dated posts (for previewing; the environment variable "
+                             "`QUIRE_DRAFTS=1` does the same)."),
+    Setting("feed_items", 20, "Number of newest posts in each feed."),
+    Setting("full_text_feed", False, "Put each post's full HTML in the feeds (`content:encoded`), not only "
+                                     "the summary."),
+    Setting("related_posts", 3, "How many related posts (by shared tags, then recency) to list under a post."),
+    Setting("toc_depth", 4, "Deepest heading level (1-6) listed in a post's table of contents."),
+)
+
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+THEMES = ("auto", "light", "dark")
+
+
+class SettingsError(Exception):
+    """A site.toml that cannot be used, with the file and reason."""
+
+
+def load_settings(site_dir: Path) -> dict[str, Any]:
+    """Read site.toml over the defaults and check every value."""
+    path = site_dir / "site.toml"
+    values = dict(DEFAULTS)
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path}: error: {exc}; fix the TOML syntax") from exc
+        unknown = sorted(set(data) - set(DEFAULTS))
+        if unknown:
+            raise SettingsError(f"{path}: error: unknown setting(s) {', '.join(unknown)}; "
+                                f"see README's settings reference")
+        values.update(data)
+    _check(values, path)
+    return values
+
+
+def _check(values: dict[str, Any], path: Path) -> None:
+    """Raise SettingsError where a value has the wrong type or range."""
+    for setting in SETTINGS:
+        value, default = values[setting.name], setting.default
+        expected = type(default)
+        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+        if not ok:
+            raise SettingsError(f"{path}: error: `{setting.name}` must be a {expected.__name__}, "
+                                f"not {value!r}")
+    for name in ("posts_per_page", "summary_words", "feed_items"):
+        if values[name] < 1:
+            raise SettingsError(f"{path}: error: `{name}` must be at least 1")
+    if not 1 <= values["toc_depth"] <= 6:
+        raise SettingsError(f"{path}: error: `toc_depth` must be between 1 and 6")
+    if values["default_theme"] not in THEMES:
+        raise SettingsError(f"{path}: error: `default_theme` must be one of {', '.join(THEMES)}")
+    try:
+        ZoneInfo(values["timezone"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"{path}: error: unknown time zone {values['timezone']!r}") from exc
+    if not values["base_url"].endswith("/"):
+        values["base_url"] += "/"
+    for entry in values["menu"]:
+        if not isinstance(entry, dict) or not {"name", "url"} <= set(entry):
+            raise SettingsError(f"{path}: error: each `menu` entry needs `name` and `url`")
+    for entry in values["social"]:
+        if not isinstance(entry, dict) or not {"name", "url"} <= set(entry):
+            raise SettingsError(f"{path}: error: each `social` entry needs `name` and `url`")

@@ -1,0 +1,145 @@
+"""The corpus as a whole: visible posts, pages, tags, archives, pagination, neighbours, related posts."""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .content import ContentError, Post, Snapshot, Tag
+
+
+@dataclass(frozen=True)
+class Pagination:
+    number: int
+    pages: int
+    items: tuple[Post, ...]
+    total: int
+
+    @property
+    def prev(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if self.number < self.pages else None
+
+
+@dataclass(frozen=True)
+class TagGroup:
+    tag: Tag
+    posts: tuple[Post, ...]
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+    posts: tuple[Post, ...]
+
+
+@dataclass(frozen=True)
+class Year:
+    year: int
+    months: tuple[Month, ...]
+
+    @property
+    def count(self) -> int:
+        return sum(len(m.posts) for m in self.months)
+
+
+def sort_key(post: Post):
+    """Order pinned posts (weight > 0) first by weight, then newest first, then by title."""
+    pinned = post.weight > 0
+    return (not pinned, post.weight if pinned else 0, -post.date.timestamp(), post.title, post.slug)
+
+
+def paginate(posts: tuple[Post, ...], number: int, per_page: int) -> Pagination | None:
+    """Return page `number` (from 1) of the posts, or None past the last page."""
+    pages = max(1, math.ceil(len(posts) / per_page))
+    if not 1 <= number <= pages:
+        return None
+    start = (number - 1) * per_page
+    return Pagination(number, pages, posts[start:start + per_page], len(posts))
+
+
+class Site:
+    """Everything derived from one snapshot of the content, for one moment in time."""
+
+    def __init__(self, snapshot: Snapshot, settings: dict[str, Any], now: datetime, show_drafts: bool):
+        self.snapshot = snapshot
+        self.settings = settings
+        self.errors: tuple[ContentError, ...] = snapshot.errors
+        visible = [p for p in snapshot.posts if show_drafts or (not p.draft and p.date <= now)]
+        future = [p.date for p in snapshot.posts if not p.draft and p.date > now]
+        self.valid_until = min(future) if future and not show_drafts else None
+        self.conflicts: list[str] = []
+        self.posts_by_slug: dict[str, Post] = {}
+        self.pages_by_slug: dict[str, Post] = {}
+        for post in sorted(visible, key=lambda p: p.source):
+            table = self.posts_by_slug if post.kind == "post" else self.pages_by_slug
+            if post.slug in table:
+                self.conflicts.append(f"{post.source}: error: slug '{post.slug}' is already used by "
+                                      f"{table[post.slug].source}; set a different 'slug'")
+                continue
+            table[post.slug] = post
+        self.listed: tuple[Post, ...] = tuple(sorted(
+            (p for p in (*self.posts_by_slug.values(), *self.pages_by_slug.values()) if p.listed),
+            key=sort_key))
+        self.chronological = tuple(sorted((p for p in self.listed if p.kind == "post"),
+                                          key=lambda p: (p.date, p.slug)))
+        self.tags = self._group_tags()
+        self.archives = self._group_archives()
+        self.aliases: dict[str, Post] = {}
+        for post in self.listed + tuple(p for p in self.pages_by_slug.values() if not p.listed):
+            for alias in post.aliases:
+                self.aliases.setdefault(alias, post)
+
+    def _group_tags(self) -> dict[str, TagGroup]:
+        groups: dict[str, list[Post]] = defaultdict(list)
+        names: dict[str, Tag] = {}
+        for post in sorted(self.listed, key=lambda p: (p.date, p.source)):
+            for tag in post.tags:
+                names.setdefault(tag.slug, tag)
+        for post in self.listed:
+            for tag in post.tags:
+                groups[tag.slug].append(post)
+        return {slug: TagGroup(names[slug], tuple(groups[slug])) for slug in sorted(groups)}
+
+    def _group_archives(self) -> tuple[Year, ...]:
+        by_month: dict[tuple[int, int], list[Post]] = defaultdict(list)
+        for post in sorted((p for p in self.listed if p.kind == "post"), key=lambda p: p.date, reverse=True):
+            by_month[(post.date.year, post.date.month)].append(post)
+        years: dict[int, list[Month]] = defaultdict(list)
+        for (year, month), posts in sorted(by_month.items(), reverse=True):
+            years[year].append(Month(year, month, tuple(posts)))
+        return tuple(Year(y, tuple(ms)) for y, ms in sorted(years.items(), reverse=True))
+
+    def neighbours(self, post: Post) -> tuple[Post | None, Post | None]:
+        """Return the (older, newer) posts around a post, by date."""
+        chain = self.chronological
+        try:
+            i = chain.index(post)
+        except ValueError:
+            return None, None
+        older = chain[i - 1] if i > 0 else None
+        newer = chain[i + 1] if i + 1 < len(chain) else None
+        return older, newer
+
+    def related(self, post: Post) -> tuple[Post, ...]:
+        """Return the posts sharing most tags with this one, newest first among equals."""
+        limit = self.settings["related_posts"]
+        mine = {t.slug for t in post.tags}
+        if not mine or limit < 1:
+            return ()
+        shared: dict[Post, int] = defaultdict(int)
+        for slug in mine:
+            for other in self.tags[slug].posts if slug in self.tags else ():
+                if other is not post and other.kind == "post":
+                    shared[other] += 1
+        scored = [(-n, -other.date.timestamp(), other.slug, other) for other, n in shared.items()]
+        return tuple(item[-1] for item in sorted(scored, key=lambda s: s[:3])[:limit])
+
+    def page(self, number: int) -> Pagination | None:
+        """Return a page of the home list."""
+        return paginate(self.listed, number, self.settings["posts_per_page"])

@@ -1,0 +1,52 @@
+"""Words for search: one tokenizer shared by the index builder, the server search and (mirrored) search.js."""
+
+import re
+from dataclasses import dataclass
+
+TOKEN = re.compile(r"[^\W_]+", re.U)
+CHUNK_CHARS = 4000
+STOP_WORDS = frozenset("""
+a an and are as at be but by for from has have if in into is it its of on or that the their then there these
+they this to was were which will with we you your not can our also than more such so do does
+""".split())
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into lower-case words of two or more letters or digits."""
+    return [t for t in TOKEN.findall(text.lower()) if len(t) > 1]
+
+
+def split_chunks(text: str, size: int = CHUNK_CHARS) -> tuple[str, ...]:
+    """Cut text into pieces of about `size` characters, at spaces."""
+    chunks, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            space = text.rfind(" ", start + size // 2, end)
+            end = space if space > start else end
+        chunks.append(text[start:end].strip())
+        start = end
+    return tuple(chunks)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A document's index entry: per term, its count and the chunk of its first use."""
+    counts: dict[str, tuple[int, int]]
+    chunks: tuple[str, ...]
+
+
+def index_terms(text: str) -> Terms:
+    """Count the indexable words of a text and note the chunk each first appears in."""
+    chunks = split_chunks(text)
+    counts: dict[str, list[int]] = {}
+    for number, chunk in enumerate(chunks):
+        for token in tokenize(chunk):
+            if token in STOP_WORDS:
+                continue
+            entry = counts.get(token)
+            if entry is None:
+                counts[token] = [1, number]
+            else:
+                entry[0] += 1
+    return Terms({t: (c[0], c[1]) for t, c in counts.items()}, chunks)

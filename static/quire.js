@@ -1,0 +1,49 @@
+// Quire: theme toggle, copy buttons on code, scroll-to-top. No dependencies.
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  var dark = window.matchMedia("(prefers-color-scheme: dark)");
+
+  function currentTheme() {
+    return root.getAttribute("data-theme") || (dark.matches ? "dark" : "light");
+  }
+
+  var toggle = document.getElementById("theme-toggle");
+  if (toggle) {
+    toggle.setAttribute("aria-pressed", String(currentTheme() === "dark"));
+    toggle.addEventListener("click", function () {
+      var next = currentTheme() === "dark" ? "light" : "dark";
+      root.setAttribute("data-theme", next);
+      toggle.setAttribute("aria-pressed", String(next === "dark"));
+      try { localStorage.setItem("quire-theme", next); } catch (e) { /* private mode: not remembered */ }
+    });
+  }
+
+  document.querySelectorAll(".code-block").forEach(function (block) {
+    var code = block.querySelector("code");
+    if (!code || !navigator.clipboard) return;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "copy-code";
+    button.textContent = "Copy";
+    button.setAttribute("aria-label", "Copy code to clipboard");
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(code.textContent).then(function () {
+        button.textContent = "Copied!";
+        setTimeout(function () { button.textContent = "Copy"; }, 2000);
+      }, function () {
+        button.textContent = "Press Ctrl+C";
+      });
+    });
+    block.appendChild(button);
+  });
+
+  var toTop = document.getElementById("to-top");
+  if (toTop) {
+    var update = function () {
+      toTop.classList.toggle("visible", window.scrollY > 400);
+    };
+    window.addEventListener("scroll", update, { passive: true });
+    update();
+  }
+})();
