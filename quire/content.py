@@ -26,6 +26,7 @@ TOML_FENCE = re.compile(r"\A\+\+\+[ \t]*\n")
 TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*$", re.M)
 TAG_SLUG_DROP = re.compile(r"[^\w\s-]", re.U)
 TAG_SLUG_SPACE = re.compile(r"[\s_-]+", re.U)
+DATE_LINE = re.compile(r"^\w+\s*[:=]\s*['\"]?(\d{4}-\d{1,2}-\d{1,2})", re.M)
 KNOWN_KEYS = {"title", "date", "tags", "author", "summary", "description", "draft", "updated", "toc",
               "math", "aliases", "weight", "slug", "listed"}
 
@@ -124,12 +125,25 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
         found = re.search(r"line (\d+)", str(exc))
         line = int(found.group(1)) + 1 if found else None
         raise ContentError(rel, f"bad TOML front matter: {exc}", line) from exc
+    except ValueError as exc:
+        # PyYAML builds dates itself and raises ValueError for impossible ones like 2024-13-45.
+        line = next((text.count("\n", 0, m.start()) + 1 for m in DATE_LINE.finditer(text, 0, match.start())
+                     if not _valid_date(m.group(1))), None)
+        raise ContentError(rel, f"impossible date in the front matter ({exc}): write YYYY-MM-DD", line) from exc
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
         raise ContentError(rel, f"front matter must be a mapping of 'key: value' lines, "
                                 f"not a {type(meta).__name__}", 2)
     return meta, text[body_start:], body_line
+
+
+def _valid_date(text: str) -> bool:
+    try:
+        date(*map(int, text.split("-")))
+    except ValueError:
+        return False
+    return True
 
 
 def _key_line(text: str, key: str) -> int | None:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 import mistune
-from mistune.plugins.math import math_in_list, math_in_quote
+from mistune.plugins.math import INLINE_MATH_PATTERN, math_in_list, math_in_quote
 from mistune.plugins.table import table_in_list, table_in_quote
 from mistune.util import escape as escape_text
 from mistune.util import striptags
@@ -91,7 +91,7 @@ class QuireRenderer(mistune.HTMLRenderer):
 
     def _heading(self, token, state) -> str:
         level = token["attrs"]["level"]
-        text = " ".join(plain_chunks(token.get("children", []), with_math=True)).strip()
+        text = "".join(plain_chunks(token.get("children", []), with_math=True, delimit=False)).strip()
         used = state.env["ids"]
         base = slugify_heading(text)
         anchor, n = base, 0
@@ -106,7 +106,7 @@ class QuireRenderer(mistune.HTMLRenderer):
 
     def _paragraph(self, token, state) -> str:
         children = [c for c in token.get("children", []) if not _is_blank(c)]
-        if len(children) == 1 and children[0]["type"] == "block_math":
+        if len(children) == 1 and children[0]["type"] == "inline_math" and children[0]["attrs"]["display"]:
             state.env["has_math"] = True
             return self.display_math(children[0]["raw"])
         figure = self._figure(children, state)
@@ -164,7 +164,7 @@ class QuireRenderer(mistune.HTMLRenderer):
     def block_math(self, text: str) -> str:
         return self.display_math(text)
 
-    def inline_math(self, text: str) -> str:
+    def inline_math(self, text: str, display: bool = False) -> str:
         return '<span class="math">\\(' + escape_text(text) + "\\)</span>"
 
     def block_code(self, code: str, info: str | None = None) -> str:
@@ -173,6 +173,15 @@ class QuireRenderer(mistune.HTMLRenderer):
         cls = f' class="language-{html.escape(language, quote=True)}"' if language else ""
         body = highlighted if highlighted is not None else escape_text(code)
         return f'<div class="code-block"><pre class="highlight"><code{cls}>{body}</code></pre></div>\n'
+
+    def task_list_item(self, text: str, checked: bool = False) -> str:
+        box = (f'<input class="task-list-item-checkbox" type="checkbox" disabled{" checked" if checked else ""} '
+               f'aria-label="{"Done" if checked else "Not done"}">')
+        if text.startswith("<p>"):
+            text = text.replace("<p>", "<p>" + box, 1)
+        else:
+            text = box + text
+        return '<li class="task-list-item">' + text + "</li>\n"
 
     def table(self, text: str) -> str:
         return '<div class="table-wrap"><table>\n' + text + "</table></div>\n"
@@ -188,8 +197,8 @@ def _is_blank(token) -> bool:
     return token["type"] == "text" and not token.get("raw", "").strip()
 
 
-def plain_chunks(tokens, with_math: bool, stop_at_more: list | None = None):
-    """Yield the plain text of tokens: text, code and (optionally) math source."""
+def plain_chunks(tokens, with_math: bool, stop_at_more: list | None = None, delimit: bool = True):
+    """Yield the plain text of tokens: text, code and (optionally) math source, with or without `$`."""
     for tok in tokens:
         kind = tok["type"]
         if stop_at_more is not None and kind in ("block_html", "inline_html") and MORE_MARKER.search(
@@ -197,7 +206,9 @@ def plain_chunks(tokens, with_math: bool, stop_at_more: list | None = None):
             stop_at_more.append(True)
             return
         if kind in ("inline_math", "block_math"):
-            if with_math:
+            if with_math and not delimit:
+                yield tok["raw"]
+            elif with_math:
                 yield f"${tok['raw']}$" if kind == "inline_math" else f"$${tok['raw']}$$"
             continue
         if kind == "image":
@@ -213,11 +224,19 @@ def plain_chunks(tokens, with_math: bool, stop_at_more: list | None = None):
             yield " "
         children = tok.get("children")
         if children:
-            yield from plain_chunks(children, with_math, stop_at_more)
+            yield from plain_chunks(children, with_math, stop_at_more, delimit)
             if stop_at_more:
                 return
         if kind in BLOCK_TYPES:
             yield "\n"
+
+
+def parse_inline_math(inline, m, state) -> int:
+    """Parse `$x$` and kramdown's in-paragraph `$$x$$`, both as inline math (display flag kept)."""
+    display = m.group("display_math_text")
+    text = display if display is not None else (m.group("backtick_math_text") or m.group("math_text"))
+    state.append_token({"type": "inline_math", "raw": text, "attrs": {"display": display is not None}})
+    return m.end()
 
 
 _local = threading.local()
@@ -231,6 +250,7 @@ def _markdown():
             renderer=QuireRenderer(escape=False),
             plugins=[*PLUGINS, math_in_list, math_in_quote, table_in_list, table_in_quote],
         )
+        md.inline.register("inline_math", INLINE_MATH_PATTERN, parse_inline_math, before="codespan")
         _local.md = md
     return md
 

@@ -1,0 +1,92 @@
+"""Fixtures: a small site in tmp_path per test, the app over it, its test client and CLI runner."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from quire import create_app
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHARED = PROJECT.parent / "shared"
+
+SITE_TOML = """\
+title = "Test Blog"
+description = "A blog for tests."
+author = "Ada Tester"
+base_url = "https://blog.example.org/"
+timezone = "UTC"
+menu = [
+  { name = "Posts", url = "/" },
+  { name = "Archive", url = "/archives/" },
+  { name = "Search", url = "/search/" },
+  { name = "Tags", url = "/tags/" },
+  { name = "FAQ", url = "/faq/" },
+  { name = "Elsewhere", url = "https://elsewhere.example.org/", external = true },
+]
+home_info_title = "Welcome to the test blog"
+home_info_text = "Notes about *testing*."
+social = [{ name = "RSS", url = "/index.xml" }, { name = "GitHub", url = "https://github.com/" }]
+"""
+
+
+def post_text(title: str, date: str, body: str = "Some text.", **meta) -> str:
+    """Build a Markdown file with YAML front matter."""
+    lines = ["---", f"title: {title!r}" if "'" not in title else f'title: "{title}"', f"date: {date}"]
+    for key, value in meta.items():
+        lines.append(f"{key}: {value}")
+    lines.append("---")
+    return "\n".join(lines) + "\n" + textwrap.dedent(body).lstrip("\n")
+
+
+class SiteBuilder:
+    """Write content files into a test site."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def file(self, rel: str, text: str | bytes) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        return path
+
+    def post(self, name: str, title: str = "A post", date: str = "2024-01-01", body: str = "Some text.",
+             **meta) -> Path:
+        return self.file(f"posts/{name}.md", post_text(title, date, body, **meta))
+
+    def page(self, name: str, title: str = "A page", body: str = "Page text.", **meta) -> Path:
+        return self.file(f"pages/{name}.md", post_text(title, "2024-01-01", body, **meta))
+
+
+@pytest.fixture
+def site_dir(tmp_path: Path) -> Path:
+    (tmp_path / "site.toml").write_text(SITE_TOML, encoding="utf-8")
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "pages").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def builder(site_dir: Path) -> SiteBuilder:
+    return SiteBuilder(site_dir)
+
+
+@pytest.fixture
+def app(site_dir: Path, monkeypatch):
+    monkeypatch.delenv("QUIRE_DRAFTS", raising=False)
+    monkeypatch.delenv("QUIRE_SITE", raising=False)
+    return create_app(site_dir, config={"TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

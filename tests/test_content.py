@@ -1,0 +1,179 @@
+"""Content files: front matter, dates, tags, slugs, summaries, drafts, errors and the stat cache."""
+
+import os
+from datetime import datetime, timezone
+
+import pytest
+
+from quire.content import ContentError, ContentStore, load_post, parse_tags, tag_slug
+from quire.settings import DEFAULTS
+
+
+def load(path, **settings):
+    values = dict(DEFAULTS, timezone="America/Los_Angeles", **settings)
+    rel = "posts/" + path.as_posix().split("/posts/", 1)[1]
+    return load_post(path, "post", rel, values)
+
+
+def test_yaml_post_fields(builder):
+    path = builder.post("2024-11-28-reward", title="Reward & <Hacking>", date="2024-11-28",
+                        tags="[RL, auto-ML]", author="Ann", updated="2024-12-01", custom_key="kept",
+                        body="Hello **world**.\n")
+    post = load(path)
+    assert post.slug == "2024-11-28-reward"
+    assert post.title == "Reward & <Hacking>"
+    assert post.date == datetime(2024, 11, 28, 0, 0, tzinfo=post.date.tzinfo)
+    assert str(post.date.tzinfo) == "America/Los_Angeles"
+    assert post.updated.day == 1
+    assert [t.slug for t in post.tags] == ["rl", "auto-ml"]
+    assert post.author == "Ann"
+    assert post.meta["custom_key"] == "kept"
+    assert "<strong>world</strong>" in post.html
+    assert post.toc and not post.draft and not post.math
+
+
+def test_toml_front_matter(builder):
+    path = builder.file("posts/t.md", '+++\ntitle = "Toml"\ndate = 2023-04-05\ntags = ["a b", "C"]\n+++\nBody $x$\n')
+    post = load(path)
+    assert post.title == "Toml" and post.date.year == 2023
+    assert [t.slug for t in post.tags] == ["a-b", "c"] and post.math
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2023-06-23", (2023, 6, 23, 0, 0)),
+    ("2023-06-23 10:00:00", (2023, 6, 23, 10, 0)),
+    ("2023-06-23T10:00:00+00:00", (2023, 6, 23, 3, 0)),
+    ("'2023-06-23T10:00:00Z'", (2023, 6, 23, 3, 0)),
+    ("2025-02-14T09:30:00+01:00", (2025, 2, 14, 0, 30)),
+])
+def test_dates_normalised_to_site_zone(builder, value, expected):
+    post = load(builder.post("d", date=value))
+    assert (post.date.year, post.date.month, post.date.day, post.date.hour, post.date.minute) == expected
+    assert str(post.date.tzinfo) == "America/Los_Angeles"
+
+
+def test_sorting_mixed_date_kinds_never_raises(builder, client):
+    builder.post("a", date="2023-06-23")
+    builder.post("b", date="2023-06-23 10:00:00")
+    builder.post("c", date="2023-06-23T10:00:00+05:00")
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("value, slugs", [
+    ("reinforcement-learning math", ["reinforcement-learning", "math"]),
+    ("attention, transformer", ["attention", "transformer"]),
+    (["auto-ML", "adversarial attacks", "Auto ML", 'long-read"'], ["auto-ml", "adversarial-attacks", "long-read"]),
+    (2019, ["2019"]),
+    (None, []),
+])
+def test_tags(value, slugs):
+    assert [t.slug for t in parse_tags(value)] == slugs
+
+
+def test_tag_display_is_first_spelling():
+    tags = parse_tags(["Auto-ML", "auto ml"])
+    assert len(tags) == 1 and tags[0].name == "Auto-ML"
+    assert tag_slug("Long Read!") == "long-read"
+
+
+def test_slug_from_front_matter_and_bundle(builder):
+    assert load(builder.post("file-name", slug="custom")).slug == "custom"
+    bundle = builder.file("posts/2024-05-19-bundle/index.md", "---\ntitle: B\ndate: 2024-05-19\n---\nx\n")
+    post = load(bundle)
+    assert post.slug == "2024-05-19-bundle" and post.bundle.endswith("2024-05-19-bundle")
+
+
+def test_summary_rules(builder):
+    words = " ".join(f"w{i}" for i in range(100))
+    assert load(builder.post("a", body=words)).summary == " ".join(f"w{i}" for i in range(70)) + " ..."
+    assert load(builder.post("b", body="Short text.")).summary == "Short text."
+    assert load(builder.post("c", body="Intro *here*.\n\n<!--more-->\n\nRest.")).summary == "Intro here. ..."
+    assert load(builder.post("d", summary="'Given summary'", body="Body.")).summary == "Given summary"
+    assert load(builder.post("e", body=words), summary_words=5).summary == "w0 w1 w2 w3 w4 ..."
+
+
+def test_word_count_and_reading_time(builder):
+    post = load(builder.post("a", body="word " * 6459 + "$x$"))
+    assert post.words == 6460
+    assert post.reading_time == 31
+    assert load(builder.post("b", body="one")).reading_time == 1
+
+
+def test_bom_and_crlf(builder):
+    path = builder.file("posts/bom.md", b"\xef\xbb\xbf---\r\ntitle: Bom\r\ndate: 2024-01-01\r\n---\r\nBody\r\n")
+    post = load(path)
+    assert post.title == "Bom" and "<p>Body</p>" in post.html
+
+
+@pytest.mark.parametrize("text, line, fragment", [
+    ("No front matter here\n", 1, "no front matter"),
+    ("---\ntitle: x\ndate: 2024-01-01\nBody\n", 1, "never closed"),
+    ("---\ntitle: [unclosed\ndate: 2024-01-01\n---\n", 3, "bad YAML"),
+    ("---\n- a\n- b\n---\n", 2, "mapping"),
+    ("---\ndate: 2024-01-01\n---\n", 2, "missing 'title'"),
+    ("---\ntitle: x\n---\n", 2, "missing 'date'"),
+    ("---\ntitle: x\ndate: yesterday\n---\n", 3, "not a date"),
+    ("---\ntitle: x\ndate: 2024-13-45\n---\n", 3, "impossible date"),
+    ("+++\ntitle = \"x\"\ndate = \n+++\n", 3, "bad TOML"),
+    ("---\ntitle: x\ndate: 2024-01-01\ndraft: maybe\n---\n", 4, "true or false"),
+])
+def test_errors_name_file_and_line(builder, text, line, fragment):
+    path = builder.file("posts/bad.md", text)
+    with pytest.raises(ContentError) as info:
+        load(path)
+    assert info.value.line == line
+    assert fragment in info.value.message
+    assert str(info.value).startswith(f"posts/bad.md:{line}: error: ")
+
+
+def test_not_utf8_names_line(builder):
+    path = builder.file("posts/latin.md", "---\ntitle: x\ndate: 2024-01-01\n---\ncaf\xe9\n".encode("latin-1"))
+    with pytest.raises(ContentError) as info:
+        load(path)
+    assert info.value.line == 5 and "UTF-8" in info.value.message
+
+
+def test_binary_file(builder):
+    with pytest.raises(ContentError, match="binary"):
+        load(builder.file("posts/x.md", b"\x00\x01\x02"))
+
+
+def test_store_caches_by_mtime_and_size(site_dir, builder):
+    path = builder.post("a", title="First")
+    store = ContentStore(site_dir, dict(DEFAULTS))
+    first = store.snapshot()
+    assert store.snapshot() is first
+    path.write_text(path.read_text().replace("First", "Second!"))
+    os.utime(path, ns=(path.stat().st_mtime_ns + 10_000_000,) * 2)
+    second = store.snapshot()
+    assert second is not first and second.posts[0].title == "Second!"
+    path.unlink()
+    assert store.snapshot().posts == ()
+
+
+def test_store_skips_editor_leftovers_and_collects_errors(site_dir, builder):
+    builder.post("good")
+    for name in (".#good.md", "good.md~", ".good.md.swp", "_draft.md"):
+        builder.file(f"posts/{name}", "junk")
+    builder.file("posts/broken.md", "no front matter")
+    snap = ContentStore(site_dir, dict(DEFAULTS)).snapshot()
+    assert [p.slug for p in snap.posts] == ["good"]
+    assert [e.path for e in snap.errors] == ["posts/broken.md"]
+
+
+def test_symlink_outside_site_is_an_error(site_dir, builder, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside") / "secret.md"
+    outside.write_text("---\ntitle: Secret\ndate: 2024-01-01\n---\nsecret\n")
+    os.symlink(outside, site_dir / "posts" / "link.md")
+    snap = ContentStore(site_dir, dict(DEFAULTS)).snapshot()
+    assert snap.posts == () and "outside the site" in snap.errors[0].message
+
+
+def test_aliases_normalised(builder):
+    post = load(builder.post("a", aliases='["old/url.html", "/x/"]'))
+    assert post.aliases == ("/old/url.html", "/x/")
+
+
+def test_future_date_parses(builder):
+    post = load(builder.post("f", date="2999-01-01"))
+    assert post.date > datetime.now(timezone.utc)

@@ -1,0 +1,169 @@
+"""Markdown rendering: every supported feature, math kept byte-exact, ids, TOC, figures, summaries."""
+
+import pytest
+
+from quire.markdown import render_markdown, slugify_heading, toc_html
+
+
+def html(text: str) -> str:
+    return render_markdown(text).html
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("~~gone~~", "<del>gone</del>"),
+    ("==marked==", "<mark>marked</mark>"),
+    ("x^2^", "x<sup>2</sup>"),
+    ("H~2~O", "H<sub>2</sub>O"),
+    ("<https://example.org>", '<a href="https://example.org">https://example.org</a>'),
+    ("see https://example.org/a now", '<a href="https://example.org/a">https://example.org/a</a>'),
+    ("**b** *i* `code`", "<strong>b</strong> <em>i</em> <code>code</code>"),
+    ("Term\n: Meaning", "<dl>\n<dt>Term</dt>\n<dd>Meaning</dd>\n</dl>"),
+    ('<span style="color: red">raw</span>', '<span style="color: red">raw</span>'),
+    ("&copy; 2024", "© 2024"),
+])
+def test_inline_and_block_features(source, expected):
+    assert expected in html(source)
+
+
+def test_tables_task_lists_footnotes_quotes():
+    out = html("| a | b |\n|---|:-:|\n| 1 | 2 |\n\n- [x] done\n- [ ] todo\n\nText[^n].\n\n[^n]: A note.\n\n"
+               "> outer\n>\n> > inner\n")
+    assert "<table>" in out and '<th style="text-align:center">b</th>' in out
+    assert 'type="checkbox" disabled checked aria-label="Done"' in out
+    assert 'aria-label="Not done"' in out
+    assert 'href="#fn-1"' in out and '<li id="fn-1">' in out
+    assert out.count("<blockquote>") == 2
+
+
+def test_javascript_links_are_neutralised():
+    assert "javascript:" not in html("[x](javascript:alert(1))")
+
+
+class TestMath:
+    """The math torture test: TeX reaches MathJax exactly as written."""
+
+    def test_inline_math_is_not_markdown(self):
+        out = html(r"Let $a_i * b_j = \{x_1, x_2\}$ and $c_k*d_k$ hold.")
+        assert r"\(a_i * b_j = \{x_1, x_2\}\)" in out
+        assert r"\(c_k*d_k\)" in out
+        assert "<em>" not in out
+
+    def test_display_math_keeps_backslashes_and_ampersands(self):
+        tex = "\\begin{aligned}\na &= b \\\\\nc &= d_{*}\n\\end{aligned}"
+        out = html(f"$$\n{tex}\n$$\n")
+        assert out == '<div class="math display">\\[' + tex.replace("&", "&amp;") + "\\]</div>\n"
+
+    def test_dollars_followed_by_digits_stay_text(self):
+        out = html("It costs $5 and $10 today.")
+        assert "math" not in out and "$5 and $10" in out
+
+    def test_escaped_dollar_is_literal(self):
+        r = render_markdown(r"Pay \$5 per hour.")
+        assert "Pay $5 per hour." in r.html and not r.has_math
+
+    def test_double_dollar_inside_paragraph_is_inline(self):
+        out = html(r"where $$\theta_1$$ is the parameter")
+        assert out == '<p>where <span class="math">\\(\\theta_1\\)</span> is the parameter</p>\n'
+
+    def test_double_dollar_alone_is_display(self):
+        assert html("$$x^2$$") == '<div class="math display">\\[x^2\\]</div>\n'
+
+    def test_multiline_display_block_between_text(self):
+        out = html("Text\n$$\nx\n$$\nmore")
+        assert '<div class="math display">\\[x\\]</div>' in out and "<p>more</p>" in out
+
+    def test_vert_in_table(self):
+        out = html("| a | b |\n|---|---|\n| $\\vert x \\vert$ | 2 |")
+        assert "<table>" in out and r"\(\vert x \vert\)" in out
+
+    def test_display_math_in_list_and_quote(self):
+        out = html("- item\n\n  $$\n  x_1\n  $$\n\n> $$\n> y_2\n> $$\n")
+        assert '<li><p>item</p>\n<div class="math display">\\[x_1\\]</div>' in out
+        assert '<blockquote>\n<div class="math display">\\[y_2\\]</div>' in out
+
+    def test_math_in_heading_and_toc(self):
+        r = render_markdown("# The $\\epsilon$-greedy rule\n\ntext")
+        assert r.headings[0].id == "the-epsilon-greedy-rule"
+        assert '<span class="math">\\(\\epsilon\\)</span>' in toc_html(r.headings, 4)
+
+    def test_raw_html_div_math_block(self):
+        r = render_markdown("<div>\n$$\np(x) = \\int p(x, z) dz\n$$\n</div>\n")
+        assert r.has_math
+        assert r.html == '<div class="math display">$$\np(x) = \\int p(x, z) dz\n$$</div>\n'
+
+    def test_no_math_flag_without_math(self):
+        assert not render_markdown("Plain text, `$x$` in code.").has_math
+
+    def test_math_in_code_is_code(self):
+        out = html("```\n$x_1$\n```")
+        assert "math" not in out and "$x_1$" in out
+
+
+class TestCode:
+    def test_known_language_is_highlighted(self):
+        out = html("```python\ndef f(x):\n    return x\n```")
+        assert '<code class="language-python"><span class="k">def</span>' in out
+        assert out.startswith('<div class="code-block"><pre class="highlight">')
+
+    def test_unknown_language_falls_back_to_plain(self):
+        out = html("```nosuchlang\n<a> & b\n```")
+        assert '<code class="language-nosuchlang">&lt;a&gt; &amp; b\n</code>' in out
+
+    def test_no_language(self):
+        assert '<pre class="highlight"><code>plain\n</code></pre>' in html("```\nplain\n```")
+
+
+class TestHeadings:
+    def test_github_style_ids_deduplicated(self):
+        r = render_markdown("# VQ-VAE and VQ-VAE-2\n\n## Examples\n\n## Examples\n\n### Why? (really)")
+        assert [h.id for h in r.headings] == ["vq-vae-and-vq-vae-2", "examples", "examples-1", "why-really"]
+        assert '<a class="anchor" href="#examples-1"' in r.html
+
+    def test_slugify_keeps_unicode_letters(self):
+        assert slugify_heading("Ünïcode Überblick") == "ünïcode-überblick"
+        assert slugify_heading("!!!") == "section"
+
+    def test_toc_nests_levels(self):
+        r = render_markdown("# A\n\n## B\n\n### C\n\n# D\n\n##### Deep")
+        toc = toc_html(r.headings, 4)
+        assert toc == ('<ul><li><a href="#a">A</a><ul><li><a href="#b">B</a><ul><li><a href="#c">C</a>'
+                       '</li></ul></li></ul></li><li><a href="#d">D</a></li></ul>')
+
+    def test_toc_skips_links_inside_headings(self):
+        r = render_markdown("# See [here](https://example.org)")
+        assert "<a href=\"https" not in toc_html(r.headings, 4)
+
+
+class TestFigures:
+    def test_image_with_caption_line(self):
+        out = html("![Alt](loss.svg)\n*The loss surface*")
+        assert out.startswith('<figure id="figure-1"><img src="loss.svg" alt="Alt" loading="lazy"')
+        assert '<figcaption><span class="figure-number">Fig. 1.</span> The loss surface</figcaption>' in out
+
+    def test_image_with_title_and_numbering(self):
+        out = html("![A](a.png \"First\")\n\n![B](b.png)\n*Fig. 7. Already numbered*")
+        assert "<span class=\"figure-number\">Fig. 1.</span> First" in out
+        assert "<figcaption>Fig. 7. Already numbered</figcaption>" in out
+        assert 'id="figure-2"' in out
+
+    def test_plain_image_is_lazy_not_figure(self):
+        out = html("Look: ![x](x.png)")
+        assert "<figure" not in out and 'loading="lazy"' in out
+
+    def test_image_size_from_callback(self):
+        r = render_markdown("![x](x.png)", image_size=lambda url: (640, 480))
+        assert 'width="640" height="480"' in r.html
+
+
+class TestText:
+    def test_plain_text_counts_math_and_code(self):
+        r = render_markdown("# Title\n\nOne $x_1$ two.\n\n```\ncode here\n```")
+        assert r.text.split() == ["Title", "One", "$x_1$", "two.", "code", "here"]
+        assert "x_1" not in r.search_text
+
+    def test_more_marker(self):
+        r = render_markdown("First *para*.\n\n<!--more-->\n\nSecond.")
+        assert r.summary_text == "First para."
+
+    def test_no_more_marker(self):
+        assert render_markdown("Just text.").summary_text is None

@@ -1,0 +1,195 @@
+"""Pages as a reader sees them: home, pagination, posts, pages, drafts, errors, the live cache."""
+
+import os
+import re
+
+import pytest
+
+from quire import create_app
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def add_posts(builder, count: int):
+    for i in range(count):
+        builder.post(f"p{i:02d}", title=f"Post {i:02d}", date=f"2024-01-{i + 1:02d}", tags="[common]")
+
+
+def test_home_lists_posts_with_meta(builder, client):
+    builder.post("2024-11-28-reward", title="Reward Hacking", date="2024-11-28", author="Lilian",
+                 body="word " * 7800)
+    page = text_of(client.get("/"))
+    assert "Welcome to the test blog" in page and "<em>testing</em>" in page
+    assert "Reward Hacking" in page
+    assert "Date: <time datetime=\"2024-11-28T00:00:00+00:00\">November 28, 2024</time>" in page
+    assert "Estimated Reading Time: 37 min" in page and "Author: Lilian" in page
+    assert 'class="entry-link" href="/posts/2024-11-28-reward/"' in page
+
+
+@pytest.mark.parametrize("count, pages", [(0, 1), (10, 1), (11, 2), (21, 3)])
+def test_pagination_edges(builder, client, count, pages):
+    add_posts(builder, count)
+    first = text_of(client.get("/"))
+    assert first.count('class="entry"') == min(count, 10)
+    if count == 0:
+        assert "No posts yet" in first
+    for n in range(2, pages + 1):
+        page = client.get(f"/page/{n}/")
+        assert page.status_code == 200
+        assert "&laquo; Prev" in text_of(page)
+    assert client.get(f"/page/{pages + 1}/").status_code == 404
+    assert ("Next &raquo;" in first) == (pages > 1)
+
+
+def test_page_one_redirects_home(builder, client):
+    add_posts(builder, 11)
+    response = client.get("/page/1/")
+    assert response.status_code == 200
+    assert '<meta http-equiv="refresh" content="0; url=/">' in text_of(response)
+    assert 'href="/page/2/"' in text_of(client.get("/"))
+    assert 'href="/"' in text_of(client.get("/page/2/"))
+
+
+@pytest.mark.parametrize("path", ["/page/0/", "/page/-1/", "/page/99999999999999999999/", "/page/x/"])
+def test_absurd_page_numbers(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_post_page(builder, client):
+    builder.post("a-old", title="Older one", date="2024-01-01", tags="[shared]")
+    builder.post("b-mid", title="Middle <one> & \"quotes\"", date="2024-02-01", tags="[shared, Other Tag]",
+                 updated="2024-03-01", body="# Intro\n\nText $x_1$.\n\n## Details\n\nMore.\n")
+    builder.post("c-new", title="Newer one", date="2024-03-01")
+    page = text_of(client.get("/posts/b-mid/"))
+    assert "<title>Middle &lt;one&gt; &amp; &#34;quotes&#34; | Test Blog</title>" in page
+    assert "Updated on" in page
+    assert '<details class="toc">' in page and 'href="#details"' in page
+    assert '<h1 id="intro">' in page
+    assert 'href="/tags/other-tag/">Other Tag</a>' in page
+    assert 'rel="prev" href="/posts/c-new/"' in page and "Newer one" in page
+    assert 'rel="next" href="/posts/a-old/"' in page
+    assert "Related posts" in page and 'href="/posts/a-old/">Older one</a>' in page
+    assert "news.ycombinator.com/submitlink" in page
+    assert '"@type": "BlogPosting"' in page or '"@type":"BlogPosting"' in page
+    assert 'rel="canonical" href="https://blog.example.org/posts/b-mid/"' in page
+    assert 'property="og:type" content="article"' in page
+    assert "tex-chtml.js" in page
+
+
+def test_mathjax_only_on_math_pages(builder, client):
+    builder.post("plain", body="No math here, only $5 and $10.")
+    builder.post("forced", body="Nothing", math="true")
+    assert "MathJax" not in text_of(client.get("/posts/plain/"))
+    assert "MathJax" in text_of(client.get("/posts/forced/"))
+    assert "MathJax" not in text_of(client.get("/"))
+
+
+def test_toc_off(builder, client):
+    builder.post("a", toc="false", body="# One\n\n# Two\n")
+    assert "Table of Contents" not in text_of(client.get("/posts/a/"))
+
+
+def test_bundle_files_served(builder, client):
+    builder.file("posts/bundle/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\n![D](d.svg)\n*Caption*\n")
+    builder.file("posts/bundle/d.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="100"></svg>')
+    page = text_of(client.get("/posts/bundle/"))
+    assert '<img src="d.svg" alt="D" width="300" height="100" loading="lazy"' in page
+    with client.get("/posts/bundle/d.svg") as response:
+        assert response.status_code == 200 and b"<svg" in response.data
+    assert client.get("/posts/bundle/index.md").status_code == 404
+    assert client.get("/posts/bundle/missing.png").status_code == 404
+
+
+def test_standalone_page(builder, client):
+    builder.page("faq", title="FAQ", body="Questions.")
+    page = text_of(client.get("/faq/"))
+    assert "<h1 class=\"post-title\">FAQ</h1>" in page and "Questions." in page
+    assert "Estimated Reading Time" not in page
+    for url in ("/archives/", "/", "/tags/"):
+        main = text_of(client.get(url)).split('<main id="main"', 1)[1]
+        assert "/faq/" not in main
+
+
+def test_drafts_and_future_posts_hidden(builder, client):
+    builder.post("visible")
+    builder.post("draft", title="Secret draft", draft="true")
+    builder.post("future", title="From the future", date="2999-01-01")
+    home = text_of(client.get("/"))
+    assert "Secret draft" not in home and "From the future" not in home
+    assert client.get("/posts/draft/").status_code == 404
+    assert client.get("/posts/future/").status_code == 404
+    for url in ("/index.xml", "/atom.xml", "/sitemap.xml", "/index.json", "/archives/", "/search/index.json"):
+        body = text_of(client.get(url))
+        assert "Secret draft" not in body and "From the future" not in body and "/posts/draft/" not in body
+
+
+def test_drafts_shown_when_enabled(site_dir, builder, monkeypatch):
+    builder.post("draft", title="Secret draft", draft="true")
+    monkeypatch.setenv("QUIRE_DRAFTS", "1")
+    client = create_app(site_dir, config={"TESTING": True}).test_client()
+    assert "Secret draft" in text_of(client.get("/"))
+    assert "This is a draft" in text_of(client.get("/posts/draft/"))
+
+
+def test_edits_show_on_next_request(builder, client):
+    path = builder.post("live", title="Before")
+    assert "Before" in text_of(client.get("/posts/live/"))
+    path.write_text(path.read_text().replace("Before", "After edit"))
+    os.utime(path, ns=(path.stat().st_mtime_ns + 10_000_000,) * 2)
+    assert "After edit" in text_of(client.get("/posts/live/"))
+    builder.post("new-one", title="Brand new")
+    assert "Brand new" in text_of(client.get("/"))
+    path.unlink()
+    assert client.get("/posts/live/").status_code == 404
+
+
+def test_broken_post_shows_error_page_others_keep_working(builder, client, app):
+    builder.post("good", title="Good post")
+    builder.file("posts/broken.md", "---\ntitle: [oops\ndate: 2024-01-01\n---\n")
+    response = client.get("/posts/broken/")
+    assert response.status_code == 500
+    body = text_of(response)
+    assert "posts/broken.md" in body and "line 3" in body and "bad YAML" in body
+    assert "Good post" in text_of(client.get("/"))
+    assert "error-banner" not in text_of(client.get("/"))
+    app.debug = True
+    assert "error-banner" in text_of(client.get("/")) and "posts/broken.md" in text_of(client.get("/"))
+
+
+def test_not_found_page(client):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "There is no page at this address" in text_of(response)
+    assert client.get("/404.html").status_code == 200
+
+
+def test_method_not_allowed(client):
+    assert client.post("/").status_code == 405
+
+
+def test_chrome(builder, client):
+    page = text_of(client.get("/"))
+    assert re.search(r'<html lang="en">', page)
+    assert 'id="theme-toggle"' in page and 'localStorage.getItem("quire-theme")' in page
+    assert 'href="https://elsewhere.example.org/" rel="noopener" target="_blank"' in page
+    assert "Powered by" in page and 'id="to-top"' in page
+    assert 'rel="icon"' in page and 'name="description" content="A blog for tests."' in page
+    assert 'type="application/rss+xml"' in page
+    assert client.get("/assets/quire.css").status_code == 200
+    assert ".highlight .k" in text_of(client.get("/assets/quire.css"))
+    with client.get("/static/quire.js") as response:
+        assert response.status_code == 200
+
+
+def test_dark_default_theme(site_dir, builder):
+    client = create_app(site_dir, settings={"default_theme": "dark"}, config={"TESTING": True}).test_client()
+    assert '<html lang="en" data-theme="dark">' in text_of(client.get("/"))
+
+
+def test_site_static_overrides_engine_static(builder, client):
+    builder.file("static/favicon.svg", "<svg>mine</svg>")
+    with client.get("/static/favicon.svg") as response:
+        assert response.data == b"<svg>mine</svg>"
+    assert client.get("/static/../site.toml").status_code == 404
