@@ -332,7 +332,7 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any]) -> Post
         draft=_bool(meta, "draft", False, rel, text),
         toc=_bool(meta, "toc", True, rel, text),
         math=rendered.has_math if math_flag is None else _bool(meta, "math", False, rel, text),
-        aliases=tuple("/" + str(a).strip().lstrip("/") for a in aliases),
+        aliases=tuple(_alias_path(a) for a in aliases),
         weight=weight,
         listed=_bool(meta, "listed", kind == "post", rel, text),
         meta=dict(meta),
@@ -343,6 +343,14 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any]) -> Post
         figures=rendered.figures,
         bundle=Path(rel).parent.as_posix() if bundle else None,
     )
+
+
+def _alias_path(alias: Any) -> str:
+    """Make an alias a root-relative path; one without a file extension becomes a folder (static hosts)."""
+    path = "/" + str(alias).strip().lstrip("/")
+    if not path.endswith("/") and "." not in path.rsplit("/", 1)[1]:
+        path += "/"
+    return path
 
 
 def _is_leftover(name: str) -> bool:

@@ -18,6 +18,7 @@ EXACT, PREFIX, TYPO = 4, 2, 1
 TITLE_BONUS = 100
 MAX_TF = 20
 SNIPPET_CHARS = 180
+SUMMARY_CHARS = 300
 
 
 def shard_name(term: str) -> str:
@@ -100,14 +101,14 @@ class SearchIndex:
         post = self.posts[number]
         body = [(w, t) for t, w in terms if t in self.postings and number in self.postings[t]]
         if not body:
-            return highlight(post.summary[:SNIPPET_CHARS * 2], [t for t, _ in terms])
+            return highlight(post.summary[:SUMMARY_CHARS], [t for t, _ in terms])
         _, best = max(body)
         chunk = post.terms.chunks[self.postings[best][number][1]]
         return passage(chunk, best, [t for t, _ in terms])
 
     def client_index(self, urls: list[str], dates: list[str]) -> str:
         """Return index.json: documents and the sorted vocabulary."""
-        docs = [[p.title, url, date, p.summary[:300]] for p, url, date in zip(self.posts, urls, dates)]
+        docs = [[p.title, url, date, p.summary[:SUMMARY_CHARS]] for p, url, date in zip(self.posts, urls, dates)]
         return json.dumps({"version": 1, "docs": docs, "terms": self.vocabulary},
                           ensure_ascii=False, separators=(",", ":"))
 

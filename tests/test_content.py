@@ -170,8 +170,8 @@ def test_symlink_outside_site_is_an_error(site_dir, builder, tmp_path_factory):
 
 
 def test_aliases_normalised(builder):
-    post = load(builder.post("a", aliases='["old/url.html", "/x/"]'))
-    assert post.aliases == ("/old/url.html", "/x/")
+    post = load(builder.post("a", aliases='["old/url.html", "/x/", "/y"]'))
+    assert post.aliases == ("/old/url.html", "/x/", "/y/")
 
 
 def test_future_date_parses(builder):

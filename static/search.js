@@ -1,0 +1,236 @@
+// Quire search: fetches search/index.json once, then only the posting shards and text chunks a query needs.
+// Mirrors quire/search.py (rank, snippet) and quire/terms.py (tokenize); keep them in step.
+(function () {
+  "use strict";
+  var form = document.getElementById("search-form");
+  var input = document.getElementById("search-input");
+  var list = document.getElementById("search-results");
+  var status = document.getElementById("search-status");
+  if (!form || !input || !list) return;
+
+  var EXACT = 4, PREFIX = 2, TYPO = 1, TITLE_BONUS = 100, MAX_TF = 20, SNIPPET_CHARS = 180, LIMIT = 20;
+  var STOP = new Set(("a an and are as at be but by for from has have if in into is it its of on or that the " +
+    "their then there these they this to was were which will with we you your not can our also than more such " +
+    "so do does").split(" "));
+  var base = form.getAttribute("data-index").replace(/index\.json$/, "");
+  var index = null, indexPromise = null, titles = [], titleDocs = new Map();
+  var shards = new Map(), chunks = new Map();
+  var active = -1, generation = 0;
+
+  function tokenize(text) {
+    return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).filter(function (t) { return t.length > 1; });
+  }
+  function shardName(term) {
+    return Array.from(term).slice(0, 2).map(function (c) { return c.codePointAt(0).toString(16); }).join("-");
+  }
+  function withinOneEdit(a, b) {
+    if (a === b || Math.abs(a.length - b.length) > 1) return false;
+    if (a.length > b.length) { var t = a; a = b; b = t; }
+    var i = 0;
+    while (i < a.length && a[i] === b[i]) i++;
+    if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1);
+    return a.slice(i) === b.slice(i + 1);
+  }
+  function lowerBound(arr, word) {
+    var lo = 0, hi = arr.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (arr[mid] < word) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+  function fetchJSON(url) {
+    return fetch(url).then(function (r) { if (!r.ok) throw new Error(url + ": " + r.status); return r.json(); });
+  }
+  function loadIndex() {
+    if (!indexPromise) {
+      indexPromise = fetchJSON(base + "index.json").then(function (data) {
+        index = data;
+        data.docs.forEach(function (doc, n) {
+          var words = new Set(tokenize(doc[0]));
+          titles.push(words);
+          words.forEach(function (w) {
+            if (!titleDocs.has(w)) titleDocs.set(w, new Set());
+            titleDocs.get(w).add(n);
+          });
+        });
+        return data;
+      });
+    }
+    return indexPromise;
+  }
+  function loadShard(name) {
+    if (!shards.has(name)) {
+      shards.set(name, fetchJSON(base + "shards/" + name + ".json").then(function (data) {
+        var postings = new Map();
+        Object.keys(data).forEach(function (term) {
+          var flat = data[term], entries = new Map();
+          for (var i = 0; i < flat.length; i += 3) entries.set(flat[i], [flat[i + 1], flat[i + 2]]);
+          postings.set(term, entries);
+        });
+        return postings;
+      }).catch(function () { return new Map(); }));
+    }
+    return shards.get(name);
+  }
+  function candidates(word) {
+    var vocab = index.terms, found = [];
+    for (var i = lowerBound(vocab, word); i < vocab.length && vocab[i].startsWith(word); i++) {
+      found.push([vocab[i], vocab[i] === word ? EXACT : PREFIX]);
+    }
+    if (word.length >= 5) {
+      vocab.forEach(function (t) { if (!t.startsWith(word) && withinOneEdit(word, t)) found.push([t, TYPO]); });
+    }
+    return found;
+  }
+  // Resolve every candidate term's postings (fetching their shards), then rank as search.py does.
+  function rank(query) {
+    var words = Array.from(new Set(tokenize(query))).filter(function (w) { return !STOP.has(w); });
+    if (!words.length) return Promise.resolve([]);
+    var perWord = words.map(candidates);
+    var names = new Set();
+    perWord.forEach(function (c) { c.forEach(function (pair) { names.add(shardName(pair[0])); }); });
+    var nameList = Array.from(names);
+    return Promise.all(nameList.map(loadShard)).then(function () {
+      return Promise.all(nameList.map(function (n) { return shards.get(n); }));
+    }).then(function (loaded) {
+      var byName = new Map();
+      nameList.forEach(function (n, i) { byName.set(n, loaded[i]); });
+      var postingsOf = function (term) { return byName.get(shardName(term)).get(term) || new Map(); };
+      var totals = null, matched = new Map();
+      perWord.forEach(function (cands) {
+        var scores = new Map();
+        cands.forEach(function (pair) {
+          var term = pair[0], weight = pair[1], postings = postingsOf(term);
+          var docs = new Set(postings.keys());
+          (titleDocs.get(term) || new Set()).forEach(function (d) { docs.add(d); });
+          docs.forEach(function (doc) {
+            var tf = postings.has(doc) ? postings.get(doc)[0] : 0;
+            var score = weight * (TITLE_BONUS * (titles[doc].has(term) ? 1 : 0) + Math.min(tf, MAX_TF));
+            if (score > (scores.get(doc) || 0)) scores.set(doc, score);
+            if (!matched.has(doc)) matched.set(doc, []);
+            matched.get(doc).push([term, weight * Math.min(tf, MAX_TF), postings.has(doc) ? postings.get(doc)[1] : -1]);
+          });
+        });
+        if (totals === null) { totals = scores; return; }
+        var next = new Map();
+        totals.forEach(function (s, d) { if (scores.has(d)) next.set(d, s + scores.get(d)); });
+        totals = next;
+      });
+      var ranked = Array.from(totals.entries()).sort(function (a, b) { return b[1] - a[1] || a[0] - b[0]; });
+      return ranked.map(function (r) { return { doc: r[0], score: r[1], terms: matched.get(r[0]) }; });
+    });
+  }
+
+  function escapeHTML(s) {
+    return s.replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;" }[c];
+    });
+  }
+  function wordPattern(terms, flags) {
+    var alts = Array.from(new Set(terms)).sort(function (a, b) { return b.length - a.length; })
+      .map(function (t) { return t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); });
+    return new RegExp("(?<![\\p{L}\\p{N}])(?:" + alts.join("|") + ")", flags);
+  }
+  function highlight(text, terms) {
+    if (!terms.length) return escapeHTML(text);
+    var out = "", last = 0, re = wordPattern(terms, "giu"), m;
+    while ((m = re.exec(text)) !== null) {
+      out += escapeHTML(text.slice(last, m.index)) + "<mark>" + escapeHTML(m[0]) + "</mark>";
+      last = m.index + m[0].length;
+      if (m[0].length === 0) re.lastIndex++;
+    }
+    return out + escapeHTML(text.slice(last));
+  }
+  function passage(text, best, terms) {
+    var m = wordPattern([best], "iu").exec(text);
+    var start = Math.max(0, (m ? m.index : 0) - Math.floor(SNIPPET_CHARS / 3));
+    if (start) {
+      var space = text.indexOf(" ", start);
+      start = space >= 0 && space < start + 30 ? space + 1 : start;
+    }
+    var end = Math.min(text.length, start + SNIPPET_CHARS);
+    if (end < text.length) {
+      var back = text.lastIndexOf(" ", end);
+      end = back > start ? back : end;
+    }
+    return (start ? "... " : "") + highlight(text.slice(start, end), terms) + (end < text.length ? " ..." : "");
+  }
+  function snippet(result) {
+    var doc = index.docs[result.doc], terms = result.terms.map(function (t) { return t[0]; });
+    var body = result.terms.filter(function (t) { return t[2] >= 0; });
+    if (!body.length) return Promise.resolve(highlight(doc[3], terms));
+    var best = body.reduce(function (a, b) { return b[1] > a[1] || (b[1] === a[1] && b[0] > a[0]) ? b : a; });
+    var key = result.doc + "-" + best[2];
+    if (!chunks.has(key)) {
+      chunks.set(key, fetch(base + "text/" + key + ".txt").then(function (r) { return r.ok ? r.text() : ""; }));
+    }
+    return chunks.get(key).then(function (text) { return text ? passage(text, best[0], terms) : highlight(doc[3], terms); });
+  }
+
+  function render(results, query) {
+    list.textContent = "";
+    active = -1;
+    status.textContent = results.length ? results.length + (results.length === 1 ? " result" : " results") +
+      " for \u201c" + query + "\u201d" : (query.trim() ? "No results for \u201c" + query + "\u201d" : "");
+    results.slice(0, LIMIT).forEach(function (result) {
+      var doc = index.docs[result.doc];
+      var li = document.createElement("li");
+      li.className = "search-result";
+      var a = document.createElement("a");
+      a.href = doc[1];
+      var title = document.createElement("span");
+      title.className = "result-title";
+      title.textContent = doc[0];
+      a.appendChild(title);
+      if (doc[2]) {
+        var time = document.createElement("time");
+        time.textContent = doc[2];
+        a.appendChild(document.createTextNode(" "));
+        a.appendChild(time);
+      }
+      var snip = document.createElement("span");
+      snip.className = "result-snippet";
+      snip.innerHTML = highlight(doc[3].slice(0, SNIPPET_CHARS), result.terms.map(function (t) { return t[0]; }));
+      a.appendChild(snip);
+      li.appendChild(a);
+      list.appendChild(li);
+      snippet(result).then(function (html) { snip.innerHTML = html; });
+    });
+  }
+  function run() {
+    var query = input.value, mine = ++generation;
+    if (!query.trim()) { render([], ""); return; }
+    loadIndex().then(function () { return rank(query); }).then(function (results) {
+      if (mine === generation) render(results, query);
+    }).catch(function (err) { status.textContent = "Search is unavailable: " + err.message; });
+  }
+  function links() { return Array.from(list.querySelectorAll("a")); }
+  function setActive(n) {
+    var all = links();
+    if (!all.length) return;
+    active = (n + all.length) % all.length;
+    all.forEach(function (a, i) { a.classList.toggle("active", i === active); });
+    all[active].scrollIntoView({ block: "nearest" });
+  }
+
+  var timer = null;
+  input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(run, 60); });
+  input.addEventListener("focus", loadIndex, { once: true });
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var all = links();
+    if (all.length) window.location.href = all[Math.max(active, 0)].href;
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowDown") { e.preventDefault(); setActive(active + 1); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); setActive(active - 1); }
+    else if (e.key === "Enter" && active >= 0 && document.activeElement === input) {
+      e.preventDefault();
+      window.location.href = links()[active].href;
+    } else if (e.key === "Escape") {
+      input.value = "";
+      render([], "");
+      input.focus();
+    }
+  });
+  var initial = new URLSearchParams(window.location.search).get("q");
+  if (initial) { input.value = initial; run(); }
+})();

@@ -1,0 +1,121 @@
+"""Search: ranking rules, typos and prefixes, the sharded client files, the no-JavaScript server answer."""
+
+import json
+
+import pytest
+
+from quire.search import SearchIndex, shard_name, within_one_edit
+from quire.terms import index_terms, split_chunks, tokenize
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def corpus(builder):
+    builder.post("a", title="Transformer Networks", date="2024-01-01", body="Attention layers. " * 3)
+    builder.post("b", title="Diffusion Models", date="2024-02-01",
+                 body="A transformer is mentioned here. transformer again. Also transformers plural.")
+    builder.post("c", title="Policy Gradients", date="2024-03-01", body="REINFORCE and the likelihood ratio trick.")
+    builder.post("d", title="Transformation Groups", date="2024-04-01", body="Group theory.")
+    builder.page("faq", title="FAQ transformer", body="transformer questions")
+    return builder
+
+
+def ranked_titles(client, query):
+    page = text_of(client.get("/search/", query_string={"q": query}))
+    return [chunk.split("</span>", 1)[0] for chunk in page.split('<span class="result-title">')[1:]]
+
+
+def test_title_above_body(corpus, client):
+    assert ranked_titles(client, "transformer") == ["Transformer Networks", "Diffusion Models"]
+
+
+def test_whole_word_above_prefix(corpus, client):
+    corpus.post("e", title="A Model Zoo", date="2023-01-01")
+    assert ranked_titles(client, "model") == ["A Model Zoo", "Diffusion Models"]
+
+
+def test_prefix_ties_keep_listing_order(corpus, client):
+    assert ranked_titles(client, "transform") == ["Transformation Groups", "Transformer Networks",
+                                                  "Diffusion Models"]
+
+
+def test_prefix_match(corpus, client):
+    assert "Diffusion Models" in ranked_titles(client, "diffus")
+    assert ranked_titles(client, "likeli") == ["Policy Gradients"]
+
+
+def test_one_typo_in_long_words(corpus, client):
+    assert ranked_titles(client, "gradiants") == ["Policy Gradients"]
+    assert ranked_titles(client, "likelihod") == ["Policy Gradients"]
+    assert ranked_titles(client, "grup") == []  # short words need an exact or prefix match
+
+
+def test_every_word_must_match(corpus, client):
+    assert ranked_titles(client, "transformer attention") == ["Transformer Networks"]
+
+
+def test_pages_excluded(corpus, client):
+    assert "FAQ transformer" not in ranked_titles(client, "transformer")
+
+
+def test_snippet_highlights(corpus, client):
+    page = text_of(client.get("/search/?q=likelihood"))
+    assert "<mark>likelihood</mark>" in page
+    assert "1 result for" in page
+
+
+def test_stable_order_for_equal_scores(builder, client):
+    for i in range(5):
+        builder.post(f"same{i}", title=f"Same {i}", date=f"2024-01-0{i + 1}", body="identical words")
+    assert ranked_titles(client, "identical") == [f"Same {i}" for i in range(4, -1, -1)]
+
+
+def test_hostile_queries(corpus, client):
+    for query in ("(.*)+[", "\\", "a" * 10_000, "$^|?", "<script>"):
+        response = client.get("/search/", query_string={"q": query})
+        assert response.status_code == 200
+        assert "<script>alert" not in text_of(response)
+
+
+def test_client_files_are_consistent(corpus, client):
+    index = json.loads(client.get("/search/index.json").data)
+    titles = [d[0] for d in index["docs"]]
+    assert titles == ["Transformation Groups", "Policy Gradients", "Diffusion Models", "Transformer Networks"]
+    assert index["terms"] == sorted(index["terms"])
+    shard = json.loads(client.get(f"/search/shards/{shard_name('transformer')}.json").data)
+    flat = shard["transformer"]
+    docs = flat[0::3]
+    assert docs == [titles.index("Diffusion Models")]
+    assert flat[1] == 2
+    doc, chunk = flat[0], flat[2]
+    text = text_of(client.get(f"/search/text/{doc}-{chunk}.txt"))
+    assert "transformer is mentioned" in text
+    assert client.get("/search/shards/zz-zz.json").status_code == 404
+    assert client.get("/search/text/99-0.txt").status_code == 404
+
+
+def test_helpers():
+    assert tokenize("Hello, World_x 2024 a") == ["hello", "world", "2024"]
+    assert within_one_edit("gradient", "gradiant") and within_one_edit("gradient", "gradients")
+    assert not within_one_edit("gradient", "gradient") and not within_one_edit("gradient", "grdiant")
+    assert shard_name("über") == "fc-62"
+    chunks = split_chunks("word " * 3000, size=1000)
+    assert all(len(c) <= 1000 for c in chunks) and " ".join(chunks).split() == ["word"] * 3000
+
+
+def test_index_terms_notes_first_chunk():
+    terms = index_terms(("alpha " * 900) + "omega")
+    assert terms.counts["alpha"] == (900, 0)
+    assert terms.counts["omega"][1] == len(terms.chunks) - 1
+
+
+def test_search_index_rank_direct(builder, app):
+    builder.post("x", title="Kernel Methods", body="kernel trick")
+    with app.test_request_context():
+        site = app.extensions["quire"].site()
+    index = SearchIndex.build(site.listed)
+    assert index.rank("kernels")[0][0] == 0  # typo / suffix
+    assert index.rank("the and") == []
