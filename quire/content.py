@@ -21,12 +21,12 @@ from .terms import Terms, index_terms
 WORDS_PER_MINUTE = 213
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 YAML_FENCE = re.compile(r"\A---[ \t]*\n")
-YAML_CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*$", re.M)
+YAML_CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*$", re.MULTILINE)
 TOML_FENCE = re.compile(r"\A\+\+\+[ \t]*\n")
-TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*$", re.M)
-TAG_SLUG_DROP = re.compile(r"[^\w\s-]", re.U)
-TAG_SLUG_SPACE = re.compile(r"[\s_-]+", re.U)
-DATE_LINE = re.compile(r"^\w+\s*[:=]\s*['\"]?(\d{4}-\d{1,2}-\d{1,2})", re.M)
+TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*$", re.MULTILINE)
+TAG_SLUG_DROP = re.compile(r"[^\w\s-]", re.UNICODE)
+TAG_SLUG_SPACE = re.compile(r"[\s_-]+", re.UNICODE)
+DATE_LINE = re.compile(r"^\w+\s*[:=]\s*['\"]?(\d{4}-\d{1,2}-\d{1,2})", re.MULTILINE)
 KNOWN_KEYS = {"title", "date", "tags", "author", "summary", "description", "draft", "updated", "toc",
               "math", "aliases", "weight", "slug", "listed"}
 
@@ -90,7 +90,7 @@ def tag_slug(name: str) -> str:
 class _TomlHandler(frontmatter.default_handlers.BaseHandler):
     """TOML front matter through the standard library's tomllib."""
 
-    FM_BOUNDARY = re.compile(r"^\+\+\+\s*$", re.M)
+    FM_BOUNDARY = re.compile(r"^\+\+\+\s*$", re.MULTILINE)
     START_DELIMITER = END_DELIMITER = "+++"
 
     def load(self, fm: str, **kwargs) -> dict:
@@ -148,7 +148,7 @@ def _valid_date(text: str) -> bool:
 
 def _key_line(text: str, key: str) -> int | None:
     """Find the line of a front-matter key, for error messages."""
-    match = re.search(rf"^{re.escape(key)}\s*[:=]", text, re.M)
+    match = re.search(rf"^{re.escape(key)}\s*[:=]", text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
@@ -249,7 +249,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
 
 
 def _svg_size(text: str) -> tuple[int, int] | None:
-    tag = re.search(r"<svg\b[^>]*>", text, re.S)
+    tag = re.search(r"<svg\b[^>]*>", text, re.DOTALL)
     if not tag:
         return None
     attrs = dict(re.findall(r'\b(width|height|viewBox)\s*=\s*["\']([^"\']*)["\']', tag.group(0)))
@@ -280,7 +280,7 @@ def _bundle_image_size(bundle: Path | None):
 def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any]) -> Post:
     """Read, check and render one content file into a Post."""
     text = read_text(path, rel)
-    meta, body, body_line = split_front_matter(text, rel)
+    meta, body, _body_line = split_front_matter(text, rel)
     tz = ZoneInfo(settings["timezone"])
     for key in ("title", "date"):
         if meta.get(key) in (None, ""):

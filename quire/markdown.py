@@ -3,9 +3,10 @@
 import html
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import mistune
 from mistune.plugins.math import INLINE_MATH_PATTERN, math_in_list, math_in_quote
@@ -19,11 +20,11 @@ from pygments.util import ClassNotFound
 
 PLUGINS = ("strikethrough", "mark", "superscript", "subscript", "footnotes", "table", "url",
            "def_list", "math", "task_lists")
-MORE_MARKER = re.compile(r"<!--\s*more\s*-->", re.I)
-HTML_MATH_BLOCK = re.compile(r"\A\s*<div([^>]*)>\s*(\$\$.+?\$\$|\\\[.+?\\\])\s*</div>\s*\Z", re.S)
-FIGURE_NUMBER = re.compile(r"^\s*(fig(ure)?\.?)\s*\d+", re.I)
-SLUG_STRIP = re.compile(r"[^\w\- ]", re.U)
-IMAGE_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:|^/|^#", re.I)
+MORE_MARKER = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
+HTML_MATH_BLOCK = re.compile(r"\A\s*<div([^>]*)>\s*(\$\$.+?\$\$|\\\[.+?\\\])\s*</div>\s*\Z", re.DOTALL)
+FIGURE_NUMBER = re.compile(r"^\s*(fig(ure)?\.?)\s*\d+", re.IGNORECASE)
+SLUG_STRIP = re.compile(r"[^\w\- ]", re.UNICODE)
+IMAGE_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:|^/|^#", re.IGNORECASE)
 BLOCK_TYPES = {"paragraph", "heading", "block_code", "block_math", "block_html", "list_item",
                "table_cell", "def_list_head", "def_list_item", "footnote_item", "block_quote"}
 

@@ -127,7 +127,7 @@ class SearchIndex:
 
 def _word_pattern(terms: list[str]) -> re.Pattern:
     alternatives = "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True))
-    return re.compile(rf"(?<![^\W_])(?:{alternatives})", re.I)
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})", re.IGNORECASE)
 
 
 def highlight(text: str, terms: list[str]) -> str:

@@ -3,12 +3,9 @@
 import re
 from dataclasses import dataclass
 
-TOKEN = re.compile(r"[^\W_]+", re.U)
+TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 CHUNK_CHARS = 4000
-STOP_WORDS = frozenset("""
-a an and are as at be but by for from has have if in into is it its of on or that the their then there these
-they this to was were which will with we you your not can our also than more such so do does
-""".split())
+STOP_WORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "if", "in", "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "were", "which", "will", "with", "we", "you", "your", "not", "can", "our", "also", "than", "more", "such", "so", "do", "does"])
 
 
 def tokenize(text: str) -> list[str]:

@@ -5,7 +5,17 @@ import re
 from datetime import datetime
 from urllib.parse import urljoin
 
-from flask import Flask, Response, abort, current_app, g, render_template, request, send_from_directory, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, NotFound
 
@@ -14,7 +24,6 @@ from .engine import Engine
 from .markdown import toc_html
 from .search import search_posts
 from .site import Site, paginate
-
 
 ROOT_LINK = re.compile(r'\b(href|src)="/(?!/)')
 

@@ -1,7 +1,7 @@
 """Content files: front matter, dates, tags, slugs, summaries, drafts, errors and the stat cache."""
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -176,4 +176,4 @@ def test_aliases_normalised(builder):
 
 def test_future_date_parses(builder):
     post = load(builder.post("f", date="2999-01-01"))
-    assert post.date > datetime.now(timezone.utc)
+    assert post.date > datetime.now(UTC)

@@ -41,7 +41,7 @@ def test_readme_documents_every_setting():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
     for setting in SETTINGS:
-        assert re.search(rf"^\| `{setting.name}` \|", section, re.M), f"README lacks setting {setting.name}"
+        assert re.search(rf"^\| `{setting.name}` \|", section, re.MULTILINE), f"README lacks setting {setting.name}"
 
 
 def test_example_site_settings_load():
