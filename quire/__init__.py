@@ -17,10 +17,10 @@ def create_app(site_dir: str | os.PathLike | None = None, settings: dict[str, An
                config: dict[str, Any] | None = None) -> Flask:
     """Create the Quire app over a site folder (default: QUIRE_SITE, else the project root)."""
     site = Path(site_dir or os.environ.get("QUIRE_SITE") or PROJECT_ROOT).resolve()
-    values = load_settings(site)
-    values.update(settings or {})
+    overrides = dict(settings or {})
     if os.environ.get("QUIRE_DRAFTS") == "1":
-        values["drafts"] = True
+        overrides["drafts"] = True
+    values = load_settings(site, overrides)
     app = Flask(__name__, root_path=str(PROJECT_ROOT), template_folder="templates", static_folder=None)
     app.config.update(
         QUIRE_SITE=site,

@@ -1,7 +1,94 @@
 """The `flask` commands: freeze, check, import."""
 
-from flask import Flask
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .freeze import FreezeError, freeze
+
+
+def _progress_printer():
+    """Return a progress callback drawing a one-line bar on a terminal, or None elsewhere."""
+    if not sys.stderr.isatty():
+        return None
+    started, count = time.perf_counter(), [0]
+
+    def show(url: str) -> None:
+        count[0] += 1
+        if count[0] % 25 == 0:
+            rate = count[0] / max(time.perf_counter() - started, 1e-6)
+            sys.stderr.write(f"\r  {count[0]:>6} files  {rate:7.0f}/s  {url[:60]:<60}")
+            sys.stderr.flush()
+
+    return show
+
+
+@click.command("freeze")
+@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: build/ in the project).")
+@click.option("--base-url", default=None, help="URL the site is published at, e.g. https://example.org/blog/.")
+@click.option("--drafts", is_flag=True, help="Include drafts and future-dated posts.")
+@click.option("--serve", is_flag=True, help="Serve the output on http://127.0.0.1:8000/ after freezing.")
+@click.option("--port", default=8000, show_default=True, help="Port for --serve.")
+@with_appcontext
+def freeze_command(dest, base_url, drafts, serve, port):
+    """Write the whole site as static files (atomically: a failed freeze keeps the old output)."""
+    from . import create_app
+
+    engine = current_app.extensions["quire"]
+    settings = {"drafts": True} if drafts else {}
+    config = {}
+    if base_url:
+        settings["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
+        config["FREEZER_BASE_URL"] = settings["base_url"]
+    else:
+        config["FREEZER_BASE_URL"] = engine.settings["base_url"]
+    app = create_app(engine.site_dir, settings=settings, config=config)
+    dest = dest or Path(current_app.root_path) / "build"
+    progress = _progress_printer()
+    try:
+        result = freeze(app, dest, progress)
+    except FreezeError as exc:
+        if progress:
+            click.echo("", err=True)
+        click.echo(str(exc), err=True)
+        click.echo(f"freeze failed: {dest} was left as it was", err=True)
+        sys.exit(1)
+    if progress:
+        click.echo("", err=True)
+    click.echo(f"Froze {result.pages} pages, {result.files} files, {result.bytes / 1e6:.1f} MB "
+               f"in {result.seconds:.1f} s into {result.destination}")
+    if serve:
+        _serve(result.destination, port, app.config["FREEZER_BASE_URL"])
+
+
+def _serve(folder: Path, port: int, base_url: str) -> None:
+    """Serve a frozen folder on loopback, under the base URL's path."""
+    import functools
+    import http.server
+    from urllib.parse import urlsplit
+
+    prefix = urlsplit(base_url).path.rstrip("/")
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def translate_path(self, path):
+            if prefix and path.startswith(prefix):
+                path = path[len(prefix):] or "/"
+            return super().translate_path(path)
+
+    handler = functools.partial(Handler, directory=str(folder))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        click.echo(f"Serving {folder} at http://127.0.0.1:{port}{prefix}/ (Ctrl+C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
 
 
 def init_app(app: Flask) -> None:
     """Register Quire's commands on the app."""
+    app.cli.add_command(freeze_command)

@@ -117,7 +117,8 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
     try:
         meta = handler.load(raw)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # The context mark is where the broken construct starts; the problem mark is where it was noticed.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else None
         reason = getattr(exc, "problem", None) or str(exc)
         raise ContentError(rel, f"bad YAML front matter: {reason}; check quoting and indentation", line) from exc

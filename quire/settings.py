@@ -56,8 +56,8 @@ class SettingsError(Exception):
     """A site.toml that cannot be used, with the file and reason."""
 
 
-def load_settings(site_dir: Path) -> dict[str, Any]:
-    """Read site.toml over the defaults and check every value."""
+def load_settings(site_dir: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read site.toml over the defaults, apply overrides, and check every value."""
     path = site_dir / "site.toml"
     values = dict(DEFAULTS)
     if path.exists():
@@ -70,6 +70,7 @@ def load_settings(site_dir: Path) -> dict[str, Any]:
             raise SettingsError(f"{path}: error: unknown setting(s) {', '.join(unknown)}; "
                                 f"see README's settings reference")
         values.update(data)
+    values.update(overrides or {})
     _check(values, path)
     return values
 

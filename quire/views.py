@@ -103,7 +103,7 @@ def content_error(stem: str):
 
 def index(number: int = 1):
     """List posts, newest first, one page at a time."""
-    if number == 1 and request.path != url_for("index"):
+    if "number" in request.view_args and number == 1:
         return redirect_page(url_for("index"))
     page = current_site().page(number)
     if page is None:
@@ -121,7 +121,7 @@ def tag(slug: str, number: int = 1):
     group = current_site().tags.get(slug)
     if group is None:
         abort(404)
-    if number == 1 and request.path != url_for("tag", slug=slug):
+    if "number" in request.view_args and number == 1:
         return redirect_page(url_for("tag", slug=slug))
     page = paginate(group.posts, number, engine().settings["posts_per_page"])
     if page is None:

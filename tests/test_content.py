@@ -108,7 +108,8 @@ def test_bom_and_crlf(builder):
 @pytest.mark.parametrize("text, line, fragment", [
     ("No front matter here\n", 1, "no front matter"),
     ("---\ntitle: x\ndate: 2024-01-01\nBody\n", 1, "never closed"),
-    ("---\ntitle: [unclosed\ndate: 2024-01-01\n---\n", 3, "bad YAML"),
+    ("---\ntitle: [unclosed\ndate: 2024-01-01\n---\n", 2, "bad YAML"),
+    ("---\ntitle: x\n  bad: indent\ndate: 2024-01-01\n---\n", 3, "bad YAML"),
     ("---\n- a\n- b\n---\n", 2, "mapping"),
     ("---\ndate: 2024-01-01\n---\n", 2, "missing 'title'"),
     ("---\ntitle: x\n---\n", 2, "missing 'date'"),

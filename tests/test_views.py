@@ -151,7 +151,7 @@ def test_broken_post_shows_error_page_others_keep_working(builder, client, app):
     response = client.get("/posts/broken/")
     assert response.status_code == 500
     body = text_of(response)
-    assert "posts/broken.md" in body and "line 3" in body and "bad YAML" in body
+    assert "posts/broken.md" in body and "line 2" in body and "bad YAML" in body
     assert "Good post" in text_of(client.get("/"))
     assert "error-banner" not in text_of(client.get("/"))
     app.debug = True

@@ -1,0 +1,187 @@
+"""Freeze the site to static files with Frozen-Flask: built aside, swapped in only on success."""
+
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+from flask_frozen import Freezer, MissingURLGeneratorWarning
+
+from .search import search_index
+
+MARKER = ".quire-build"
+KEEP = (".git", "CNAME", ".nojekyll")
+DIRECT_ENDPOINTS = {"search_shard", "search_text", "post_file", "static"}
+
+
+class FreezeError(Exception):
+    """A freeze that cannot go on; the previous output is untouched."""
+
+
+@dataclass
+class FreezeResult:
+    pages: int
+    files: int
+    bytes: int
+    seconds: float
+    destination: Path
+
+
+def check_destination(dest: Path) -> None:
+    """Refuse to replace a folder that is not empty and was not written by Quire."""
+    if dest.exists() and not dest.is_dir():
+        raise FreezeError(f"{dest} is a file, not a folder: choose another --dest")
+    if dest.is_dir() and any(dest.iterdir()) and not (dest / MARKER).exists():
+        raise FreezeError(f"{dest} is not empty and was not written by Quire (no {MARKER} file): "
+                          f"refusing to replace it; choose an empty or new folder with --dest")
+
+
+def url_generators(app: Flask):
+    """Return the generators of every frozen URL except the files written directly."""
+    engine = app.extensions["quire"]
+
+    def pages():
+        site = engine.site()
+        yield "index", {}
+        for page in range(2, (site.page(1).pages if site.page(1) else 1) + 1):
+            yield "index", {"number": page}
+        for post in site.posts_by_slug.values():
+            yield "post", {"slug": post.slug}
+        for page in site.pages_by_slug.values():
+            yield "page", {"slug": page.slug}
+        for slug, group in site.tags.items():
+            yield "tag", {"slug": slug}
+            yield "tag_feed", {"slug": slug}
+            per_page = engine.settings["posts_per_page"]
+            for number in range(2, (len(group.posts) - 1) // per_page + 2):
+                yield "tag", {"slug": slug, "number": number}
+        for alias in site.aliases:
+            yield alias
+        if site.page(1) and site.page(1).pages > 1:
+            yield "/page/1/"
+
+    return [pages]
+
+
+def direct_files(app: Flask) -> dict[str, bytes | Path]:
+    """Return the files written without a request: search data, static files and bundle files.
+
+    Each is exactly what the live route serves; a request per file would cost more than the file.
+    """
+    engine = app.extensions["quire"]
+    site = engine.site()
+    files: dict[str, bytes | Path] = {}
+    index = search_index(site)
+    for name, text in index.shards().items():
+        files[f"search/shards/{name}.json"] = text.encode()
+    for number, post in enumerate(index.posts):
+        for chunk, text in enumerate(post.terms.chunks):
+            files[f"search/text/{number}-{chunk}.txt"] = text.encode()
+    for folder in (engine.project_root / "static", engine.site_dir / "static"):
+        for path in _walk(folder):
+            files["static/" + path.relative_to(folder).as_posix()] = path
+    for post in site.posts_by_slug.values():
+        if post.bundle:
+            bundle = engine.site_dir / post.bundle
+            for path in _walk(bundle):
+                if path.name != "index.md":
+                    files[f"posts/{post.slug}/" + path.relative_to(bundle).as_posix()] = path
+    return files
+
+
+def _walk(folder: Path):
+    if not folder.is_dir():
+        return
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if not name.startswith("."):
+                yield Path(root) / name
+
+
+def freeze(app: Flask, dest: Path, progress=None) -> FreezeResult:
+    """Write every URL of the app into dest, atomically; raise FreezeError on any failure."""
+    started = time.perf_counter()
+    dest = dest.resolve()
+    check_destination(dest)
+    site = app.extensions["quire"].site()
+    problems = [str(e) for e in site.errors] + site.conflicts
+    if problems:
+        raise FreezeError("\n".join(problems) + f"\n{len(problems)} content error(s): nothing was written")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(dest)
+    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    try:
+        pages = _write(app, work, progress)
+        (work / MARKER).write_text("Written by Quire's `flask freeze`; the next freeze replaces this folder.\n")
+        _swap(work, dest)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    files = sizes = 0
+    for path in _walk_all(dest):
+        files += 1
+        sizes += path.stat().st_size
+    return FreezeResult(pages, files, sizes, time.perf_counter() - started, dest)
+
+
+def _remove_leftovers(dest: Path) -> None:
+    """Delete the work folders of earlier freezes of dest that were killed before they finished."""
+    for stale in dest.parent.glob(f".{dest.name}.*"):
+        if stale.is_dir() and (stale.name.endswith(".tmp") or ".old-" in stale.name):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _walk_all(folder: Path):
+    for root, _, names in os.walk(folder):
+        if ".git" in Path(root).relative_to(folder).parts:
+            continue
+        for name in names:
+            yield Path(root) / name
+
+
+def _write(app: Flask, work: Path, progress) -> int:
+    app.config["FREEZER_DESTINATION"] = str(work)
+    freezer = Freezer(app, with_static_files=False, with_no_argument_rules=True, log_url_for=True)
+    for generator in url_generators(app):
+        freezer.register_generator(generator)
+    pages = 0
+    with warnings.catch_warnings():
+        # These endpoints are written directly below, so Frozen-Flask rightly sees no URL for them.
+        warnings.filterwarnings("ignore", category=MissingURLGeneratorWarning,
+                                message=r"Nothing frozen for endpoints ((%s)(, )?)+\." % "|".join(DIRECT_ENDPOINTS))
+        try:
+            for page in freezer.freeze_yield():
+                pages += 1
+                if progress:
+                    progress(page.url)
+        except ValueError as exc:
+            raise FreezeError(f"error: {exc}") from exc
+    for rel, content in direct_files(app).items():
+        target = work / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        else:
+            target.write_bytes(content)
+        if progress:
+            progress("/" + rel)
+    return pages
+
+
+def _swap(work: Path, dest: Path) -> None:
+    """Move the kept files of the old output into the new one, then swap the folders."""
+    if dest.exists():
+        for name in KEEP:
+            if (dest / name).exists() and not (work / name).exists():
+                os.replace(dest / name, work / name)
+        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+        os.replace(dest, old)
+        os.replace(work, dest)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(work, dest)

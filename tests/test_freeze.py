@@ -1,0 +1,258 @@
+"""Freeze: complete, byte-identical to the live server, linked, sub-path safe, atomic, never destructive."""
+
+import functools
+import http.server
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from linkcheck import broken_links
+
+from quire import PROJECT_ROOT, create_app
+from quire.freeze import MARKER
+
+
+def run_freeze(runner, *args):
+    return runner.invoke(args=["freeze", *args])
+
+
+@pytest.fixture
+def blog(builder):
+    builder.post("2024-01-01-first", title="First", date="2024-01-01", tags="[alpha, beta]",
+                 body="# Intro\n\nSee [second](/posts/2024-02-01-second/#details) and $x$.\n\n## Details\n\nx\n")
+    builder.post("2024-02-01-second", title="Second", date="2024-02-01", tags="[alpha]",
+                 aliases='["/lil-log/2024/02/01/second.html"]',
+                 body="# Details\n\nBack to [first](/posts/2024-01-01-first/#intro).\n")
+    builder.file("posts/2024-03-01-bundle/index.md",
+                 "---\ntitle: Bundle\ndate: 2024-03-01\ntags: [beta]\n---\n![Fig](fig.svg)\n*A figure*\n")
+    builder.file("posts/2024-03-01-bundle/fig.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    builder.file("posts/2024-03-01-bundle/data/table.csv", "a,b\n1,2\n")
+    for i in range(11):
+        builder.post(f"2023-05-{i + 1:02d}-filler", title=f"Filler {i}", date=f"2023-05-{i + 1:02d}", tags="[alpha]")
+    builder.page("faq", title="FAQ", body="Questions.")
+    return builder
+
+
+def frozen_urls(root: Path):
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.name != MARKER:
+            rel = path.relative_to(root).as_posix()
+            yield path, "/" + (rel.removesuffix("index.html"))
+
+
+def test_freeze_writes_every_route(blog, runner, site_dir, tmp_path):
+    dest = tmp_path / "out"
+    result = run_freeze(runner, "--dest", str(dest))
+    assert result.exit_code == 0, result.output
+    assert "Froze" in result.output and "pages" in result.output and "MB" in result.output
+    for rel in ("index.html", "page/2/index.html", "posts/2024-01-01-first/index.html",
+                "posts/2024-03-01-bundle/fig.svg", "posts/2024-03-01-bundle/data/table.csv",
+                "tags/index.html", "tags/alpha/index.html", "tags/alpha/page/2/index.html",
+                "tags/alpha/index.xml", "archives/index.html", "faq/index.html", "search/index.html",
+                "search/index.json", "index.xml", "atom.xml", "index.json", "sitemap.xml", "robots.txt",
+                "404.html", "lil-log/2024/02/01/second.html", "static/quire.js", "static/search.js",
+                "assets/quire.css", "page/1/index.html", MARKER):
+        assert (dest / rel).is_file(), rel
+    assert list(dest.glob("search/shards/*.json")) and list(dest.glob("search/text/*.txt"))
+    assert not (dest / "posts/2024-03-01-bundle/index.md").exists()
+
+
+def test_frozen_files_identical_to_live(blog, runner, app, tmp_path):
+    dest = tmp_path / "out"
+    assert run_freeze(runner, "--dest", str(dest)).exit_code == 0
+    live = create_app(app.extensions["quire"].site_dir,
+                      config={"TESTING": True, "SERVER_NAME": None}).test_client()
+    count = 0
+    for path, url in frozen_urls(dest):
+        with live.get(url) as response:
+            assert response.status_code == 200, url
+            assert response.data == path.read_bytes(), url
+        count += 1
+    assert count > 60
+
+
+def test_no_broken_links(blog, runner, tmp_path):
+    dest = tmp_path / "out"
+    assert run_freeze(runner, "--dest", str(dest)).exit_code == 0
+    assert broken_links(dest, "https://blog.example.org/") == []
+
+
+def test_link_checker_catches_misses(blog, runner, tmp_path):
+    blog.post("2024-04-01-bad", title="Bad links", date="2024-04-01",
+              body="[x](/posts/nope/) [y](/posts/2024-01-01-first/#no-such-heading)")
+    dest = tmp_path / "out"
+    assert run_freeze(runner, "--dest", str(dest)).exit_code == 0
+    problems = broken_links(dest, "https://blog.example.org/")
+    assert any("/posts/nope/" in p for p in problems)
+    assert any("no-such-heading" in p for p in problems)
+
+
+def test_example_site_freezes_clean(tmp_path):
+    app = create_app(PROJECT_ROOT)
+    dest = tmp_path / "example"
+    result = app.test_cli_runner().invoke(args=["freeze", "--dest", str(dest)])
+    assert result.exit_code == 0, result.output
+    assert broken_links(dest, app.extensions["quire"].settings["base_url"]) == []
+
+
+def serve(folder: Path, prefix: str):
+    """Serve a folder under a URL prefix on a free loopback port; return the server."""
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def translate_path(self, path):
+            if not path.startswith(prefix + "/"):
+                return str(folder / "__missing__")
+            return super().translate_path(path[len(prefix):])
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_sub_path_hosting(blog, runner, tmp_path):
+    dest = tmp_path / "out"
+    result = run_freeze(runner, "--dest", str(dest), "--base-url", "https://example.org/blog/")
+    assert result.exit_code == 0, result.output
+    assert broken_links(dest, "https://example.org/blog/") == []
+    home = (dest / "index.html").read_text()
+    assert 'href="/blog/assets/quire.css"' in home and 'href="/blog/posts/2024-01-01-first/"' in home
+    assert 'rel="canonical" href="https://example.org/blog/"' in home
+    post = (dest / "posts/2024-01-01-first/index.html").read_text()
+    assert 'href="/blog/posts/2024-02-01-second/#details"' in post
+    assert 'data-index="/blog/search/index.json"' in (dest / "search/index.html").read_text()
+    assert "url=/blog/posts/2024-02-01-second/" in (dest / "lil-log/2024/02/01/second.html").read_text()
+    assert "https://example.org/blog/posts/" in (dest / "index.xml").read_text()
+    assert "Sitemap: https://example.org/blog/sitemap.xml" in (dest / "robots.txt").read_text()
+    server = serve(dest, "/blog")
+    try:
+        port = server.server_address[1]
+        seen, queue = set(), ["/blog/"]
+        from urllib.parse import urljoin, urlsplit
+
+        from linkcheck import _Links
+        while queue:
+            url = queue.pop()
+            if url in seen:
+                continue
+            seen.add(url)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{url}") as response:
+                assert response.status == 200, url
+                body = response.read()
+                if response.headers.get_content_type() != "text/html":
+                    continue
+            parser = _Links()
+            parser.feed(body.decode())
+            for link in parser.links:
+                parts = urlsplit(urljoin(url, link))
+                if not parts.scheme and parts.path.startswith("/"):
+                    assert parts.path.startswith("/blog/"), (url, link)
+                    queue.append(parts.path)
+        assert len(seen) > 30
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_refuses_foreign_non_empty_folder(blog, runner, tmp_path):
+    dest = tmp_path / "precious"
+    dest.mkdir()
+    (dest / "thesis.tex").write_text("years of work")
+    result = run_freeze(runner, "--dest", str(dest))
+    assert result.exit_code == 1
+    assert "refusing" in result.output
+    assert (dest / "thesis.tex").read_text() == "years of work"
+    assert sorted(p.name for p in dest.iterdir()) == ["thesis.tex"]
+
+
+def test_keeps_git_cname_nojekyll_and_drops_stale_pages(blog, runner, tmp_path):
+    dest = tmp_path / "out"
+    assert run_freeze(runner, "--dest", str(dest)).exit_code == 0
+    (dest / ".git").mkdir()
+    (dest / ".git" / "HEAD").write_text("ref: refs/heads/gh-pages\n")
+    (dest / "CNAME").write_text("blog.example.org\n")
+    (dest / ".nojekyll").write_text("")
+    (dest / "posts" / "deleted-long-ago").mkdir()
+    (dest / "posts" / "deleted-long-ago" / "index.html").write_text("stale")
+    assert run_freeze(runner, "--dest", str(dest)).exit_code == 0
+    assert (dest / ".git" / "HEAD").read_text() == "ref: refs/heads/gh-pages\n"
+    assert (dest / "CNAME").read_text() == "blog.example.org\n"
+    assert (dest / ".nojekyll").exists()
+    assert not (dest / "posts" / "deleted-long-ago").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_content_error_stops_freeze_and_reports_every_file(blog, runner, tmp_path):
+    dest = tmp_path / "out"
+    assert run_freeze(runner, "--dest", str(dest)).exit_code == 0
+    before = snapshot(dest)
+    blog.file("posts/broken-one.md", "---\ntitle: [x\ndate: 2024-01-01\n---\n")
+    blog.file("posts/broken-two.md", "---\ntitle: Two\ndate: someday\n---\n")
+    result = run_freeze(runner, "--dest", str(dest))
+    assert result.exit_code == 1
+    assert "posts/broken-one.md:2: error:" in result.output
+    assert "posts/broken-two.md:3: error:" in result.output
+    assert "2 content error(s)" in result.output
+    assert snapshot(dest) == before
+
+
+def test_render_failure_leaves_previous_output(blog, runner, app, tmp_path, monkeypatch):
+    dest = tmp_path / "out"
+    assert run_freeze(runner, "--dest", str(dest)).exit_code == 0
+    before = snapshot(dest)
+    import quire.freeze
+
+    def explode(app):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(quire.freeze, "direct_files", explode)
+    result = run_freeze(runner, "--dest", str(dest))
+    assert result.exit_code != 0
+    assert snapshot(dest) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_killed_freeze_leaves_previous_output(site_dir, tmp_path):
+    for i in range(150):
+        (site_dir / "posts" / f"p{i}.md").write_text(
+            f"---\ntitle: P{i}\ndate: 2024-01-01\ntags: [t{i % 7}]\n---\n" + "Words $x$ here.\n\n" * 200)
+    dest = tmp_path / "out"
+    env = dict(os.environ, QUIRE_SITE=str(site_dir), FLASK_APP=str(PROJECT_ROOT / "app.py"))
+    subprocess.run([sys.executable, "-m", "flask", "freeze", "--dest", str(dest)], env=env, check=True,
+                   capture_output=True)
+    before = snapshot(dest)
+    (site_dir / "posts" / "p0.md").write_text("---\ntitle: Changed\ndate: 2024-01-01\n---\nnew\n")
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "freeze", "--dest", str(dest)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline and not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+        time.sleep(0.01)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert snapshot(dest) == before
+    # The next freeze cleans up the killed one's leftovers.
+    subprocess.run([sys.executable, "-m", "flask", "freeze", "--dest", str(dest)], env=env, check=True,
+                   capture_output=True)
+    assert "Changed" in (dest / "posts/p0/index.html").read_text()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_drafts_flag(blog, runner, tmp_path):
+    blog.post("2024-05-05-draft", title="Drafty", draft="true")
+    dest = tmp_path / "out"
+    assert run_freeze(runner, "--dest", str(dest)).exit_code == 0
+    assert not (dest / "posts/2024-05-05-draft").exists()
+    assert run_freeze(runner, "--dest", str(dest), "--drafts").exit_code == 0
+    assert (dest / "posts/2024-05-05-draft/index.html").exists()
