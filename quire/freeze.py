@@ -59,8 +59,7 @@ def url_generators(app: Flask):
             per_page = engine.settings["posts_per_page"]
             for number in range(2, (len(group.posts) - 1) // per_page + 2):
                 yield "tag", {"slug": slug, "number": number}
-        for alias in site.aliases:
-            yield alias
+        yield from site.aliases
         if site.page(1) and site.page(1).pages > 1:
             yield "/page/1/"
 
@@ -153,7 +152,7 @@ def _write(app: Flask, work: Path, progress) -> int:
     with warnings.catch_warnings():
         # These endpoints are written directly below, so Frozen-Flask rightly sees no URL for them.
         warnings.filterwarnings("ignore", category=MissingURLGeneratorWarning,
-                                message=r"Nothing frozen for endpoints ((%s)(, )?)+\." % "|".join(DIRECT_ENDPOINTS))
+                                message=rf"Nothing frozen for endpoints (({'|'.join(DIRECT_ENDPOINTS)})(, )?)+\.")
         try:
             for page in freezer.freeze_yield():
                 pages += 1
