@@ -30,7 +30,8 @@ def create_app(site_dir: str | os.PathLike | None = None, settings: dict[str, An
         FREEZER_REDIRECT_POLICY="error",
     )
     app.config.update(config or {})
-    app.extensions["quire"] = Engine(site, values, PROJECT_ROOT)
+    cache = os.environ.get("QUIRE_CACHE_DIR", str(site / ".quire-cache"))
+    app.extensions["quire"] = Engine(site, values, PROJECT_ROOT, Path(cache) if cache != "off" else None)
 
     from . import cli, outputs, views
 

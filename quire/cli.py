@@ -32,10 +32,12 @@ def _progress_printer():
               help="Output folder (default: build/ in the project).")
 @click.option("--base-url", default=None, help="URL the site is published at, e.g. https://example.org/blog/.")
 @click.option("--drafts", is_flag=True, help="Include drafts and future-dated posts.")
+@click.option("--jobs", type=int, default=None, help="Processes to use (default: one per core; 1 also follows "
+                                                     "every url_for as a safety net).")
 @click.option("--serve", is_flag=True, help="Serve the output on http://127.0.0.1:8000/ after freezing.")
 @click.option("--port", default=8000, show_default=True, help="Port for --serve.")
 @with_appcontext
-def freeze_command(dest, base_url, drafts, serve, port):
+def freeze_command(dest, base_url, drafts, jobs, serve, port):
     """Write the whole site as static files (atomically: a failed freeze keeps the old output)."""
     from . import create_app
 
@@ -51,7 +53,7 @@ def freeze_command(dest, base_url, drafts, serve, port):
     dest = dest or Path(current_app.root_path) / "build"
     progress = _progress_printer()
     try:
-        result = freeze(app, dest, progress)
+        result = freeze(app, dest, progress, jobs)
     except FreezeError as exc:
         if progress:
             click.echo("", err=True)

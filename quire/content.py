@@ -1,20 +1,23 @@
 """Content files to immutable Post values: front matter, dates, tags, rendered Markdown, with a stat cache."""
 
 import math
+import multiprocessing
 import os
 import re
 import struct
 import threading
 import tomllib
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import frontmatter
 import yaml
 
+from .cache import RenderCache
 from .markdown import Heading, render_markdown
 from .terms import Terms, index_terms
 
@@ -37,6 +40,9 @@ class ContentError(Exception):
     def __init__(self, path: str, message: str, line: int | None = None):
         super().__init__(message)
         self.path, self.message, self.line = path, message, line
+
+    def __reduce__(self):
+        return ContentError, (self.path, self.message, self.line)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
@@ -200,12 +206,13 @@ def _bool(meta: dict, key: str, default: bool, rel: str, text: str) -> bool:
     raise ContentError(rel, f"'{key}' must be true or false, not {value!r}", _key_line(text, key))
 
 
-def read_text(path: Path, rel: str) -> str:
+def read_text(path: Path, rel: str, data: bytes | None = None) -> str:
     """Read a file as UTF-8 (a BOM and CRLF line ends allowed), naming the file and line on failure."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ContentError(rel, f"cannot read the file: {exc.strerror}") from exc
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ContentError(rel, f"cannot read the file: {exc.strerror}") from exc
     if b"\0" in data[:8192]:
         raise ContentError(rel, "this is a binary file, not Markdown: move it out of the content folder")
     try:
@@ -278,9 +285,12 @@ def _bundle_image_size(bundle: Path | None):
     return size
 
 
-def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any]) -> Post:
+POST_SETTINGS = ("timezone", "summary_words", "author")
+
+
+def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: bytes | None = None) -> Post:
     """Read, check and render one content file into a Post."""
-    text = read_text(path, rel)
+    text = read_text(path, rel, data)
     meta, body, _body_line = split_front_matter(text, rel)
     tz = ZoneInfo(settings["timezone"])
     for key in ("title", "date"):
@@ -359,24 +369,43 @@ def _is_leftover(name: str) -> bool:
     return name.startswith((".", "#", "_")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
 
 
-def content_files(site_dir: Path) -> list[tuple[Path, str]]:
-    """List the Markdown files of posts/ and pages/ (flat files and bundles), with their kind."""
+class SourceFile(NamedTuple):
+    path: str
+    kind: str
+    rel: str
+    stamp: tuple
+    linked: bool
+
+
+def content_files(site_dir: Path) -> list[SourceFile]:
+    """List the Markdown files of posts/ and pages/ (flat files and bundles) with a change stamp each.
+
+    This runs on every request of the dev server, so it makes one stat call a file and nothing more:
+    a bundle's stamp is its index.md and the folder itself (adding, removing or renaming an image changes it).
+    """
     found = []
     for folder, kind in (("posts", "post"), ("pages", "page")):
-        root = site_dir / folder
         try:
-            entries = sorted(os.scandir(root), key=lambda e: e.name)
-        except FileNotFoundError:
+            entries = sorted(os.scandir(site_dir / folder), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
             continue
         for entry in entries:
-            if _is_leftover(entry.name):
+            name = entry.name
+            if _is_leftover(name):
                 continue
-            if entry.name.endswith(MARKDOWN_SUFFIXES) and entry.is_file():
-                found.append((Path(entry.path), kind))
-            elif entry.is_dir():
-                index = Path(entry.path) / "index.md"
-                if index.is_file():
-                    found.append((index, kind))
+            try:
+                if name.endswith(MARKDOWN_SUFFIXES) and entry.is_file():
+                    st = entry.stat()
+                    found.append(SourceFile(entry.path, kind, f"{folder}/{name}",
+                                            (st.st_mtime_ns, st.st_size), entry.is_symlink()))
+                elif entry.is_dir():
+                    st = os.stat(os.path.join(entry.path, "index.md"))
+                    folder_st = entry.stat()
+                    found.append(SourceFile(os.path.join(entry.path, "index.md"), kind, f"{folder}/{name}/index.md",
+                                            (st.st_mtime_ns, st.st_size, folder_st.st_mtime_ns),
+                                            entry.is_symlink()))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
     return found
 
 
@@ -387,58 +416,89 @@ class Snapshot:
     errors: tuple[ContentError, ...]
 
 
-class ContentStore:
-    """Load content files on demand, parsing a file again only when its (mtime, size) changes."""
+def _load_safely(path: Path, kind: str, rel: str, settings: dict[str, Any], data: bytes | None):
+    """Load a post, returning its ContentError instead of raising (for worker processes)."""
+    try:
+        return load_post(path, kind, rel, settings, data)
+    except ContentError as exc:
+        return exc
 
-    def __init__(self, site_dir: Path, settings: dict[str, Any]):
+
+class ContentStore:
+    """Load content files on demand, parsing a file again only when its (mtime, size) changes.
+
+    Rendered posts are also kept in a RenderCache on disk keyed by their bytes, and a large batch of
+    uncached files is rendered by a pool of forked processes, one per core.
+    """
+
+    PARALLEL_MIN = 16
+
+    def __init__(self, site_dir: Path, settings: dict[str, Any], cache: RenderCache | None = None):
         self.site_dir = site_dir
-        self.settings = settings
-        self._cache: dict[Path, tuple[tuple, Post | ContentError]] = {}
+        self.settings = {k: settings[k] for k in POST_SETTINGS}
+        self.cache = cache or RenderCache(None, "")
+        self._memory: dict[Path, tuple[tuple, Post | ContentError]] = {}
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
-
-    def _stamp(self, path: Path) -> tuple:
-        stat = path.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        if path.name == "index.md":
-            # Bundle images change the rendered HTML (their sizes), so they count too.
-            stamp += tuple((e.name, e.stat().st_mtime_ns) for e in os.scandir(path.parent)
-                           if e.is_file() and e.name != "index.md")
-        return stamp
 
     def snapshot(self) -> Snapshot:
         """Return the current posts and errors, reusing the last snapshot when nothing changed."""
         with self._lock:
             files = content_files(self.site_dir)
-            entries, key = [], []
-            for path, kind in files:
-                rel = path.relative_to(self.site_dir).as_posix()
-                try:
-                    stamp = self._stamp(path)
-                    if not path.resolve().is_relative_to(self.site_dir.resolve()):
-                        raise ContentError(rel, "symlink points outside the site folder: copy the file in")
-                except FileNotFoundError:
-                    continue
-                except ContentError as exc:
-                    stamp, self._cache[path] = ("outside",), (("outside",), exc)
-                key.append((rel, stamp))
-                cached = self._cache.get(path)
-                if cached is None or cached[0] != stamp:
-                    try:
-                        result = load_post(path, kind, rel, self.settings)
-                    except ContentError as exc:
-                        result = exc
-                    self._cache[path] = (stamp, result)
-                entries.append(self._cache[path][1])
-            key = tuple(key)
+            key = tuple((f.rel, f.stamp) for f in files)
             if self._snapshot is not None and self._snapshot.key == key:
                 return self._snapshot
-            live = {p for p, _ in files}
-            for gone in set(self._cache) - live:
-                del self._cache[gone]
+            root = self.site_dir.resolve()
+            todo, entries = [], {}
+            for f in files:
+                if (f.linked or f.rel.endswith("/index.md")) and not Path(f.path).resolve().is_relative_to(root):
+                    entries[f.path] = ContentError(f.rel, "symlink points outside the site folder: copy the file in")
+                    continue
+                cached = self._memory.get(f.path)
+                if cached is not None and cached[0] == f.stamp:
+                    entries[f.path] = cached[1]
+                else:
+                    todo.append(f)
+            for f, result in zip(todo, self._load_many(todo)):
+                self._memory[f.path] = (f.stamp, result)
+                entries[f.path] = result
+            for gone in set(self._memory) - set(entries):
+                del self._memory[gone]
+            ordered = [entries[f.path] for f in files]
             self._snapshot = Snapshot(
                 key=key,
-                posts=tuple(e for e in entries if isinstance(e, Post)),
-                errors=tuple(e for e in entries if isinstance(e, ContentError)),
+                posts=tuple(e for e in ordered if isinstance(e, Post)),
+                errors=tuple(e for e in ordered if isinstance(e, ContentError)),
             )
             return self._snapshot
+
+    def _load_many(self, todo: list[SourceFile]) -> list:
+        """Load files from the disk cache where possible, rendering the rest (in parallel if many)."""
+        results: list = [None] * len(todo)
+        misses = []
+        for i, f in enumerate(todo):
+            path, kind, rel = Path(f.path), f.kind, f.rel
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                results[i] = ContentError(rel, f"cannot read the file: {exc.strerror}")
+                continue
+            cache_key = self.cache.key(kind, rel, repr(sorted(self.settings.items())), repr(f.stamp[2:]), data)
+            post = self.cache.get(cache_key)
+            if isinstance(post, Post):
+                results[i] = post
+            else:
+                misses.append((i, cache_key, (path, kind, rel, self.settings, data)))
+        workers = min(os.cpu_count() or 1, 8)
+        # Forking is only safe without other threads (a threaded dev server renders in its own process).
+        if len(misses) >= self.PARALLEL_MIN and workers > 1 and threading.active_count() == 1:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                loaded = list(pool.map(_load_safely, *zip(*(args for _, _, args in misses)), chunksize=4))
+        else:
+            loaded = [_load_safely(*args) for _, _, args in misses]
+        for (i, cache_key, _), result in zip(misses, loaded):
+            results[i] = result
+            if isinstance(result, Post):
+                self.cache.put(cache_key, result)
+        return results

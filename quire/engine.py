@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .cache import RenderCache, engine_fingerprint
 from .content import ContentStore
 from .markdown import pygments_css, render_inline_markdown
 from .site import Site
@@ -15,11 +16,12 @@ from .site import Site
 class Engine:
     """Hold what the views need, derived once per change of the content."""
 
-    def __init__(self, site_dir: Path, settings: dict[str, Any], project_root: Path):
+    def __init__(self, site_dir: Path, settings: dict[str, Any], project_root: Path, cache_dir: Path | None):
         self.site_dir = site_dir
         self.settings = settings
         self.tz = ZoneInfo(settings["timezone"])
-        self.store = ContentStore(site_dir, settings)
+        self.cache = RenderCache(cache_dir, engine_fingerprint())
+        self.store = ContentStore(site_dir, settings, self.cache)
         self.project_root = project_root
         self.home_info_html = render_inline_markdown(settings["home_info_text"])
         self.footer_html = render_inline_markdown(settings["footer_text"])

@@ -1,5 +1,6 @@
 """Freeze the site to static files with Frozen-Flask: built aside, swapped in only on success."""
 
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -8,14 +9,15 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask
+from urllib.parse import urlsplit
+
+from flask import Flask, url_for
 from flask_frozen import Freezer, MissingURLGeneratorWarning
 
 from .search import search_index
 
 MARKER = ".quire-build"
 KEEP = (".git", "CNAME", ".nojekyll")
-DIRECT_ENDPOINTS = {"search_shard", "search_text", "post_file", "static"}
 
 
 class FreezeError(Exception):
@@ -40,30 +42,38 @@ def check_destination(dest: Path) -> None:
                           f"refusing to replace it; choose an empty or new folder with --dest")
 
 
-def url_generators(app: Flask):
-    """Return the generators of every frozen URL except the files written directly."""
-    engine = app.extensions["quire"]
+def _page_targets(engine):
+    """Yield (endpoint, values) or URL paths for every page that takes arguments."""
+    site = engine.site()
+    per_page = engine.settings["posts_per_page"]
+    first = site.page(1)
+    for number in range(2, first.pages + 1):
+        yield "index", {"number": number}
+    if first.pages > 1:
+        yield "index", {"number": 1}
+    for post in site.posts_by_slug.values():
+        yield "post", {"slug": post.slug}
+    for page in site.pages_by_slug.values():
+        yield "page", {"slug": page.slug}
+    for slug, group in site.tags.items():
+        yield "tag", {"slug": slug}
+        yield "tag_feed", {"slug": slug}
+        for number in range(1, (len(group.posts) - 1) // per_page + 2):
+            yield "tag", {"slug": slug, "number": number}
+    yield from site.aliases
 
-    def pages():
-        site = engine.site()
-        yield "index", {}
-        for page in range(2, (site.page(1).pages if site.page(1) else 1) + 1):
-            yield "index", {"number": page}
-        for post in site.posts_by_slug.values():
-            yield "post", {"slug": post.slug}
-        for page in site.pages_by_slug.values():
-            yield "page", {"slug": page.slug}
-        for slug, group in site.tags.items():
-            yield "tag", {"slug": slug}
-            yield "tag_feed", {"slug": slug}
-            per_page = engine.settings["posts_per_page"]
-            for number in range(2, (len(group.posts) - 1) // per_page + 2):
-                yield "tag", {"slug": slug, "number": number}
-        yield from site.aliases
-        if site.page(1) and site.page(1).pages > 1:
-            yield "/page/1/"
 
-    return [pages]
+def page_urls(app: Flask) -> list[str]:
+    """List every page URL (below the script root), argument-less rules first."""
+    script = urlsplit(app.config.get("FREEZER_BASE_URL") or "").path.rstrip("/")
+    urls = []
+    with app.test_request_context(base_url=script or None):
+        for rule in app.url_map.iter_rules():
+            if not rule.arguments and "GET" in rule.methods:
+                urls.append(url_for(rule.endpoint)[len(script):])
+        for target in _page_targets(app.extensions["quire"]):
+            urls.append(target if isinstance(target, str) else url_for(target[0], **target[1])[len(script):])
+    return list(dict.fromkeys(urls))
 
 
 def direct_files(app: Flask) -> dict[str, bytes | Path]:
@@ -102,7 +112,7 @@ def _walk(folder: Path):
                 yield Path(root) / name
 
 
-def freeze(app: Flask, dest: Path, progress=None) -> FreezeResult:
+def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None) -> FreezeResult:
     """Write every URL of the app into dest, atomically; raise FreezeError on any failure."""
     started = time.perf_counter()
     dest = dest.resolve()
@@ -115,7 +125,7 @@ def freeze(app: Flask, dest: Path, progress=None) -> FreezeResult:
     _remove_leftovers(dest)
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
-        pages = _write(app, work, progress)
+        pages = _write(app, work, progress, jobs if jobs is not None else os.cpu_count() or 1)
         (work / MARKER).write_text("Written by Quire's `flask freeze`; the next freeze replaces this folder.\n")
         _swap(work, dest)
     except BaseException:
@@ -143,33 +153,75 @@ def _walk_all(folder: Path):
             yield Path(root) / name
 
 
-def _write(app: Flask, work: Path, progress) -> int:
+def _freeze_share(app: Flask, work: Path, urls: list[str], files: list, tick, crawl: bool) -> int:
+    """Freeze some page URLs with Frozen-Flask and write some direct files; return the page count."""
     app.config["FREEZER_DESTINATION"] = str(work)
-    freezer = Freezer(app, with_static_files=False, with_no_argument_rules=True, log_url_for=True)
-    for generator in url_generators(app):
-        freezer.register_generator(generator)
+    freezer = Freezer(app, with_static_files=False, with_no_argument_rules=False, log_url_for=crawl)
+    freezer.register_generator(lambda: urls)
     pages = 0
     with warnings.catch_warnings():
-        # These endpoints are written directly below, so Frozen-Flask rightly sees no URL for them.
-        warnings.filterwarnings("ignore", category=MissingURLGeneratorWarning,
-                                message=rf"Nothing frozen for endpoints (({'|'.join(DIRECT_ENDPOINTS)})(, )?)+\.")
+        # Some endpoints are written directly, and a site may have no pages or bundles at all.
+        warnings.simplefilter("ignore", MissingURLGeneratorWarning)
         try:
             for page in freezer.freeze_yield():
                 pages += 1
-                if progress:
-                    progress(page.url)
+                tick(page.url)
         except ValueError as exc:
             raise FreezeError(f"error: {exc}") from exc
-    for rel, content in direct_files(app).items():
+    for rel, content in files:
         target = work / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, Path):
             shutil.copyfile(content, target)
         else:
             target.write_bytes(content)
-        if progress:
-            progress("/" + rel)
+        tick("/" + rel)
     return pages
+
+
+_FORKED: tuple = ()
+
+
+def _run_share(number: int):
+    """Freeze one share in a forked worker; report failures as text (exceptions may not pickle)."""
+    app, work, shares, counter = _FORKED
+
+    def tick(url: str) -> None:
+        with counter.get_lock():
+            counter.value += 1
+
+    try:
+        return _freeze_share(app, work, *shares[number], tick, crawl=False)
+    except Exception as exc:  # noqa: BLE001 - every failure must reach the parent
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _write(app: Flask, work: Path, progress, jobs: int) -> int:
+    """Write all pages and files into work, in `jobs` forked processes when there is enough to share."""
+    urls = page_urls(app)
+    files = list(direct_files(app).items())
+    tick = progress or (lambda url: None)
+    if jobs <= 1 or len(urls) < 100:
+        # One process: also follow every url_for made while rendering, as a safety net.
+        return _freeze_share(app, work, urls, files, tick, crawl=True)
+    global _FORKED
+    context = multiprocessing.get_context("fork")
+    counter = context.Value("i", 0)
+    _FORKED = (app, work, [(urls[i::jobs], files[i::jobs]) for i in range(jobs)], counter)
+    try:
+        with context.Pool(jobs) as pool:
+            result = pool.map_async(_run_share, range(jobs))
+            while not result.ready():
+                result.wait(0.25)
+                if progress:
+                    progress(f"{counter.value} of {len(urls) + len(files)}")
+            outcomes = result.get()
+    finally:
+        _FORKED = ()
+    failures = [o for o in outcomes if isinstance(o, str)]
+    if failures:
+        raise FreezeError("error: " + "\n".join(failures))
+    return sum(outcomes)
 
 
 def _swap(work: Path, dest: Path) -> None:

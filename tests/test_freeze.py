@@ -39,6 +39,11 @@ def blog(builder):
     return builder
 
 
+def leftovers(folder: Path) -> list[str]:
+    """Name the work folders a freeze left beside its destination."""
+    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp") or ".old-" in p.name]
+
+
 def frozen_urls(root: Path):
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.name != MARKER:
@@ -186,7 +191,7 @@ def test_keeps_git_cname_nojekyll_and_drops_stale_pages(blog, runner, tmp_path):
     assert (dest / "CNAME").read_text() == "blog.example.org\n"
     assert (dest / ".nojekyll").exists()
     assert not (dest / "posts" / "deleted-long-ago").exists()
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert leftovers(tmp_path) == []
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -220,7 +225,7 @@ def test_render_failure_leaves_previous_output(blog, runner, app, tmp_path, monk
     result = run_freeze(runner, "--dest", str(dest))
     assert result.exit_code != 0
     assert snapshot(dest) == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert leftovers(tmp_path) == []
 
 
 def test_killed_freeze_leaves_previous_output(site_dir, tmp_path):
@@ -246,7 +251,7 @@ def test_killed_freeze_leaves_previous_output(site_dir, tmp_path):
     subprocess.run([sys.executable, "-m", "flask", "freeze", "--dest", str(dest)], env=env, check=True,
                    capture_output=True)
     assert "Changed" in (dest / "posts/p0/index.html").read_text()
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert leftovers(tmp_path) == []
 
 
 def test_drafts_flag(blog, runner, tmp_path):

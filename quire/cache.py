@@ -1,0 +1,78 @@
+"""A persistent render cache: rendered posts on disk, keyed by content, settings and engine code."""
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+import mistune
+import pygments
+
+_ENGINE_FILES = ("cache.py", "content.py", "markdown.py", "terms.py")
+
+
+def engine_fingerprint() -> str:
+    """Hash the code that shapes a rendered post, so a changed engine never reads stale entries."""
+    digest = hashlib.sha256(f"{mistune.__version__}|{pygments.__version__}".encode())
+    here = Path(__file__).parent
+    for name in _ENGINE_FILES:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+class RenderCache:
+    """Store one pickled value per key under a folder; a missing or broken entry is a miss."""
+
+    def __init__(self, folder: Path | None, salt: str):
+        self.folder = folder
+        self.salt = salt
+        self.used: set[str] = set()
+
+    def key(self, *parts: bytes | str) -> str:
+        """Make a key from the salt and the given parts."""
+        digest = hashlib.sha256(self.salt.encode())
+        for part in parts:
+            digest.update(part if isinstance(part, bytes) else part.encode())
+            digest.update(b"\0")
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.pickle"
+
+    def get(self, key: str):
+        """Return the cached value, or None."""
+        if self.folder is None:
+            return None
+        self.used.add(key)
+        try:
+            with open(self._path(key), "rb") as f:
+                return pickle.load(f)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
+            return None
+
+    def put(self, key: str, value) -> None:
+        """Write a value atomically; a cache that cannot be written is silently skipped."""
+        if self.folder is None:
+            return
+        self.used.add(key)
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+    def prune(self) -> int:
+        """Delete every entry not read or written by this process; return how many."""
+        if self.folder is None or not self.folder.is_dir():
+            return 0
+        removed = 0
+        for path in self.folder.glob("*/*.pickle"):
+            if path.stem not in self.used:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
