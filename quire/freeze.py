@@ -8,7 +8,6 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 from flask import Flask, url_for
