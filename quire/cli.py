@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from .freeze import FreezeError, freeze
+from .importers import import_group
 
 
 def _progress_printer():
@@ -94,3 +95,4 @@ def _serve(folder: Path, port: int, base_url: str) -> None:
 def init_app(app: Flask) -> None:
     """Register Quire's commands on the app."""
     app.cli.add_command(freeze_command)
+    app.cli.add_command(import_group)

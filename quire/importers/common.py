@@ -4,9 +4,10 @@ import html
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
@@ -17,8 +18,11 @@ FRONT_MATTER_ORDER = ("title", "date", "updated", "slug", "tags", "author", "sum
 COUNTS = (("posts", "posts"), ("pages", "pages"), ("math", "math expressions"), ("figures", "figures"),
           ("crosslinks", "cross-links converted"), ("images_missing", "images missing"),
           ("unconverted", "items left unconverted"))
-POST_LINK = re.compile(r"(?P<url>/posts/(?P<slug>[^/\s#\"')]+)/)(?:#(?P<anchor>[^\s\"')>]*))?")
+POST_LINK = re.compile(r"(?<=[(\s\"'=])(?P<url>/posts/(?P<slug>[^/\s#\"')]+)/)(?:#(?P<anchor>[^\s\"')>]*))?")
 PAGE_ANCHOR = re.compile(r"\]\(#(?P<anchor>[^\s)]+)\)|href=\"#(?P<anchor2>[^\"]+)\"")
+FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
+SELF_CLOSED_A = re.compile(r"<a(\s[^<>]*?)\s*/>")
+EMPTY_ANCHOR = re.compile(r"""<a\s+(?:name|id)=(["'])([^"']+)\1\s*(?:/>|>\s*</a>)""")
 HTML_IDS = re.compile(r"\b(?:id|name)=[\"']([^\"']+)[\"']")
 
 
@@ -30,12 +34,11 @@ class Report:
         self.counts: Counter = Counter()
 
     def warn(self, where: str, message: str, unconverted: bool = False) -> None:
-        """Record a problem once per file and message; `unconverted` counts it as left unconverted."""
-        if (where, message) in self.problems:
-            return
-        self.problems.append((where, message))
+        """Record a problem (shown once per file and message); `unconverted` counts it as left unconverted."""
         if unconverted:
             self.counts["unconverted"] += 1
+        if (where, message) not in self.problems:
+            self.problems.append((where, message))
 
     def lines_for(self, where: str) -> list[str]:
         """Return the problem lines of one source file."""
@@ -75,8 +78,6 @@ def front_matter(meta: dict[str, Any]) -> str:
     for key, value in ordered.items():
         if isinstance(value, tuple):
             ordered[key] = list(value)
-        elif isinstance(value, date):
-            ordered[key] = value
     text = yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=1000, default_flow_style=False)
     return "---\n" + text + "---\n\n"
 
@@ -94,6 +95,31 @@ def display_math(tex: str, indent: str = "") -> list[str]:
     return [indent + "$$", *tex.split("\n"), indent + "$$"]
 
 
+def fence_end(lines: list[str], i: int) -> int:
+    """Return the line after a fenced code block starting at line i, or 0."""
+    m = FENCE.match(lines[i])
+    if not m:
+        return 0
+    mark = m.group(2)
+    for j in range(i + 1, len(lines)):
+        stripped = lines[j].strip()
+        if stripped.startswith(mark) and not stripped.strip(mark[0]):
+            return j + 1
+    return len(lines)
+
+
+def close_anchors(html_text: str) -> str:
+    """Write `<a name='x' />` as `<a id="x"></a>`: HTML has no self-closing links, and ids replaced names."""
+    return SELF_CLOSED_A.sub(r"<a\1></a>", EMPTY_ANCHOR.sub(r'<a id="\2"></a>', html_text))
+
+
+def squeeze_html(block: str) -> str:
+    """Drop blank lines from a raw HTML block (a blank line would end it for Markdown), except around <pre>."""
+    if "<pre" not in block:
+        block = "\n".join(line for line in block.split("\n") if line.strip())
+    return close_anchors(block)
+
+
 def render_caption(markdown: str) -> str:
     """Render a caption's Markdown to inline HTML (math becomes `<span class="math">`)."""
     out = render_inline_markdown(markdown).strip()
@@ -102,12 +128,14 @@ def render_caption(markdown: str) -> str:
     return out
 
 
-def figure_html(images: list[tuple[str, str]], caption: str | None, classes: list[str],
-                style: str | None, before: str = "") -> str:
-    """Build a raw HTML figure: images with the width style, a caption rendered from Markdown."""
+def figure_html(images: list[tuple[str, str]], caption: str | None, classes: list[str], style: str | None,
+                before: str = "", link: str | None = None) -> str:
+    """Build a raw HTML figure: images with the width style (in a link if given), a caption from Markdown."""
     cls = f' class="{html.escape(" ".join(classes))}"' if classes else ""
     sty = f' style="{html.escape(style)}"' if style else ""
     imgs = "".join(f'<img src="{html.escape(src)}" alt="{html.escape(alt)}"{sty}>' for src, alt in images)
+    if link:
+        imgs = f'<a href="{html.escape(link)}">{imgs}</a>'
     cap = f"<figcaption>{render_caption(caption)}</figcaption>" if caption and caption.strip() else ""
     return f"<figure{cls}>{before}{imgs}{cap}</figure>"
 
@@ -145,23 +173,24 @@ def fix_links(items: list[Converted], report: Report) -> None:
             return m.group(0)
         if anchor == "":
             return m.group("url")
-        found = match_anchor(anchor, ids[slug])
+        found = match_anchor(unquote(anchor), ids[slug])
         if found is None:
-            report.warn(item.source, f"anchor #{anchor} does not exist in /posts/{slug}/", unconverted=True)
-            return m.group(0)
-        return f"{m.group('url')}#{found}"
+            report.warn(item.source, f"anchor #{anchor} does not exist in /posts/{slug}/: the link now "
+                                     f"points at the post itself", unconverted=True)
+            return m.group("url")
+        return f"{m.group('url')}#{anchor if unquote(anchor) == found else found}"
 
     def local(m: re.Match, item: Converted) -> str:
         anchor = m.group("anchor") or m.group("anchor2")
-        found = match_anchor(anchor, ids[item.slug])
+        found = match_anchor(unquote(anchor), ids[item.slug])
         if found is None:
             report.warn(item.source, f"in-page link #{anchor} has no heading or id to point to")
             return m.group(0)
-        return m.group(0).replace("#" + anchor, "#" + found)
+        return m.group(0) if unquote(anchor) == found else m.group(0).replace("#" + anchor, "#" + found)
 
     for item in items:
-        item.body = POST_LINK.sub(lambda m: cross(m, item), item.body)
-        item.body = PAGE_ANCHOR.sub(lambda m: local(m, item), item.body)
+        item.body = POST_LINK.sub(partial(cross, item=item), item.body)
+        item.body = PAGE_ANCHOR.sub(partial(local, item=item), item.body)
 
 
 def write_items(items: list[Converted], site_dir: Path, force: bool, dry_run: bool, report: Report,
@@ -175,9 +204,8 @@ def write_items(items: list[Converted], site_dir: Path, force: bool, dry_run: bo
         if exists and not force:
             echo(f"{item.rel}: warning: already exists, left as it is (use --force to replace it)")
         else:
-            verb = "replace" if exists else "write"
-            echo(f"{'would ' + verb if dry_run else verb[:-1] + 'ed' if exists else 'wrote'} {item.rel} "
-                 f"from {item.source}")
+            verb = ("would replace" if exists else "would write") if dry_run else ("replaced" if exists else "wrote")
+            echo(f"{verb} {item.rel} from {item.source}")
             report.counts["posts" if item.kind == "post" else "pages"] += 1
             if not dry_run:
                 _write(item, target, twin, site_dir, force)
