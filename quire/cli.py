@@ -1,5 +1,6 @@
 """The `flask` commands: freeze, check, import."""
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -8,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .check import as_json, check_site, grouped_lines
 from .freeze import FreezeError, freeze
 from .importers import import_group
 
@@ -92,7 +94,23 @@ def _serve(folder: Path, port: int, base_url: str) -> None:
             pass
 
 
+@click.command("check")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@with_appcontext
+def check_command(fmt):
+    """Lint the site: exit 1 on errors, 0 when there are only warnings."""
+    findings = check_site(current_app)
+    if fmt == "json":
+        click.echo(json.dumps(as_json(findings), indent=2))
+    else:
+        for line in grouped_lines(findings):
+            click.echo(line)
+    if any(f.level == "error" for f in findings):
+        sys.exit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register Quire's commands on the app."""
     app.cli.add_command(freeze_command)
     app.cli.add_command(import_group)
+    app.cli.add_command(check_command)

@@ -18,7 +18,7 @@ import frontmatter
 import yaml
 
 from .cache import RenderCache
-from .markdown import Heading, render_markdown
+from .markdown import Heading, MarkdownTooDeep, render_markdown
 from .terms import Terms, index_terms
 
 WORDS_PER_MINUTE = 213
@@ -291,7 +291,7 @@ POST_SETTINGS = ("timezone", "summary_words", "author")
 def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: bytes | None = None) -> Post:
     """Read, check and render one content file into a Post."""
     text = read_text(path, rel, data)
-    meta, body, _body_line = split_front_matter(text, rel)
+    meta, body, body_line = split_front_matter(text, rel)
     tz = ZoneInfo(settings["timezone"])
     for key in ("title", "date"):
         if meta.get(key) in (None, ""):
@@ -319,7 +319,12 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
     except (TypeError, ValueError):
         raise ContentError(rel, f"'weight' must be a whole number, not {meta['weight']!r}",
                            _key_line(text, "weight")) from None
-    rendered = render_markdown(body, image_size=_bundle_image_size(bundle))
+    try:
+        rendered = render_markdown(body, image_size=_bundle_image_size(bundle))
+    except MarkdownTooDeep as exc:
+        raise ContentError(rel, str(exc).split(": ", 1)[1], body_line + exc.line - 1) from exc
+    except RecursionError as exc:
+        raise ContentError(rel, "the Markdown is nested too deeply to render: flatten lists and quotes") from exc
     words = rendered.text.split()
     if meta.get("summary"):
         summary = " ".join(str(meta["summary"]).split())

@@ -29,6 +29,19 @@ BLOCK_TYPES = {"paragraph", "heading", "block_code", "block_math", "block_html",
                "table_cell", "def_list_head", "def_list_item", "footnote_item", "block_quote"}
 
 
+MAX_INDENT = 1000
+DEEP_INDENT = re.compile(r"^[ \t]{%d,}" % (MAX_INDENT + 1), re.M)
+
+
+class MarkdownTooDeep(ValueError):
+    """Markdown nested so deeply that rendering it would take minutes."""
+
+    def __init__(self, line: int):
+        super().__init__(f"line {line} is indented more than {MAX_INDENT} columns: nest lists and quotes "
+                         f"less deeply")
+        self.line = line
+
+
 @dataclass(frozen=True)
 class Heading:
     level: int
@@ -156,6 +169,8 @@ class QuireRenderer(mistune.HTMLRenderer):
         if match:
             state.env["has_math"] = True
             return f'<div class="math display">{match.group(2)}</div>\n'
+        if 'class="math' in raw:
+            state.env["has_math"] = True
         return raw if raw.endswith("\n") else raw + "\n"
 
     def display_math(self, tex: str) -> str:
@@ -258,6 +273,10 @@ def _markdown():
 
 def render_markdown(text: str, image_size: Callable[[str], tuple[int, int] | None] | None = None) -> Rendered:
     """Render Markdown text to HTML with its headings, plain text, summary text and math flag."""
+    deep = DEEP_INDENT.search(text)
+    if deep:
+        # mistune's list parsing grows faster than quadratically with indentation: refuse, don't hang.
+        raise MarkdownTooDeep(text.count("\n", 0, deep.start()) + 1)
     md = _markdown()
     state = md.block.state_cls()
     state.env.update(ids=set(), headings=[], figures=0, has_math=False,

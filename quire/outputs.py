@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 
 from flask import Flask, Response, abort, render_template, url_for
 
-from .search import search_index
+from .search import safe_json, search_index
 from .views import absolute, current_site, engine, format_date, url_of
 
 XML = "application/xml"
@@ -65,7 +65,7 @@ def index_json():
     """Serve the PaperMod-shaped full-text index (title, content, permalink, summary) for existing tools."""
     entries = [{"title": p.title, "content": " ".join(p.terms.chunks), "permalink": absolute(url_of(p)),
                 "summary": p.summary} for p in current_site().listed]
-    return Response(json.dumps(entries, ensure_ascii=False), mimetype="application/json")
+    return Response(safe_json(entries), mimetype="application/json")
 
 
 def search_index_json():

@@ -109,8 +109,7 @@ class SearchIndex:
     def client_index(self, urls: list[str], dates: list[str]) -> str:
         """Return index.json: documents and the sorted vocabulary."""
         docs = [[p.title, url, date, p.summary[:SUMMARY_CHARS]] for p, url, date in zip(self.posts, urls, dates)]
-        return json.dumps({"version": 1, "docs": docs, "terms": self.vocabulary},
-                          ensure_ascii=False, separators=(",", ":"))
+        return safe_json({"version": 1, "docs": docs, "terms": self.vocabulary})
 
     def shards(self) -> dict[str, str]:
         """Return every posting shard as JSON text: term -> flat [post, count, chunk, ...]."""
@@ -121,8 +120,13 @@ class SearchIndex:
                 continue
             flat = [v for doc in sorted(entries) for v in (doc, *entries[doc])]
             grouped.setdefault(shard_name(term), {})[term] = flat
-        return {name: json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-                for name, data in grouped.items()}
+        return {name: safe_json(data) for name, data in grouped.items()}
+
+
+def safe_json(data) -> str:
+    """Serialise to JSON with <, > and & escaped, so the text is also safe inside HTML."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _word_pattern(terms: list[str]) -> re.Pattern:

@@ -229,21 +229,23 @@ def test_render_failure_leaves_previous_output(blog, runner, app, tmp_path, monk
 
 
 def test_killed_freeze_leaves_previous_output(site_dir, tmp_path):
-    for i in range(150):
+    for i in range(300):
         (site_dir / "posts" / f"p{i}.md").write_text(
             f"---\ntitle: P{i}\ndate: 2024-01-01\ntags: [t{i % 7}]\n---\n" + "Words $x$ here.\n\n" * 200)
     dest = tmp_path / "out"
-    env = dict(os.environ, QUIRE_SITE=str(site_dir), FLASK_APP=str(PROJECT_ROOT / "app.py"))
+    env = dict(os.environ, QUIRE_SITE=str(site_dir), FLASK_APP=str(PROJECT_ROOT / "app.py"), QUIRE_CACHE_DIR="off")
     subprocess.run([sys.executable, "-m", "flask", "freeze", "--dest", str(dest)], env=env, check=True,
                    capture_output=True)
     before = snapshot(dest)
     (site_dir / "posts" / "p0.md").write_text("---\ntitle: Changed\ndate: 2024-01-01\n---\nnew\n")
     proc = subprocess.Popen([sys.executable, "-m", "flask", "freeze", "--dest", str(dest)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while time.time() < deadline and not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
-        time.sleep(0.01)
-    time.sleep(0.2)
+    deadline = time.time() + 60
+    # Kill it once it has begun writing its new output: mid-freeze.
+    while time.time() < deadline and not any(p.name.endswith(".tmp") and any(p.rglob("*.html"))
+                                             for p in tmp_path.iterdir()):
+        time.sleep(0.005)
+    assert proc.poll() is None, "the freeze finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert snapshot(dest) == before

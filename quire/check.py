@@ -1,0 +1,305 @@
+"""`flask check`: lint the whole site and report each finding as `path:line: level: message`."""
+
+import re
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from urllib.parse import unquote, urljoin, urlsplit
+
+from flask import Flask, url_for
+from mistune.plugins.math import INLINE_MATH_PATTERN
+
+from .content import Post, tag_slug
+
+RESERVED = {"posts", "tags", "archives", "search", "page", "static", "assets", "404.html", "index.xml",
+            "atom.xml", "index.json", "sitemap.xml", "robots.txt"}
+INLINE_MATH = re.compile(INLINE_MATH_PATTERN)
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+LEFTOVERS = [
+    (re.compile(r"\{\{[<%].*?[>%]\}\}"), "Hugo shortcode {} shows as literal text: convert it to Markdown or HTML"),
+    (re.compile(r"\{\{.*?\}\}"), "Liquid tag {} shows as literal text: replace it with the value or a link"),
+    (re.compile(r"\{%.*?%\}"), "Liquid tag {} shows as literal text: replace it with Markdown"),
+    (re.compile(r"^\s*\{:.*\}\s*$"), "kramdown attribute line {} shows as literal text: remove it or use HTML"),
+]
+HREF = re.compile(r'\b(href|src)="([^"]*)"')
+IDS = re.compile(r"""\b(?:id|name)=(?:"([^"]*)"|'([^']*)')""")
+BEGIN_END = re.compile(r"\\(begin|end)\{([^}]*)\}")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int
+    level: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.level}: {self.message}"
+
+
+def prose_lines(text: str):
+    """Yield (line number, line) of Markdown text outside fenced code, with inline code removed."""
+    fence = None
+    for number, line in enumerate(text.split("\n"), 1):
+        match = FENCE.match(line)
+        if fence:
+            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
+                fence = None
+            continue
+        if match:
+            fence = match.group(1)
+            continue
+        if line.startswith(("    ", "\t")) and not line.strip().startswith(("-", "*", "+", ">", "$")):
+            continue
+        yield number, CODE_SPAN.sub("``", line)
+
+
+def math_findings(rel: str, text: str) -> list[Finding]:
+    """Find lone dollars, unbalanced braces and unmatched \\begin/\\end in the math of a file."""
+    found, display, start = [], False, 0
+    block: list[str] = []
+    paragraph: list[tuple[int, str]] = []
+    for number, line in prose_lines(text):
+        stripped = line.strip().lstrip(">").strip()
+        if stripped == "$$":
+            if display:
+                found += _tex_problems(rel, start, "\n".join(block))
+                block = []
+            else:
+                found += _paragraph_math(rel, paragraph)
+                paragraph, start = [], number
+            display = not display
+            continue
+        if display:
+            block.append(line)
+        elif stripped:
+            paragraph.append((number, line))
+        else:
+            found += _paragraph_math(rel, paragraph)
+            paragraph = []
+    found += _paragraph_math(rel, paragraph)
+    if display:
+        found.append(Finding(rel, start, "error", "display math opened with '$$' is never closed"))
+    return found
+
+
+def _paragraph_math(rel: str, lines: list[tuple[int, str]]) -> list[Finding]:
+    """Check the inline math of one paragraph, which may span lines (kramdown's $$...$$ does)."""
+    if not lines:
+        return []
+    found = []
+    text = "\n".join(line for _, line in lines)
+    starts = [0]
+    for _, line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+
+    def line_at(offset: int) -> int:
+        return lines[max(i for i, s in enumerate(starts[:-1]) if s <= offset)][0]
+
+    for match in INLINE_MATH.finditer(text):
+        tex = next(g for g in match.groups() if g is not None)
+        number = line_at(match.start())
+        found += _tex_problems(rel, number, tex)
+        row = lines[[n for n, _ in lines].index(number)][1]
+        if "|" in tex and row.lstrip().startswith("|"):
+            found.append(Finding(rel, number, "warning", "a '|' inside math in a table row breaks the "
+                                                         "table: write \\vert instead"))
+    rest = INLINE_MATH.sub(lambda m: " " * len(m.group(0)), text).replace("\\$", "  ")
+    lone = re.search(r"\$(?![\d\s$])", rest)
+    if lone:
+        number = line_at(lone.start())
+        column = lone.start() - starts[[n for n, _ in lines].index(number)] + 1
+        found.append(Finding(rel, number, "warning", f"lone '$' at column {column}: close the math, or "
+                                                     f"write \\$ for a dollar sign"))
+    return found
+
+
+def _tex_problems(rel: str, line: int, tex: str) -> list[Finding]:
+    found = []
+    depth = 0
+    plain = re.sub(r"\\[{}\\]", "", tex)
+    for char in plain:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            break
+    if depth:
+        found.append(Finding(rel, line, "error", f"unbalanced braces in math: {_short(tex)}"))
+    stack = []
+    for kind, env in BEGIN_END.findall(tex):
+        if kind == "begin":
+            stack.append(env)
+        elif not stack or stack.pop() != env:
+            found.append(Finding(rel, line, "error", f"\\end{{{env}}} without a matching \\begin{{{env}}}"))
+            return found
+    for env in stack:
+        found.append(Finding(rel, line, "error", f"\\begin{{{env}}} without \\end{{{env}}}"))
+    return found
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def leftover_findings(rel: str, text: str) -> list[Finding]:
+    """Find Liquid, Hugo shortcode and kramdown syntax that would show as literal text."""
+    found = []
+    for number, line in prose_lines(text):
+        for pattern, message in LEFTOVERS:
+            match = pattern.search(line)
+            if match:
+                found.append(Finding(rel, number, "error", message.format(repr(_short(match.group(0))))))
+                break
+    return found
+
+
+def _line_of(text: str, needle: str) -> int:
+    index = text.find(needle)
+    return text.count("\n", 0, index) + 1 if index >= 0 else 0
+
+
+def check_site(app: Flask) -> list[Finding]:
+    """Lint every content file of the app's site and the site as a whole."""
+    engine = app.extensions["quire"]
+    site = engine.site()
+    found = [Finding(e.path, e.line or 0, "error", e.message) for e in site.errors]
+    for conflict in site.conflicts:
+        path, _, message = conflict.partition(": error: ")
+        found.append(Finding(path, 0, "error", message))
+    posts = [*site.posts_by_slug.values(), *site.pages_by_slug.values()]
+    sources = {p.source: (engine.site_dir / p.source).read_text(encoding="utf-8-sig") for p in posts}
+    for post in posts:
+        text = sources[post.source]
+        if (engine.site_dir / post.source).read_bytes().startswith(b"\xef\xbb\xbf"):
+            found.append(Finding(post.source, 1, "warning", "the file starts with a UTF-8 byte order mark: Quire "
+                                                            "reads it, other tools may ignore the front matter"))
+        found += math_findings(post.source, text)
+        found += leftover_findings(post.source, text)
+    found += _url_findings(app, site, posts, sources)
+    found += _tag_findings(posts, sources)
+    found += _link_findings(app, site, posts, sources)
+    return sorted(set(found))
+
+
+def _url_findings(app: Flask, site, posts: list[Post], sources: dict[str, str]) -> list[Finding]:
+    found = []
+    for page in site.pages_by_slug.values():
+        if page.slug in RESERVED:
+            found.append(Finding(page.source, 0, "error", f"page URL /{page.slug}/ is taken by Quire's own "
+                                                          f"route: set another 'slug'"))
+    with app.test_request_context():
+        owners = {url_for("post" if p.kind == "post" else "page", slug=p.slug): p for p in posts}
+    claimed: dict[str, Post] = {}
+    for post in posts:
+        for alias in post.aliases:
+            line = _line_of(sources[post.source], alias.rstrip("/"))
+            if alias in owners:
+                found.append(Finding(post.source, line, "error", f"alias {alias} is the URL of "
+                                                              f"{owners[alias].source}: remove one"))
+            elif alias in claimed and claimed[alias] is not post:
+                found.append(Finding(post.source, line, "error", f"alias {alias} is also claimed by "
+                                                              f"{claimed[alias].source}: remove one"))
+            claimed.setdefault(alias, post)
+    return found
+
+
+def _tag_findings(posts: list[Post], sources: dict[str, str]) -> list[Finding]:
+    found = []
+    spellings: dict[str, dict[str, str]] = defaultdict(dict)
+    for post in sorted(posts, key=lambda p: p.source):
+        raw = post.meta.get("tags")
+        names = raw if isinstance(raw, list) else re.split(r"[,\s]+", str(raw or ""))
+        line = _line_of(sources[post.source], "tags")
+        for name in (str(n) for n in names if n):
+            if re.search(r"[\"'`]", name):
+                found.append(Finding(post.source, line, "warning", f"tag {name!r} has stray quotes: remove them"))
+            spellings[tag_slug(name)].setdefault(name.strip("\"'` "), (post.source, line))
+    for slug, names in spellings.items():
+        if len(names) > 1:
+            (first, (first_source, _)), *others = names.items()
+            for name, (source, line) in others:
+                found.append(Finding(source, line, "warning", f"tag {name!r} differs from {first!r} (in "
+                                                              f"{first_source}) only in case or punctuation: "
+                                                              f"use one spelling"))
+    return found
+
+
+def _link_findings(app: Flask, site, posts: list[Post], sources: dict[str, str]) -> list[Finding]:
+    engine = app.extensions["quire"]
+    found = []
+    with app.test_request_context():
+        pages = {url_for("post" if p.kind == "post" else "page", slug=p.slug): p for p in posts}
+        known = set(pages) | set(site.aliases)
+        known |= {url_for(e) for e in ("index", "tags", "archives", "search", "rss", "atom", "index_json",
+                                        "sitemap", "robots", "not_found")}
+        known |= {url_for("tag", slug=s) for s in site.tags} | {url_for("tag_feed", slug=s) for s in site.tags}
+    for post in posts:
+        base = next(url for url, p in pages.items() if p is post)
+        ids = _ids(post.html)
+        for attr, link in HREF.findall(post.html):
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or link.startswith(("mailto:", "#harmful")):
+                continue
+            target = urlsplit(urljoin("http://site" + base, link))
+            path, fragment = unquote(target.path), unquote(target.fragment)
+            line = _line_of(sources[post.source], f"({link}") or _line_of(sources[post.source], link)
+            if path == base or not parts.path:
+                if fragment and fragment not in ids:
+                    found.append(Finding(post.source, line, "error", f"link {link!r} points to no heading or "
+                                                                     f"id in this post"))
+                continue
+            if path in pages:
+                if fragment and fragment not in _ids(pages[path].html):
+                    found.append(Finding(post.source, line, "error", f"link {link!r}: {pages[path].source} "
+                                                                     f"has no heading with id {fragment!r}"))
+                continue
+            if path in known or _is_file(engine, site, path):
+                continue
+            what = "image" if attr == "src" else "link"
+            found.append(Finding(post.source, line, "error", f"{what} {link!r} points nowhere: no page or file "
+                                                             f"at {path}"))
+    return found
+
+
+def _ids(html: str) -> set[str]:
+    """Collect the ids (and old-style anchor names) that a #fragment can point to."""
+    return {a or b for a, b in IDS.findall(html)}
+
+
+def _is_file(engine, site, path: str) -> bool:
+    """Tell whether a URL path is a static file or a file of a post bundle."""
+    parts = path.strip("/").split("/")
+    if parts[0] == "static" and len(parts) > 1:
+        rel = "/".join(parts[1:])
+        return any((folder / rel).is_file() for folder in (engine.site_dir / "static",
+                                                            engine.project_root / "static"))
+    if parts[0] == "posts" and len(parts) > 2:
+        post = site.posts_by_slug.get(parts[1])
+        if post and post.bundle:
+            target = (engine.site_dir / post.bundle / "/".join(parts[2:])).resolve()
+            return target.is_file() and target.is_relative_to((engine.site_dir / post.bundle).resolve())
+    if parts[0] == "assets":
+        return path == "/assets/quire.css"
+    return False
+
+
+def as_json(findings: list[Finding]) -> list[dict]:
+    """Describe findings as plain data for `--format json`."""
+    return [asdict(f) for f in findings]
+
+
+def grouped_lines(findings: list[Finding]) -> list[str]:
+    """Lines for people: findings grouped by file, then a count."""
+    lines = []
+    by_file: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_file[finding.path].append(finding)
+    for path in sorted(by_file):
+        lines += [str(f) for f in sorted(by_file[path], key=lambda f: (f.line, f.level, f.message))]
+    errors = sum(f.level == "error" for f in findings)
+    warnings = len(findings) - errors
+    lines.append(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
+                 f"in {len(by_file)} file{'s' * (len(by_file) != 1)}" if findings else "No problems found.")
+    return lines
+

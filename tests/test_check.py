@@ -1,0 +1,143 @@
+"""`flask check`: every kind of finding, its file and line, the exit status and the JSON form."""
+
+import json
+
+import pytest
+
+from conftest import PROJECT
+from quire import create_app
+
+
+def check(runner, *args):
+    result = runner.invoke(args=["check", *args])
+    return result.exit_code, result.output
+
+
+def test_example_site_is_clean():
+    runner = create_app(PROJECT).test_cli_runner()
+    code, output = check(runner)
+    assert code == 0 and "No problems found." in output
+
+
+def test_clean_site_exits_zero(builder, runner):
+    builder.post("ok", body="# Hello\n\nSee [me](#hello) and $x_1$ and `$lone` in code.\n\n```\n{{ code }}\n$\n```\n")
+    assert check(runner) == (0, "No problems found.\n")
+
+
+@pytest.mark.parametrize("text, line, fragment", [
+    (b"---\ntitle: x\ndate: 2024-01-01\n---\ncaf\xe9\n", 5, "not UTF-8"),
+    (b"", 1, "no front matter"),
+    (b"---\ntitle: x\ndate: 2024-01-01\nbody without end\n", 1, "never closed"),
+    (b"---\n- a\n---\n", 2, "mapping"),
+    (b"---\ntitle: [x\ndate: 2024-01-01\n---\n", 2, "bad YAML"),
+    (b"+++\ntitle = x\n+++\n", 2, "bad TOML"),
+    (b"---\ndate: 2024-01-01\n---\n", 2, "missing 'title'"),
+    (b"---\ntitle: x\ndate: June\n---\n", 3, "not a date"),
+    (b"\x00\x01binary", 0, "binary"),
+])
+def test_file_errors(builder, runner, text, line, fragment):
+    builder.file("posts/bad.md", text)
+    code, output = check(runner)
+    assert code == 1
+    prefix = f"posts/bad.md:{line}: error: " if line else "posts/bad.md: error: "
+    assert any(row.startswith(prefix) and fragment in row for row in output.splitlines()), output
+
+
+def test_bom_is_a_warning_only(builder, runner):
+    builder.file("posts/bom.md", b"\xef\xbb\xbf---\ntitle: x\ndate: 2024-01-01\n---\nok\n")
+    code, output = check(runner)
+    assert code == 0 and "posts/bom.md:1: warning: the file starts with a UTF-8 byte order mark" in output
+
+
+def test_url_conflicts(builder, runner):
+    builder.post("one", slug="same")
+    builder.post("two", slug="same")
+    builder.page("tags", title="Clash")
+    builder.post("three", aliases='["/posts/same/"]')
+    builder.post("four", aliases='["/old/"]')
+    builder.post("five", aliases='["/old/"]')
+    code, output = check(runner)
+    assert code == 1
+    assert "posts/two.md: error: slug 'same' is already used by posts/one.md" in output
+    assert "pages/tags.md: error: page URL /tags/ is taken" in output
+    assert "alias /posts/same/ is the URL of posts/one.md" in output
+    assert "alias /old/ is also claimed by posts/five.md" in output
+
+
+def test_tag_spellings_and_quotes(builder, runner):
+    builder.post("a", tags='[Auto-ML, "long-read\\""]')
+    builder.post("b", tags="[auto ml]")
+    code, output = check(runner)
+    assert code == 0
+    assert "posts/a.md:4: warning: tag 'long-read\"' has stray quotes" in output
+    assert "posts/b.md:4: warning: tag 'auto ml' differs from 'Auto-ML' (in posts/a.md)" in output
+
+
+def test_links_anchors_and_images(builder, runner):
+    builder.post("target", body="# Real Heading\n")
+    builder.file("posts/bundle/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\n![ok](here.png)\n")
+    builder.file("posts/bundle/here.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
+    builder.post("links", body=(
+        "Intro.\n\n[ok](/posts/target/#real-heading) [tag](/tags/) [feed](/index.xml) [css](/static/quire.js)\n\n"
+        "[bad anchor](/posts/target/#nope)\n\n[gone](/posts/gone/)\n\n![missing](/static/nothing.png)\n\n"
+        "[self](#missing-here) [bundle](/posts/bundle/here.png) [ext](https://example.org/x)\n"))
+    code, output = check(runner)
+    assert code == 1
+    rows = [r for r in output.splitlines() if r.startswith("posts/links.md")]
+    assert rows == [
+        "posts/links.md:9: error: link '/posts/target/#nope': posts/target.md has no heading with id 'nope'",
+        "posts/links.md:11: error: link '/posts/gone/' points nowhere: no page or file at /posts/gone/",
+        "posts/links.md:13: error: image '/static/nothing.png' points nowhere: no page or file at "
+        "/static/nothing.png",
+        "posts/links.md:15: error: link '#missing-here' points to no heading or id in this post",
+    ]
+
+
+def test_math_problems(builder, runner):
+    builder.post("math", body=(
+        "Fine $a_{1}$ and \\$5 and $5 and $10.\n\n"
+        "Broken $\\frac{a}{b$ here.\n\n"
+        "Lone $x without end.\n\n"
+        "$$\n\\begin{aligned} a &= b\n$$\n\n"
+        "| a | b |\n|---|---|\n| $|x|$ | 1 |\n\n"
+        "$$\nnever closed\n"))
+    code, output = check(runner)
+    assert code == 1
+    assert "posts/math.md:7: error: unbalanced braces in math: \\frac{a}{b" in output
+    assert "posts/math.md:9: warning: lone '$' at column 6" in output
+    assert "posts/math.md:11: error: \\begin{aligned} without \\end{aligned}" in output
+    assert "posts/math.md:17: warning: a '|' inside math in a table row breaks the table" in output
+    assert "posts/math.md:19: error: display math opened with '$$' is never closed" in output
+    assert "posts/math.md:5:" not in output
+
+
+def test_leftovers_of_other_engines(builder, runner):
+    builder.post("old", body=(
+        "Link {{ site.baseurl }}/x\n\n{% post_url 2018-01-01-x %}\n\n{{< figure src=\"a.png\" >}}\n\n"
+        "![i](i.png)\n{: style=\"width: 50%\"}\n\n```\n{{ inside code is fine }}\n```\n"))
+    code, output = check(runner)
+    assert "posts/old.md:5: error: Liquid tag '{{ site.baseurl }}'" in output
+    assert "posts/old.md:7: error: Liquid tag '{% post_url 2018-01-01-x %}'" in output
+    assert "posts/old.md:9: error: Hugo shortcode" in output
+    assert "posts/old.md:12: error: kramdown attribute line" in output
+    assert "inside code" not in output
+
+
+def test_json_format_and_grouping(builder, runner):
+    builder.file("posts/b.md", "nothing")
+    builder.post("a", tags="[x, X]", body="Lone $y here")
+    code, output = check(runner, "--format", "json")
+    data = json.loads(output)
+    assert code == 1
+    assert {"path": "posts/b.md", "line": 1, "level": "error"}.items() <= data[-1].items()
+    assert all(set(d) == {"path", "line", "level", "message"} for d in data)
+    code, text = check(runner)
+    lines = text.splitlines()
+    assert lines[-1] == "1 error, 2 warnings in 2 files"
+    assert [line.split(":")[0] for line in lines[:-1]] == ["posts/a.md", "posts/a.md", "posts/b.md"]
+
+
+def test_inline_math_across_lines_and_single_quoted_ids(builder, runner):
+    builder.post("multi", body="A line with $$a +\nb$$ over two lines.\n\n<a id='old-anchor'></a>Text\n\n"
+                               "[jump](#old-anchor)\n")
+    assert check(runner) == (0, "No problems found.\n")
