@@ -215,7 +215,7 @@ def _tag_findings(posts: list[Post], sources: dict[str, str]) -> list[Finding]:
             if re.search(r"[\"'`]", name):
                 found.append(Finding(post.source, line, "warning", f"tag {name!r} has stray quotes: remove them"))
             spellings[tag_slug(name)].setdefault(name.strip("\"'` "), (post.source, line))
-    for slug, names in spellings.items():
+    for names in spellings.values():
         if len(names) > 1:
             (first, (first_source, _)), *others = names.items()
             for name, (source, line) in others:

@@ -1,5 +1,6 @@
 """The `flask` commands: freeze, check, import."""
 
+import contextlib
 import json
 import sys
 import time
@@ -88,10 +89,8 @@ def _serve(folder: Path, port: int, base_url: str) -> None:
     handler = functools.partial(Handler, directory=str(folder))
     with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
         click.echo(f"Serving {folder} at http://127.0.0.1:{port}{prefix}/ (Ctrl+C stops)")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
-        except KeyboardInterrupt:
-            pass
 
 
 @click.command("check")

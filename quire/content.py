@@ -464,7 +464,7 @@ class ContentStore:
                     entries[f.path] = cached[1]
                 else:
                     todo.append(f)
-            for f, result in zip(todo, self._load_many(todo)):
+            for f, result in zip(todo, self._load_many(todo), strict=True):
                 self._memory[f.path] = (f.stamp, result)
                 entries[f.path] = result
             for gone in set(self._memory) - set(entries):
@@ -499,10 +499,10 @@ class ContentStore:
         if len(misses) >= self.PARALLEL_MIN and workers > 1 and threading.active_count() == 1:
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                loaded = list(pool.map(_load_safely, *zip(*(args for _, _, args in misses)), chunksize=4))
+                loaded = list(pool.map(_load_safely, *zip(*(args for _, _, args in misses), strict=True), chunksize=4))
         else:
             loaded = [_load_safely(*args) for _, _, args in misses]
-        for (i, cache_key, _), result in zip(misses, loaded):
+        for (i, cache_key, _), result in zip(misses, loaded, strict=True):
             results[i] = result
             if isinstance(result, Post):
                 self.cache.put(cache_key, result)

@@ -30,7 +30,7 @@ BLOCK_TYPES = {"paragraph", "heading", "block_code", "block_math", "block_html",
 
 
 MAX_INDENT = 1000
-DEEP_INDENT = re.compile(r"^[ \t]{%d,}" % (MAX_INDENT + 1), re.M)
+DEEP_INDENT = re.compile(rf"^[ \t]{{{MAX_INDENT + 1},}}", re.MULTILINE)
 
 
 class MarkdownTooDeep(ValueError):

@@ -1,7 +1,6 @@
 """Machine-read outputs: RSS, Atom, per-tag feeds, index.json, the search index files, sitemap, robots.txt."""
 
 import html
-import json
 import re
 from datetime import datetime
 from urllib.parse import urljoin

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from conftest import PROJECT
 from quire import create_app
+
+from conftest import PROJECT
 
 
 def check(runner, *args):

@@ -12,10 +12,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from linkcheck import broken_links
 
 from quire import PROJECT_ROOT, create_app
 from quire.freeze import MARKER
+
+from linkcheck import broken_links
 
 
 def run_freeze(runner, *args):

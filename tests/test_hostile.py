@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import PROJECT
 from quire.markdown import render_markdown
+
+from conftest import PROJECT
 
 SECRET = "TOP-SECRET-OUTSIDE-THE-SITE"
 
@@ -73,7 +74,8 @@ def test_file_oddities(site, builder, client, site_dir, tmp_path_factory):
     builder.file("posts/bom.md", b"\xef\xbb\xbf---\ntitle: Bom\ndate: 2024-01-03\n---\nok\n")
     builder.file("posts/empty.md", b"")
     builder.file("posts/binary.md", os.urandom(2048) + b"\0")
-    builder.file("posts/big.md", "---\ntitle: Big\ndate: 2024-01-04\n---\n" + ("A paragraph of words. " * 40 + "\n\n") * 12_000)
+    paragraph = "A paragraph of words. " * 40 + "\n\n"
+    builder.file("posts/big.md", "---\ntitle: Big\ndate: 2024-01-04\n---\n" + paragraph * 12_000)
     for leftover in (".#x.md", "x.md~", ".x.md.swp", "#x.md#"):
         builder.file(f"posts/{leftover}", b"\0junk")
     outside = tmp_path_factory.mktemp("elsewhere") / "ext.md"
