@@ -191,7 +191,7 @@ def _run_share(number: int):
 
     try:
         return _freeze_share(app, work, *shares[number], tick, crawl=False)
-    except Exception as exc:  # noqa: BLE001 - every failure must reach the parent
+    except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
 
 

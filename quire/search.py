@@ -108,7 +108,8 @@ class SearchIndex:
 
     def client_index(self, urls: list[str], dates: list[str]) -> str:
         """Return index.json: documents and the sorted vocabulary."""
-        docs = [[p.title, url, date, p.summary[:SUMMARY_CHARS]] for p, url, date in zip(self.posts, urls, dates, strict=True)]
+        rows = zip(self.posts, urls, dates, strict=True)
+        docs = [[p.title, url, date, p.summary[:SUMMARY_CHARS]] for p, url, date in rows]
         return safe_json({"version": 1, "docs": docs, "terms": self.vocabulary})
 
     def shards(self) -> dict[str, str]:

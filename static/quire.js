@@ -10,7 +10,9 @@
 
   var toggle = document.getElementById("theme-toggle");
   if (toggle) {
-    toggle.setAttribute("aria-pressed", String(currentTheme() === "dark"));
+    var showState = function () { toggle.setAttribute("aria-pressed", String(currentTheme() === "dark")); };
+    showState();
+    dark.addEventListener("change", showState);  // the OS theme applies until the reader chooses one
     toggle.addEventListener("click", function () {
       var next = currentTheme() === "dark" ? "light" : "dark";
       root.setAttribute("data-theme", next);

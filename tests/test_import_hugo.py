@@ -6,13 +6,14 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from conftest import SHARED, SITE_TOML
 
 from quire import create_app
 from quire.importers import import_group
 from quire.importers.common import Report
 from quire.importers.hugo import import_hugo
 from quire.markdown import render_markdown
+
+from conftest import SHARED, SITE_TOML
 
 PAPERMOD = SHARED / "corpus" / "hugo-papermod-example"
 

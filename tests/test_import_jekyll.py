@@ -7,13 +7,14 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from conftest import SHARED, SITE_TOML
 
 from quire import create_app
 from quire.importers import import_group
 from quire.importers.common import Report
 from quire.importers.jekyll import Context, convert_body
 from quire.markdown import render_markdown
+
+from conftest import SHARED, SITE_TOML
 
 LILLOG = SHARED / "corpus" / "jekyll-lillog"
 
