@@ -7,6 +7,7 @@ import re
 import struct
 import threading
 import tomllib
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -74,12 +75,17 @@ class Post:
     weight: int
     listed: bool
     meta: dict[str, Any]
-    html: str
+    html_z: bytes
     headings: tuple[Heading, ...]
     terms: Terms
     words: int
     figures: int
     bundle: str | None
+
+    @property
+    def html(self) -> str:
+        """Return the rendered HTML (kept compressed: a large blog's posts then fit in little memory)."""
+        return zlib.decompress(self.html_z).decode()
 
     @property
     def reading_time(self) -> int:
@@ -352,7 +358,7 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
         weight=weight,
         listed=_bool(meta, "listed", kind == "post", rel, text),
         meta=dict(meta),
-        html=rendered.html,
+        html_z=zlib.compress(rendered.html.encode(), 1),
         headings=rendered.headings,
         terms=index_terms(rendered.search_text),
         words=len(words),

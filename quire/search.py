@@ -9,6 +9,7 @@ import bisect
 import html
 import json
 import re
+from array import array
 from dataclasses import dataclass, field
 
 from .content import Post
@@ -45,7 +46,8 @@ class SearchIndex:
     posts: tuple[Post, ...]
     titles: list[set[str]] = field(default_factory=list)
     title_docs: dict[str, set[int]] = field(default_factory=dict)
-    postings: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)
+    # term -> flat [post, count, chunk, post, count, chunk, ...], in post order: small for large blogs.
+    postings: dict[str, array] = field(default_factory=dict)
     vocabulary: list[str] = field(default_factory=list)
 
     @classmethod
@@ -56,8 +58,9 @@ class SearchIndex:
             index.titles.append(set(tokenize(post.title)))
             for term in index.titles[-1]:
                 index.title_docs.setdefault(term, set()).add(number)
-            for term, entry in post.terms.counts.items():
-                index.postings.setdefault(term, {})[number] = entry
+            n = post.terms.numbers
+            for i, term in enumerate(post.terms.words):
+                index.postings.setdefault(term, array("I")).extend((number, n[2 * i], n[2 * i + 1]))
         index.vocabulary = sorted(set(index.postings) | set(index.title_docs))
         return index
 
@@ -73,6 +76,11 @@ class SearchIndex:
             found.extend((t, TYPO) for t in self.vocabulary if not t.startswith(word) and within_one_edit(word, t))
         return found
 
+    def entries(self, term: str) -> dict[int, tuple[int, int]]:
+        """Return a term's postings as {post number: (count, chunk)}."""
+        flat = self.postings.get(term, ())
+        return {flat[i]: (flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)}
+
     def rank(self, query: str) -> list[tuple[int, int, list[tuple[str, int]]]]:
         """Rank posts matching every query word: (post number, score, matched terms), best first."""
         words = [w for w in dict.fromkeys(tokenize(query)) if w not in STOP_WORDS]
@@ -83,8 +91,9 @@ class SearchIndex:
         for word in words:
             scores: dict[int, int] = {}
             for term, weight in self.candidates(word):
-                for doc in set(self.postings.get(term, {})) | self.title_docs.get(term, set()):
-                    tf = self.postings.get(term, {}).get(doc, (0, 0))[0]
+                entries = self.entries(term)
+                for doc in set(entries) | self.title_docs.get(term, set()):
+                    tf = entries.get(doc, (0, 0))[0]
                     score = weight * (TITLE_BONUS * (term in self.titles[doc]) + min(tf, MAX_TF))
                     if score > scores.get(doc, 0):
                         scores[doc] = score
@@ -99,11 +108,11 @@ class SearchIndex:
     def snippet(self, number: int, terms: list[tuple[str, int]]) -> str:
         """Return HTML of the passage around the best body match, matched words in <mark>."""
         post = self.posts[number]
-        body = [(w, t) for t, w in terms if t in self.postings and number in self.postings[t]]
+        body = [(w, t) for t, w in terms if number in self.entries(t)]
         if not body:
             return highlight(post.summary[:SUMMARY_CHARS], [t for t, _ in terms])
         _, best = max(body)
-        chunk = post.terms.chunks[self.postings[best][number][1]]
+        chunk = post.terms.chunks[self.entries(best)[number][1]]
         return passage(chunk, best, [t for t, _ in terms])
 
     def client_index(self, urls: list[str], dates: list[str]) -> str:
@@ -116,11 +125,9 @@ class SearchIndex:
         """Return every posting shard as JSON text: term -> flat [post, count, chunk, ...]."""
         grouped: dict[str, dict[str, list[int]]] = {}
         for term in self.vocabulary:
-            entries = self.postings.get(term)
-            if not entries:
-                continue
-            flat = [v for doc in sorted(entries) for v in (doc, *entries[doc])]
-            grouped.setdefault(shard_name(term), {})[term] = flat
+            flat = self.postings.get(term)
+            if flat:
+                grouped.setdefault(shard_name(term), {})[term] = flat.tolist()
         return {name: safe_json(data) for name, data in grouped.items()}
 
 

@@ -1,10 +1,13 @@
 """Words for search: one tokenizer shared by the index builder, the server search and (mirrored) search.js."""
 
 import re
-from dataclasses import dataclass
+import sys
+import zlib
+from array import array
 
 TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 CHUNK_CHARS = 4000
+CHUNK_SEPARATOR = "\x1e"
 STOP_WORDS = frozenset("""
 a an and are as at be but by for from has have if in into is it its of on or that the their then there these
 they this to was were which will with we you your not can our also than more such so do does
@@ -29,11 +32,38 @@ def split_chunks(text: str, size: int = CHUNK_CHARS) -> tuple[str, ...]:
     return tuple(chunks)
 
 
-@dataclass(frozen=True)
 class Terms:
-    """A document's index entry: per term, its count and the chunk of its first use."""
-    counts: dict[str, tuple[int, int]]
-    chunks: tuple[str, ...]
+    """A document's index entry, kept small: interned words, their counts and first chunks, zipped text."""
+
+    __slots__ = ("words", "numbers", "_text")
+
+    def __init__(self, counts: dict[str, tuple[int, int]], chunks: tuple[str, ...]):
+        self.words = tuple(sys.intern(w) for w in counts)
+        self.numbers = array("I", (n for entry in counts.values() for n in entry))
+        self._text = zlib.compress(CHUNK_SEPARATOR.join(chunks).encode(), 1)
+
+    def __reduce__(self):
+        return _rebuild_terms, (self.words, self.numbers, self._text)
+
+    @property
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """Map each word to (count, number of the chunk it first appears in)."""
+        n = self.numbers
+        return {w: (n[2 * i], n[2 * i + 1]) for i, w in enumerate(self.words)}
+
+    @property
+    def chunks(self) -> tuple[str, ...]:
+        """Return the text in the pieces that search snippets fetch."""
+        text = zlib.decompress(self._text).decode()
+        return tuple(text.split(CHUNK_SEPARATOR)) if text else ()
+
+
+def _rebuild_terms(words, numbers, text) -> Terms:
+    terms = Terms.__new__(Terms)
+    # Interning on load shares each word's string between all posts (and the search index).
+    terms.words = tuple(sys.intern(w) for w in words)
+    terms.numbers, terms._text = numbers, text
+    return terms
 
 
 def index_terms(text: str) -> Terms:
