@@ -28,7 +28,7 @@ def shard_name(term: str) -> str:
 
 
 def within_one_edit(a: str, b: str) -> bool:
-    """Tell whether b is one insertion, deletion or substitution away from a."""
+    """Tell whether b is one insertion, deletion, substitution or swap of neighbours away from a."""
     if a == b or abs(len(a) - len(b)) > 1:
         return False
     if len(a) > len(b):
@@ -37,7 +37,8 @@ def within_one_edit(a: str, b: str) -> bool:
     while i < len(a) and a[i] == b[i]:
         i += 1
     if len(a) == len(b):
-        return a[i + 1:] == b[i + 1:]
+        swapped = i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2:] == b[i + 2:]
+        return a[i + 1:] == b[i + 1:] or swapped
     return a[i:] == b[i + 1:]
 
 

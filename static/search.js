@@ -28,7 +28,10 @@
     if (a.length > b.length) { var t = a; a = b; b = t; }
     var i = 0;
     while (i < a.length && a[i] === b[i]) i++;
-    if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1);
+    if (a.length === b.length) {
+      var swapped = i + 1 < a.length && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+      return a.slice(i + 1) === b.slice(i + 1) || swapped;
+    }
     return a.slice(i) === b.slice(i + 1);
   }
   function lowerBound(arr, word) {

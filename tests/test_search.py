@@ -100,7 +100,9 @@ def test_client_files_are_consistent(corpus, client):
 def test_helpers():
     assert tokenize("Hello, World_x 2024 a") == ["hello", "world", "2024"]
     assert within_one_edit("gradient", "gradiant") and within_one_edit("gradient", "gradients")
+    assert within_one_edit("gradient", "gradeint")  # neighbours swapped
     assert not within_one_edit("gradient", "gradient") and not within_one_edit("gradient", "grdiant")
+    assert not within_one_edit("gradient", "gradeitn")  # two edits
     assert shard_name("über") == "fc-62"
     chunks = split_chunks("word " * 3000, size=1000)
     assert all(len(c) <= 1000 for c in chunks) and " ".join(chunks).split() == ["word"] * 3000
