@@ -14,6 +14,7 @@ from quire.importers.hugo import import_hugo
 from quire.markdown import render_markdown
 
 from conftest import SHARED, SITE_TOML
+from linkcheck import broken_links
 
 PAPERMOD = SHARED / "corpus" / "hugo-papermod-example"
 
@@ -125,7 +126,8 @@ def test_bundle_files_are_copied_with_the_post(tmp_path, site_dir, runner):
 def test_known_shortcodes_become_html_or_markdown(tmp_path):
     items, report = imported(tmp_path, {
         "content/posts/target.md": body("## Setup Steps\n\nText.\n"),
-        "content/posts/show.md": body("""
+        "content/posts/show/cat.png": b"\x89PNG fake",
+        "content/posts/show/index.md": body("""
             {{< figure src="cat.png" alt="A cat" caption="A **cat** and $x$" width="300" >}}
 
             {{< youtube id="hjD9jTi_DQ4" >}}
@@ -177,7 +179,7 @@ def test_unknown_shortcodes_are_reported_and_shown_as_code(tmp_path):
 
 def test_unresolved_refs_are_reported(tmp_path):
     items, report = imported(tmp_path, {"content/posts/a.md": body('[x]({{< ref "missing.md" >}})\n')})
-    assert "[x](missing.md)" in items["a"].body
+    assert items["a"].body == "x\n"  # the text is kept, the link that leads nowhere dropped
     assert "ref to 'missing.md' names no imported page" in messages(report)
     assert report.counts["unconverted"] == 1
 
@@ -200,20 +202,97 @@ def test_relative_links_to_other_pages_follow_them(tmp_path):
     assert "[the FAQ](/posts/faq/#custom-head)" in items["math"].body
 
 
-# Proof on PaperMod's example site
+# The old site's address, and links that lead nowhere
+
+
+OUTSIDE = {
+    "content/posts/trip/index.md": body("""
+        ![here](view.png) ![gone](lost.png) [old]( /posts/not-here/#part) [draft](../wip/) [tags](/tags/)
+        [home](www.example.com) ![logo](/images/logo.png)
+        """),
+    "content/posts/trip/view.png": b"\x89PNG fake",
+    "static/images/logo.png": b"\x89PNG logo",
+    "content/posts/wip.md": "---\ntitle: WIP\ndate: 2024-01-01\ndraft: true\n---\nSoon.\n",
+}
+
+
+def test_site_url_points_everything_outside_the_import_at_the_old_site(tmp_path):
+    report = Report()
+    items = {i.slug: i for i in import_hugo(hugo_site(tmp_path, OUTSIDE), report, "https://old.example.org/blog")}
+    out = items["trip"].body
+    assert "![here](view.png) ![gone](https://old.example.org/blog/posts/trip/lost.png)" in out
+    assert "[old]( https://old.example.org/blog/posts/not-here/#part)" in out
+    assert "[draft](https://old.example.org/blog/posts/wip/) [tags](/tags/)" in out
+    assert "[home](https://www.example.com) ![logo](/static/images/logo.png)" in out
+    assert items["trip"].files["static/images/logo.png"] == tmp_path / "static" / "images" / "logo.png"
+    text = messages(report)
+    assert "lost.png is not in this import: linked at its old address" in text
+    assert "which is imported as a draft: linked at its old address" in text
+    assert report.counts["images_old"] == 1 and report.counts["links_old"] == 2
+    assert report.counts["links_fixed"] == 1 and report.counts["unconverted"] == 0
+
+
+def test_without_site_url_a_link_to_no_page_keeps_only_its_text(tmp_path):
+    report = Report()
+    items = {i.slug: i for i in import_hugo(hugo_site(tmp_path, OUTSIDE), report)}
+    out = items["trip"].body
+    assert "![gone](lost.png) old [draft](/posts/wip/) [tags](/tags/)" in out
+    text = messages(report)
+    assert "link /posts/not-here/#part leads to no imported page: left unconverted" in text
+    assert "lost.png is not in this import (add it beside index.md)" in text
+    assert "which is imported as a draft: the link is broken until that post is published" in text
+    assert report.counts["images_missing"] == 1 and report.counts["unconverted"] == 1
+
+
+def test_inline_shortcodes_without_template_code_become_their_html(tmp_path):
+    items, report = imported(tmp_path, {"content/posts/m.md": body("""
+        {{< math.inline >}}
+        <p>Inline: \\(\\varphi = 1\\)</p>
+        {{</ math.inline >}}
+
+        {{< t.inline >}}{{ .Site.Title }}{{< /t.inline >}}
+        """)})
+    out = items["m"].body
+    assert '<p>Inline: <span class="math">\\(\\varphi = 1\\)</span></p>' in out
+    assert "shortcode 't.inline' has no Quire equivalent" in messages(report)
+    assert report.counts["math"] == 1
+
+
+def test_tag_spellings_are_unified(tmp_path):
+    items, report = imported(tmp_path, {
+        "content/posts/a.md": "---\ntitle: A\ndate: 2024-01-01\ntags: [HTML, css]\n---\nA.\n",
+        "content/posts/b.md": "---\ntitle: B\ndate: 2024-01-02\ntags: [html]\n---\nB.\n",
+    })
+    assert items["b"].meta["tags"] == ["HTML"]
+    assert "tag 'html' written 'HTML'" in messages(report)
+
+
+# Proof on PaperMod's example site: import with the old address, check, freeze
+
+PAPERMOD_URL = "https://adityatelange.github.io/hugo-PaperMod/"
 
 
 @pytest.fixture(scope="module")
 def papermod(tmp_path_factory):
-    """Import PaperMod's example content once into a fresh site; return an app showing drafts, and the output."""
+    """Import PaperMod's example content once with its old address, check it and freeze it.
+
+    Returns an app showing drafts, the import's output, the site folder, the check's result and the frozen folder.
+    """
     if not (PAPERMOD / "content").is_dir():
-        pytest.skip(f"the PaperMod example corpus is not at {PAPERMOD}")
+        pytest.skip(f"the PaperMod example corpus is not at {PAPERMOD} (../shared/corpus beside the project)")
     site = tmp_path_factory.mktemp("papermod")
-    (site / "site.toml").write_text(SITE_TOML, encoding="utf-8")
+    menu_faq = '  { name = "FAQ", url = "/faq/" },\n'  # the test settings' menu links a FAQ that PaperMod lacks
+    assert menu_faq in SITE_TOML
+    (site / "site.toml").write_text(SITE_TOML.replace(menu_faq, ""), encoding="utf-8")
     result = create_app(site, config={"TESTING": True}).test_cli_runner().invoke(
-        import_group, ["hugo", str(PAPERMOD)])
+        import_group, ["hugo", str(PAPERMOD), "--site-url", PAPERMOD_URL])
     assert result.exit_code == 0, result.output
-    return create_app(site, settings={"drafts": True}, config={"TESTING": True}), result.output, site
+    published = create_app(site, config={"TESTING": True})
+    check = published.test_cli_runner().invoke(args=["check"])
+    dest = site.parent / (site.name + "-frozen")
+    freeze = published.test_cli_runner().invoke(args=["freeze", "--dest", str(dest)])
+    assert freeze.exit_code == 0, freeze.output
+    return create_app(site, settings={"drafts": True}, config={"TESTING": True}), result.output, site, check, dest
 
 
 def imported_urls(site: Path) -> list[str]:
@@ -222,7 +301,7 @@ def imported_urls(site: Path) -> list[str]:
 
 
 def test_papermod_every_page_answers(papermod):
-    app, _, site = papermod
+    app, _, site, _, _ = papermod
     urls = imported_urls(site)
     assert len(urls) == 16 and "/about/" in urls and "/posts/papermod-features/" in urls
     client = app.test_client()
@@ -232,7 +311,7 @@ def test_papermod_every_page_answers(papermod):
 
 
 def test_papermod_shortcodes_are_converted_or_reported(papermod):
-    app, output, site = papermod
+    app, output, site, _, _ = papermod
     client = app.test_client()
     for url in imported_urls(site):
         page = client.get(url).get_data(as_text=True)
@@ -247,7 +326,7 @@ def test_papermod_shortcodes_are_converted_or_reported(papermod):
 
 
 def test_papermod_language_variants_sections_and_aliases(papermod):
-    app, output, _ = papermod
+    app, output, _, _, _ = papermod
     for variant in ("content/posts/markdown-syntax.fr.md", "content/posts/markdown-syntax.fa.md",
                     "content/archives.fr.md", "content/search.fr.md"):
         assert f"{variant}: warning: language variant" in output
@@ -257,3 +336,37 @@ def test_papermod_language_variants_sections_and_aliases(papermod):
                      ("/papermod-installation/", "/posts/papermod-installation/"),
                      ("/posts/migrate-from-jekyl/", "/posts/markdown-syntax/")):
         assert f'url={new}"' in client.get(old).get_data(as_text=True), old
+
+
+def test_papermod_check_reports_no_errors(papermod):
+    check = papermod[3]
+    assert check.exit_code == 0, check.output
+    assert ": error:" not in check.output
+    assert re.fullmatch(r"No problems found\.|0 errors, \d+ warnings? in \d+ files?",
+                        check.output.strip().splitlines()[-1]), check.output
+
+
+def test_papermod_frozen_site_has_no_broken_links_nor_visible_shortcodes(papermod):
+    dest = papermod[4]
+    assert (dest / "posts" / "math-typesetting" / "index.html").is_file()
+    assert broken_links(dest, "https://blog.example.org/") == []
+    pages = {page.relative_to(dest).as_posix(): page.read_text(encoding="utf-8") for page in dest.rglob("*.html")}
+    # Code samples show shortcodes on purpose, and a summary made from a post's first words may quote one.
+    samples = " ".join(" ".join(unescape(re.sub(r"<[^>]+>", "", code)).split())
+                       for page in pages.values() for code in re.findall(r"<pre\b.*?</pre>", page, re.DOTALL))
+    for name, page in sorted(pages.items()):
+        text = re.sub(r"<(script|style|pre|code)\b.*?</\1>", "", page, flags=re.DOTALL)
+        text = re.sub(r'<span class="math[^"]*">.*?</span>|<div class="math display">.*?</div>', "", text,
+                      flags=re.DOTALL)
+        text = " ".join(unescape(re.sub(r"<[^>]+>", "", text)).split())
+        leftovers = [m.group(0) for m in re.finditer(r"(?:\{\{|\{%|\{:).{0,20}", text) if m.group(0) not in samples]
+        assert not leftovers, (name, leftovers)
+
+
+def test_papermod_math_and_the_link_to_a_draft(papermod):
+    dest, output = papermod[4], papermod[1]
+    page = (dest / "posts" / "math-typesetting" / "index.html").read_text(encoding="utf-8")
+    article = page[page.index("<article"):page.index("</article>")]
+    assert article.count('class="math') == 2  # the $$ block and the \\(…\\) of the inline shortcode
+    assert f'href="{PAPERMOD_URL}posts/papermod/papermod-faq/#custom-head--footer"' in article
+    assert "which is imported as a draft: linked at its old address" in output

@@ -15,6 +15,7 @@ from quire.importers.jekyll import Context, convert_body
 from quire.markdown import render_markdown
 
 from conftest import SHARED, SITE_TOML
+from linkcheck import broken_links
 
 LILLOG = SHARED / "corpus" / "jekyll-lillog"
 
@@ -212,7 +213,8 @@ def test_front_matter_aliases_and_page(tmp_path, site_dir, runner):
 
 def test_images_are_copied_into_the_bundle_or_reported_once(tmp_path, site_dir, runner):
     src = write_site(tmp_path / "src", {"_posts/2020-01-01-pics.md": post(
-        "![a]({{ '/assets/images/a.png' | relative_url }})\n\n![b](/assets/images/b.png) ![b](/assets/images/b.png)\n")})
+        "![a]({{ '/assets/images/a.png' | relative_url }})\n\n"
+        "![b](/assets/images/b.png) ![b](/assets/images/b.png)\n")})
     (src / "assets" / "images").mkdir(parents=True)
     (src / "assets" / "images" / "a.png").write_bytes(b"\x89PNG fake")
     result = runner.invoke(import_group, ["jekyll", str(src)])
@@ -250,7 +252,92 @@ def test_dry_run_writes_nothing_and_existing_files_need_force(tmp_path, site_dir
     assert "New text." in (site_dir / "posts" / "2019-03-14-a.md").read_text()
 
 
-# Proof on the real Lil'Log posts
+# The old site's address, and source problems no importer can fix
+
+
+def test_site_url_links_missing_images_and_posts_at_their_old_addresses(tmp_path, site_dir, runner):
+    src = write_site(tmp_path / "src", {"_posts/2017-07-22-part-2.md": post("""\
+        See [part 1]({{ site.baseurl }}{% post_url 2017-07-08-part-1 %}#normalization).
+
+        ![A plot]({{ '/assets/images/plot.png' | relative_url }})
+        {: class="center"}
+        """)})
+    result = runner.invoke(import_group, ["jekyll", str(src), "--site-url", "https://old.example.org/"])
+    assert result.exit_code == 0, result.output
+    text = (site_dir / "posts" / "2017-07-22-part-2.md").read_text()  # no files to copy: no bundle
+    assert "[part 1](https://old.example.org/blog/2017/07/08/part-1.html#normalization)" in text
+    assert "![A plot](https://old.example.org/blog/assets/images/plot.png)" in text
+    assert "/assets/images/plot.png is not in the source: linked at its old address" in result.output
+    assert "2017-07-08-part-1, a post that is not in this import: linked at its old address" in result.output
+    assert ("0 cross-links converted, 1 links at their old address, 1 images at their old address, "
+            "0 images missing") in result.output
+
+
+def test_without_site_url_missing_things_stay_local_and_are_reported(tmp_path, site_dir, runner):
+    src = write_site(tmp_path / "src", {"_posts/2017-07-22-part-2.md": post(
+        "[part 1]({% post_url 2017-07-08-part-1 %}) ![A plot](/assets/images/plot.png)\n")})
+    result = runner.invoke(import_group, ["jekyll", str(src)])
+    text = (site_dir / "posts" / "2017-07-22-part-2" / "index.md").read_text()
+    assert "[part 1](/posts/2017-07-08-part-1/) ![A plot](plot.png)" in text
+    assert "(with --site-url it is linked at its old address)" in result.output
+    assert "1 links to posts not imported, 1 images missing" in result.output
+
+
+def test_site_url_must_be_an_address(tmp_path, site_dir, runner):
+    src = write_site(tmp_path / "src", {"_posts/2020-01-01-a.md": post("Text.\n")})
+    result = runner.invoke(import_group, ["jekyll", str(src), "--site-url", "old.example.org"])
+    assert result.exit_code == 2 and "full address" in result.output
+
+
+SOURCE_PROBLEMS = {
+    "_posts/2018-06-24-problems.md": post("""\
+        Hosted by [Affirm](www.affirm.com), see [ResNet](TBA), [the section](#no-such-section), the
+        [FAQ](../../../FAQ.html) and [the end](#the-end). In code: `[kept](TBA)`.
+
+        ```md
+        [kept in code](TBA)
+        ```
+
+        ## The End
+        """),
+    "FAQ.html": "---\nlayout: default\n---\n<h1>Questions</h1>\n<p>Please <a href=\"contact.html\" "
+                "target=\"_blank\">email</a> me.</p>\n",
+}
+
+
+def test_source_problems_leave_no_broken_link_and_are_reported(tmp_path, site_dir, runner):
+    src = write_site(tmp_path / "src", SOURCE_PROBLEMS)
+    result = runner.invoke(import_group, ["jekyll", str(src)])
+    text = (site_dir / "posts" / "2018-06-24-problems.md").read_text()
+    assert "[Affirm](https://www.affirm.com)" in text
+    assert "see ResNet, the section, the\n[FAQ](/faq/) and [the end](#the-end)." in text
+    assert "[kept in code](TBA)" in text and "In code: `[kept](TBA)`." in text
+    assert "<p>Please email me.</p>" in (site_dir / "pages" / "faq.md").read_text()
+    output = result.output
+    assert "link www.affirm.com has no scheme" in output and "written as https://www.affirm.com" in output
+    assert "relative link TBA leads to no page in this import" in output
+    assert "relative link contact.html leads to no page in this import" in output
+    assert "in-page link #no-such-section has no heading or id to point to: left unconverted" in output
+    assert "1 links repaired, 3 items left unconverted" in output
+    check = runner.invoke(args=["check"])
+    assert check.exit_code == 0 and check.output.strip().splitlines()[-1] == "No problems found.", check.output
+
+
+def test_with_site_url_a_relative_link_naming_a_file_points_at_the_old_site(tmp_path, site_dir, runner):
+    src = write_site(tmp_path / "src", SOURCE_PROBLEMS)
+    result = runner.invoke(import_group, ["jekyll", str(src), "--site-url", "https://old.example.org"])
+    page = (site_dir / "pages" / "faq.md").read_text()
+    assert '<a href="https://old.example.org/blog/contact.html" target="_blank">email</a>' in page
+    assert "relative link TBA names neither a page of this import nor a file: left unconverted" in result.output
+    assert "1 links at their old address" in result.output and "2 items left unconverted" in result.output
+    assert runner.invoke(args=["check"]).exit_code == 0
+
+
+# Proof on the real Lil'Log posts: import with the old address, check, freeze
+
+SITE_URL = "https://lilianweng.github.io"
+OLD_BASE = SITE_URL + "/lil-log"
+BASE_URL = "https://blog.example.org/"
 
 
 def kramdown_math(text: str) -> int:
@@ -271,69 +358,127 @@ def article(page: str) -> str:
 
 
 def visible_text(fragment: str) -> str:
-    """The text a reader sees: no tags, scripts, code or typeset math."""
-    fragment = re.sub(r"<(script|pre|code)\b.*?</\1>", "", fragment, flags=re.DOTALL)
-    fragment = re.sub(r'<span class="math">.*?</span>|<div class="math display">.*?</div>', "", fragment, flags=re.DOTALL)
+    """The text a reader sees: no tags, scripts, styles, code or typeset math."""
+    fragment = re.sub(r"<(script|style|pre|code)\b.*?</\1>", "", fragment, flags=re.DOTALL)
+    fragment = re.sub(r'<span class="math[^"]*">.*?</span>|<div class="math display">.*?</div>', "", fragment,
+                      flags=re.DOTALL)
     return unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def leftover_syntax(folder: Path) -> list[tuple[str, str]]:
+    """Find Liquid, kramdown and shortcode syntax a reader would see on any frozen page."""
+    found = []
+    for page in sorted(folder.rglob("*.html")):
+        text = visible_text(page.read_text(encoding="utf-8"))
+        found += [(page.relative_to(folder).as_posix(), m) for m in re.findall(r".{0,30}(?:\{\{|\{%|\{:).{0,30}", text)]
+    return found
+
+
+def frozen_post(dest: Path, slug: str) -> str:
+    return article((dest / "posts" / slug / "index.html").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def lillog(tmp_path_factory):
-    """Import the Lil'Log Jekyll posts once into a fresh site; return its app and the command's output."""
+    """Import the Lil'Log posts with their old address into a fresh site, check it and freeze it, once."""
     if not (LILLOG / "_posts").is_dir():
-        pytest.skip(f"the Lil'Log corpus is not at {LILLOG}")
+        pytest.skip(f"the Lil'Log corpus is not at {LILLOG} (../shared/corpus beside the project)")
     site = tmp_path_factory.mktemp("lillog")
     (site / "site.toml").write_text(SITE_TOML, encoding="utf-8")
     app = create_app(site, config={"TESTING": True})
-    result = app.test_cli_runner().invoke(import_group, ["jekyll", str(LILLOG)])
+    runner = app.test_cli_runner()
+    result = runner.invoke(import_group, ["jekyll", str(LILLOG), "--site-url", SITE_URL])
     assert result.exit_code == 0, result.output
-    return app, result.output
+    app = create_app(site, config={"TESTING": True})  # a fresh app reads the imported site
+    check = app.test_cli_runner().invoke(args=["check"])
+    dest = site.parent / (site.name + "-frozen")
+    freeze = app.test_cli_runner().invoke(args=["freeze", "--dest", str(dest)])
+    assert freeze.exit_code == 0, freeze.output
+    return app, result.output, check, dest
+
+
+def sources() -> list[Path]:
+    return sorted((LILLOG / "_posts").glob("*.md"))
 
 
 def test_lillog_every_post_imports_and_answers(lillog):
-    app, output = lillog
-    sources = sorted((LILLOG / "_posts").glob("*.md"))
-    assert len(sources) == 19
-    assert "Imported: 19 posts, 1 pages" in output
+    app, output, _, _ = lillog
+    assert len(sources()) == 19
+    assert "Imported: 19 posts, 1 pages" in output and "0 images missing" in output
     client = app.test_client()
-    for source in sources:
+    for source in sources():
         assert client.get(f"/posts/{source.stem}/").status_code == 200, source.name
     assert client.get("/faq/").status_code == 200
 
 
+def test_lillog_check_reports_no_errors(lillog):
+    check = lillog[2]
+    assert check.exit_code == 0, check.output
+    assert ": error:" not in check.output
+    assert re.fullmatch(r"No problems found\.|0 errors, \d+ warnings? in \d+ files?",
+                        check.output.strip().splitlines()[-1]), check.output
+
+
+def test_lillog_frozen_site_has_no_broken_internal_links(lillog):
+    dest = lillog[3]
+    assert len(list(dest.rglob("*.html"))) > 50
+    assert broken_links(dest, BASE_URL) == []
+
+
 def test_lillog_math_count_matches_kramdown(lillog):
-    client = lillog[0].test_client()
-    for source in sorted((LILLOG / "_posts").glob("*.md")):
-        page = client.get(f"/posts/{source.stem}/").get_data(as_text=True)
+    dest = lillog[3]
+    for source in sources():
         expected = kramdown_math(source.read_text(encoding="utf-8"))
-        assert article(page).count('class="math') == expected, source.name
+        assert frozen_post(dest, source.stem).count('class="math') == expected, source.name
 
 
 def test_lillog_no_liquid_or_kramdown_syntax_is_visible(lillog):
-    client = lillog[0].test_client()
-    urls = [f"/posts/{p.stem}/" for p in (LILLOG / "_posts").glob("*.md")] + ["/faq/"]
-    for url in urls:
-        text = visible_text(article(client.get(url).get_data(as_text=True)))
-        leftovers = re.findall(r".{0,30}(?:\{\{|\{%|\{:).{0,30}", text)
-        assert not leftovers, (url, leftovers)
+    assert leftover_syntax(lillog[3]) == []
 
 
 def test_lillog_cross_post_anchors_exist(lillog):
-    client = lillog[0].test_client()
+    dest = lillog[3]
     pages, links = {}, []
-    for source in (LILLOG / "_posts").glob("*.md"):
-        page = article(client.get(f"/posts/{source.stem}/").get_data(as_text=True))
-        pages[source.stem] = set(re.findall(r'\bid="([^"]+)"', page))
+    for source in sources():
+        page = frozen_post(dest, source.stem)
+        pages[source.stem] = set(re.findall(r"""\bid=["']([^"']+)["']""", page))
         links += re.findall(r'href="/posts/([^/"]+)/#([^"]+)"', page)
-    checked = [(slug, anchor) for slug, anchor in links if slug in pages]
-    assert len(checked) > 20
-    for slug, anchor in checked:
-        assert unquote(unescape(anchor)) in pages[slug], (slug, anchor)
+    assert len(links) > 20
+    for slug, anchor in links:
+        assert slug in pages and unquote(unescape(anchor)) in pages[slug], (slug, anchor)
+
+
+def test_lillog_things_outside_the_corpus_point_at_the_old_site(lillog):
+    dest, output = lillog[3], lillog[1]
+    imported = {p.stem for p in sources()}
+    old_posts, images = set(), set()
+    for source in sources():
+        page = frozen_post(dest, source.stem)
+        assert not set(re.findall(r'href="/posts/([^/"]+)/', page)) - imported, source.name
+        old_posts |= set(re.findall(r'href="' + re.escape(OLD_BASE) + r"/(\d{4})/(\d{2})/(\d{2})/([^/\"#]+)\.html",
+                                    page))
+        images |= set(re.findall(r'src="' + re.escape(OLD_BASE) + r'/assets/images/([^"]+)"', page))
+    # Every post linked at its old address is one of Lil'Log's posts that the corpus does not hold.
+    assert old_posts and not {f"{y}-{m}-{d}-{slug}" for y, m, d, slug in old_posts} & imported
+    assert len(images) > 250 and not re.search(r'src="[^":]*\.(?:png|jpe?g|gif)"', output)
+    assert "linked at its old address" in output
+
+
+def test_lillog_source_problems_are_reported_and_left_unlinked(lillog):
+    output = lillog[1]
+    unconverted = [line for line in output.splitlines() if ": warning: " in line and
+                   ("left unconverted" in line or "points at the post itself" in line)]
+    assert len(unconverted) == 3, unconverted
+    assert "Imported: " in output and "3 items left unconverted" in output and "1 links repaired" in output
+    assert "relative link TBA names neither a page of this import nor a file" in output
+    assert "written as https://www.affirm.com" in output
+    assert "FAQ.html: warning: relative link contact.html is not in this import: linked at its old address " \
+           f"{OLD_BASE}/contact.html" in output
 
 
 def test_lillog_old_urls_redirect_to_the_posts(lillog):
     client = lillog[0].test_client()
-    for source in (LILLOG / "_posts").glob("*.md"):
+    for source in sources():
         front = source.read_text(encoding="utf-8").split("\n---", 1)[0]
         day = re.search(r"^date:\s*(\d{4})-(\d{2})-(\d{2})", front, re.MULTILINE).groups()
         old = "/lil-log/{}/{}/{}/{}.html".format(*day, source.stem[11:])

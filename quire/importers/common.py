@@ -3,27 +3,35 @@
 import html
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from ..content import tag_slug
 from ..markdown import render_inline_markdown, render_markdown
 
 FRONT_MATTER_ORDER = ("title", "date", "updated", "slug", "tags", "author", "summary", "description", "draft",
                       "toc", "math", "weight", "aliases")
 COUNTS = (("posts", "posts"), ("pages", "pages"), ("math", "math expressions"), ("figures", "figures"),
-          ("crosslinks", "cross-links converted"), ("images_missing", "images missing"),
+          ("crosslinks", "cross-links converted"), ("links_old", "links at their old address"),
+          ("links_missing", "links to posts not imported"), ("images_old", "images at their old address"),
+          ("images_missing", "images missing"), ("links_fixed", "links repaired"),
           ("unconverted", "items left unconverted"))
+OPTIONAL_COUNTS = ("links_old", "links_missing", "images_old", "links_fixed")
 POST_LINK = re.compile(r"(?<=[(\s\"'=])(?P<url>/posts/(?P<slug>[^/\s#\"')]+)/)(?:#(?P<anchor>[^\s\"')>]*))?")
 PAGE_ANCHOR = re.compile(r"\]\(#(?P<anchor>[^\s)]+)\)|href=\"#(?P<anchor2>[^\"]+)\"")
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
+CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`).+?(?<!`)\1(?!`)")
 SELF_CLOSED_A = re.compile(r"<a(\s[^<>]*?)\s*/>")
 EMPTY_ANCHOR = re.compile(r"""<a\s+(?:name|id)=(["'])([^"']+)\1\s*(?:/>|>\s*</a>)""")
 HTML_IDS = re.compile(r"\b(?:id|name)=[\"']([^\"']+)[\"']")
+SCHEMELESS = re.compile(r"^www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]\S*)?$", re.IGNORECASE)
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp", ".ico"}
 
 
 class Report:
@@ -45,8 +53,9 @@ class Report:
         return [f"{w}: warning: {m}" for w, m in self.problems if w == where]
 
     def summary(self) -> str:
-        """Return the one-line count of what was converted."""
-        return ", ".join(f"{self.counts[key]} {label}" for key, label in COUNTS)
+        """Return the one-line count of what was converted (the counts of rarer decisions only when not 0)."""
+        return ", ".join(f"{self.counts[key]} {label}" for key, label in COUNTS
+                         if self.counts[key] or key not in OPTIONAL_COUNTS)
 
 
 @dataclass
@@ -60,6 +69,7 @@ class Converted:
     body: str
     bundle: bool = False
     files: dict[str, Path | None] = field(default_factory=dict)
+    old_url: str = ""  # the path the old site published it at, e.g. /blog/2018/06/24/slug.html
 
     @property
     def rel(self) -> str:
@@ -158,17 +168,106 @@ def match_anchor(anchor: str, ids: set[str]) -> str | None:
     return close[0] if len(close) == 1 else None
 
 
-def fix_links(items: list[Converted], report: Report) -> None:
-    """Check every link to an imported post's anchor (and every in-page anchor); repair near misses."""
+def old_address(site_url: str, path: str) -> str:
+    """Join the old site's address and a path on it: https://example.org/blog + /2018/x.html."""
+    return site_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def repaired_url(url: str) -> str | None:
+    """Return `https://www.x.com` for a scheme-less `www.x.com` (a browser reads that as a relative path)."""
+    return "https://" + url if SCHEMELESS.match(url) else None
+
+
+def is_image(url: str) -> bool:
+    return PurePosixPath(urlsplit(url).path).suffix.lower() in IMAGE_SUFFIXES
+
+
+def outside_code(body: str, change: Callable[[str], str]) -> str:
+    """Apply a change to a Markdown body's text outside fenced code blocks and code spans."""
+    def spans(text: str) -> str:
+        out, pos = [], 0
+        for m in CODE_SPAN.finditer(text):
+            out += [change(text[pos:m.start()]), m.group(0)]
+            pos = m.end()
+        return "".join(out) + change(text[pos:])
+
+    lines, out, prose, i = body.split("\n"), [], [], 0
+    while i < len(lines):
+        end = fence_end(lines, i)
+        if end:
+            if prose:
+                out.append(spans("\n".join(prose)))
+                prose = []
+            out.append("\n".join(lines[i:end]))
+            i = end
+        else:
+            prose.append(lines[i])
+            i += 1
+    if prose:
+        out.append(spans("\n".join(prose)))
+    return "\n".join(out)
+
+
+def prose(body: str) -> str:
+    """Return a Markdown body's text outside fenced code blocks."""
+    parts: list[str] = []
+    outside_code(body, lambda text: parts.append(text) or text)
+    return "\n".join(parts)
+
+
+def unlink(body: str, url: str) -> str:
+    """Drop every Markdown link and HTML <a> to url, keeping its text (images are left alone)."""
+    target = re.escape(url)
+    markdown = re.compile(r"(?<![!\\])\[(?P<text>(?:[^\[\]\\]|\\.|\[(?:[^\[\]\\]|\\.)*\])*)\]\(\s*<?" + target +
+                          r">?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
+    anchor = re.compile(r"<a\b[^>]*?\shref=([\"']?)" + target + r"\1(?=[\s/>])[^>]*>(?P<text>.*?)</a\s*>",
+                        re.DOTALL | re.IGNORECASE)
+    return outside_code(body, lambda text: anchor.sub(r"\g<text>", markdown.sub(r"\g<text>", text)))
+
+
+def replace_url(body: str, old: str, new: str) -> str:
+    """Point every Markdown link or image and every href/src at old to new."""
+    pattern = re.compile(r"(?P<pre>\]\(\s*<?|\b(?:href|src)=[\"']?)" + re.escape(old) + r"(?=[\s)\"'>])")
+    return outside_code(body, lambda text: pattern.sub(lambda m: m.group("pre") + new, text))
+
+
+def fix_links(items: list[Converted], report: Report, site_url: str | None = None,
+              old_post_url: Callable[[str], str | None] | None = None) -> None:
+    """Check every link to an imported post's anchor (and every in-page anchor); repair near misses.
+
+    A link to a post that is not imported (or only as a draft, from a published page) points at the post's
+    old address when the old site's address is known; a dead in-page anchor keeps its text and loses its link.
+    """
     by_slug = {c.slug: c for c in items if c.kind == "post"}
     ids = {c.slug: heading_ids(c.body) for c in items}
 
+    def with_anchor(url: str, anchor: str | None) -> str:
+        return url + (f"#{anchor}" if anchor else "")
+
     def cross(m: re.Match, item: Converted) -> str:
         slug, anchor = m.group("slug"), m.group("anchor")
-        report.counts["crosslinks"] += 1
-        if slug not in by_slug:
-            report.warn(item.source, f"links to /posts/{slug}/, a post that is not in this import")
+        target = by_slug.get(slug)
+        if target is None:
+            old = old_post_url(slug) if old_post_url and site_url else None
+            if old:
+                report.counts["links_old"] += 1
+                report.warn(item.source, f"links to {slug}, a post that is not in this import: linked at its old "
+                                         f"address {old}")
+                return with_anchor(old, anchor)
+            report.counts["links_missing"] += 1
+            report.warn(item.source, f"links to /posts/{slug}/, a post that is not in this import" +
+                        ("" if site_url else " (with --site-url it is linked at its old address)"))
             return m.group(0)
+        if target.meta.get("draft") and not item.meta.get("draft"):
+            if site_url and target.old_url:
+                old = old_address(site_url, target.old_url)
+                report.counts["links_old"] += 1
+                report.warn(item.source, f"links to /posts/{slug}/, which is imported as a draft: linked at its "
+                                         f"old address {old}")
+                return with_anchor(old, anchor)
+            report.warn(item.source, f"links to /posts/{slug}/, which is imported as a draft: the link is broken "
+                                     f"until that post is published")
+        report.counts["crosslinks"] += 1
         if anchor is None:
             return m.group(0)
         if anchor == "":
@@ -180,17 +279,40 @@ def fix_links(items: list[Converted], report: Report) -> None:
             return m.group("url")
         return f"{m.group('url')}#{anchor if unquote(anchor) == found else found}"
 
-    def local(m: re.Match, item: Converted) -> str:
+    def local(m: re.Match, item: Converted, dead: list[str]) -> str:
         anchor = m.group("anchor") or m.group("anchor2")
         found = match_anchor(unquote(anchor), ids[item.slug])
         if found is None:
-            report.warn(item.source, f"in-page link #{anchor} has no heading or id to point to")
+            if anchor not in dead:
+                dead.append(anchor)
             return m.group(0)
         return m.group(0) if unquote(anchor) == found else m.group(0).replace("#" + anchor, "#" + found)
 
     for item in items:
-        item.body = POST_LINK.sub(partial(cross, item=item), item.body)
-        item.body = PAGE_ANCHOR.sub(partial(local, item=item), item.body)
+        dead: list[str] = []
+        item.body = outside_code(item.body, lambda text, item=item: POST_LINK.sub(partial(cross, item=item), text))
+        item.body = outside_code(item.body, lambda text, item=item, dead=dead: PAGE_ANCHOR.sub(
+            partial(local, item=item, dead=dead), text))
+        for anchor in dead:
+            report.warn(item.source, f"in-page link #{anchor} has no heading or id to point to: left unconverted "
+                                     f"(its text is kept, the link dropped)", unconverted=True)
+            item.body = unlink(item.body, "#" + anchor)
+
+
+def unify_tags(items: list[Converted], report: Report) -> None:
+    """Spell a tag one way across the import (the first spelling met), as it has one page in Quire."""
+    first: dict[str, str] = {}
+    for item in items:
+        tags = item.meta.get("tags")
+        if not isinstance(tags, list):
+            continue
+        for n, name in enumerate(tags):
+            spelling = first.setdefault(tag_slug(str(name)), str(name))
+            if spelling != str(name):
+                report.warn(item.source, f"tag {name!r} written {spelling!r}, as in the other posts (one tag, "
+                                         f"one spelling)")
+                tags[n] = spelling
+        item.meta["tags"] = list(dict.fromkeys(tags))
 
 
 def write_items(items: list[Converted], site_dir: Path, force: bool, dry_run: bool, report: Report,

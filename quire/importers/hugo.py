@@ -8,22 +8,39 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import yaml
 
 from ..content import ContentError, read_text, split_front_matter
 from ..markdown import render_markdown
-from .common import Converted, Report, fence_end, figure_html, fix_links, render_caption, squeeze_html
+from .common import (
+    Converted,
+    Report,
+    fence_end,
+    figure_html,
+    fix_links,
+    is_image,
+    old_address,
+    outside_code,
+    render_caption,
+    repaired_url,
+    squeeze_html,
+    unify_tags,
+    unlink,
+)
 
 CONTENT = (".md", ".markdown")
 LANGUAGE = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:-[a-zA-Z]{2,4})?)$")
-SHORTCODE = re.compile(r"\{\{(?:(?P<angle><)|%)\s*(?P<close>/)?\s*(?P<name>[\w.-]+)(?P<args>(?:\"[^\"]*\"|`[^`]*`|[^\"`])*?)"
-                       r"\s*(?P<self>/)?\s*(?(angle)>|%)\}\}", re.DOTALL)
+SHORTCODE = re.compile(r"\{\{(?:(?P<angle><)|%)\s*(?P<close>/)?\s*(?P<name>[\w.-]+)"
+                       r"(?P<args>(?:\"[^\"]*\"|`[^`]*`|[^\"`])*?)\s*(?P<self>/)?\s*(?(angle)>|%)\}\}", re.DOTALL)
 ESCAPED = re.compile(r"\{\{([<%])/\*\s*(.*?)\s*\*/([>%])\}\}", re.DOTALL)
-LINK = re.compile(r"(?P<pre>\]\(\s*<?|\bhref=[\"'])(?P<url>[^\s)\"'>]+)")
+LINK = re.compile(r"(?P<pre>\]\(\s*<?|\b(?:href|src)=[\"'])(?P<url>[^\s)\"'>]+)")
+HTML_TEX = re.compile(r"(?<!\\)\\\((.+?)\\\)|(?<!\\)\\\[(.+?)\\\]", re.DOTALL)
 EMOJI = re.compile(r"(?<![\w:]):[a-z0-9_+-]+:(?![\w:])")
 QUIRE_ROUTES = {"archives", "search", "tags", "page", "posts", "assets", "static", "404"}
+QUIRE_FILES = {"/", "/index.xml", "/atom.xml", "/sitemap.xml", "/robots.txt", "/index.json"}
+QUIRE_LISTS = {"archives", "search", "tags", "page"}  # pages Quire makes itself, at the same paths as Hugo
 DROPPED_KEYS = ("layout", "ShowToc", "TocOpen", "lastmod", "url", "slug", "publishDate")
 IFRAME = ('<div class="embed"><iframe src="{src}" title="{title}" loading="lazy" allowfullscreen '
           'style="width: 100%; aspect-ratio: 16 / 9; border: 0;"></iframe></div>')
@@ -51,15 +68,22 @@ class Context:
     report: Report
     by_url: dict[str, str]
     by_name: dict[str, str]
+    site_url: str | None = None
+    static: Path | None = None
     figures: int = 0
-    links: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+    unlinks: list[str] = field(default_factory=list)
 
     def warn(self, message: str, unconverted: bool = False) -> None:
         self.report.warn(self.page.rel, message, unconverted)
 
 
-def import_hugo(src: Path, report: Report) -> list[Converted]:
-    """Convert a Hugo site's content/ folder into Quire posts and pages."""
+def import_hugo(src: Path, report: Report, site_url: str | None = None) -> list[Converted]:
+    """Convert a Hugo site's content/ folder into Quire posts and pages.
+
+    With site_url (the old site's baseURL), links to pages and files outside the import, and images a bundle
+    lacks, point at their old addresses.
+    """
     config = _config(src, report)
     content = src / "content"
     if not content.is_dir():
@@ -67,28 +91,29 @@ def import_hugo(src: Path, report: Report) -> list[Converted]:
         return []
     sources = _discover(content, config, report)
     by_url = {s.old_url: _new_url(s) for s in sources}
+    for s in sources:  # an alias of an imported page is a URL of it too
+        for alias in s.meta.get("aliases") or []:
+            by_url.setdefault(_alias(alias, s.old_url), _new_url(s))
     by_name = _names(sources)
     items = []
     for source in sources:
-        ctx = Context(source, report, by_url, by_name)
+        if source.bundle and source.kind == "page":
+            report.warn(source.rel, "files beside a page are not imported (Quire pages have no bundles)",
+                        unconverted=True)
+            source.bundle = None
+        ctx = Context(source, report, by_url, by_name, site_url, src / "static")
         body = convert_body(source.body, ctx)
         meta = _front_matter(source, config, ctx)
         report.counts["math"] += render_markdown(body).html.count('class="math')
         report.counts["figures"] += ctx.figures
-        files = {}
-        if source.bundle and source.kind == "page":
-            ctx.warn("files beside a page are not imported (Quire pages have no bundles)", unconverted=True)
-            source.bundle = None
+        files: dict[str, Path | None] = dict(ctx.files)
         if source.bundle:
-            files = {f"posts/{source.slug}/{p.relative_to(source.bundle).as_posix()}": p
-                     for p in sorted(source.bundle.rglob("*")) if p.is_file() and p.suffix not in CONTENT}
-            for name in sorted(set(re.findall(r"\]\((?![/.])([^)\s:#]+\.[a-zA-Z0-9]+)\)", body))):
-                if f"posts/{source.slug}/{name}" not in files:
-                    ctx.warn(f"{name} is not in the bundle; add it beside index.md")
-                    report.counts["images_missing"] += 1
+            files.update({f"posts/{source.slug}/{p.relative_to(source.bundle).as_posix()}": p
+                          for p in sorted(source.bundle.rglob("*")) if p.is_file() and p.suffix not in CONTENT})
         items.append(Converted(source.kind, source.slug, source.rel, meta, body,
-                               bundle=source.bundle is not None, files=files))
-    fix_links(items, report)
+                               bundle=source.bundle is not None, files=files, old_url=source.old_url))
+    fix_links(items, report, site_url)
+    unify_tags(items, report)
     return items
 
 
@@ -252,9 +277,11 @@ def convert_body(text: str, ctx: Context) -> str:
             out.append(lines[i])
             i += 1
     body = shortcodes("\n".join(out), ctx)
+    body = outside_code(body, lambda text: LINK.sub(lambda m: m.group("pre") + _link(m.group("url"), ctx), text))
     body = re.sub(r"\0(\d+)\0", lambda m: kept[int(m.group(1))], body)
     body = ESCAPED.sub(r"{{\1 \2 \3}}", body)
-    body = LINK.sub(lambda m: m.group("pre") + _link(m.group("url"), ctx), body)
+    for url in ctx.unlinks:
+        body = unlink(body, url)
     emoji = sorted(set(EMOJI.findall(re.sub(r"`[^`]*`|<code>.*?</code>", "", body))))
     if emoji:
         ctx.warn(f"emoji codes such as {emoji[0]} are left as typed (Quire does not turn them into emoji)")
@@ -350,7 +377,16 @@ def _shortcode(name: str, args: dict, inner: str | None, ctx: Context, prefix: s
         return _block(f"<figure>{media}{cap}</figure>", prefix)
     if name in ("ref", "relref"):
         return _ref(str(args.get(0, args.get("path", ""))), ctx)
+    if name.endswith(".inline") and inner is not None and not re.search(r"\{\{|<(?:script|style)\b", inner, re.I):
+        # An inline shortcode without template code renders as its body; its \(TeX\) is marked for MathJax.
+        body = inner.strip("\n")
+        return _block(squeeze_html(body if 'class="math' in body else HTML_TEX.sub(_math_span, body)), prefix)
     return None
+
+
+def _math_span(m: re.Match) -> str:
+    display = m.group(0).startswith("\\[")
+    return f'<span class="math{" display" if display else ""}">{m.group(0)}</span>'
 
 
 def _figure(args: dict, ctx: Context, prefix: str | None) -> str:
@@ -372,20 +408,57 @@ def _ref(target: str, ctx: Context) -> str | None:
         return f"#{anchor}"
     url = ctx.by_name.get(path.strip()) or ctx.by_name.get(path.strip().removesuffix("/"))
     if url is None:
-        ctx.warn(f"ref to {target!r} names no imported page; the link keeps that text", unconverted=True)
+        ctx.warn(f"ref to {target!r} names no imported page: left unconverted (its text is kept, the link dropped)",
+                 unconverted=True)
+        ctx.unlinks.append(target)
         return target
     return url + (f"#{anchor}" if anchor else "")
 
 
 def _link(url: str, ctx: Context) -> str:
-    """Point a link at an old Hugo URL (absolute or relative) to the page's new URL."""
-    if re.match(r"^[a-z][a-z0-9+.-]*:|^#|^//", url, re.IGNORECASE):
+    """Point a link at an old Hugo URL (absolute or relative) to the page's new URL, or decide what to do.
+
+    A file of the bundle or of static/ is kept (static files are copied); with --site-url anything else outside
+    the import points at its old address; without it a missing image is reported and a link to a missing page
+    keeps its text and loses its link.
+    """
+    if re.match(r"^[a-z][a-z0-9+.-]*:|^#|^//", url, re.IGNORECASE) or url in ctx.unlinks:
         return url
+    fixed = repaired_url(url)
+    if fixed:
+        ctx.report.counts["links_fixed"] += 1
+        ctx.warn(f"link {url} has no scheme (a browser reads it as a relative path): written as {fixed}")
+        return fixed
     parts = urlsplit(urljoin(ctx.page.old_url, url))
-    path = parts.path if parts.path.endswith("/") or PurePosixPath(parts.path).suffix else parts.path + "/"
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    is_file = bool(PurePosixPath(parts.path).suffix)
+    path = parts.path if parts.path.endswith("/") or is_file else parts.path + "/"
     new = ctx.by_url.get(path)
-    if new is None:
-        if not url.startswith("/") and not PurePosixPath(parts.path).suffix:
-            ctx.warn(f"relative link {url} leads to no imported page; it will break at the new address")
+    if new is not None:
+        return new + fragment
+    if is_file:
+        bundle = ctx.page.bundle
+        if bundle and path.startswith(ctx.page.old_url) and (bundle / unquote(path[len(ctx.page.old_url):])).is_file():
+            return url
+        static = ctx.static / unquote(path.lstrip("/")) if ctx.static else None
+        if static and static.is_file() and url.startswith("/"):
+            ctx.files[f"static{unquote(path)}"] = static  # Hugo's static/ is served at the root, Quire's at /static/
+            return f"/static{path}"
+    elif path in QUIRE_FILES or path.split("/")[1] in QUIRE_LISTS:
         return url
-    return new + (f"#{parts.fragment}" if parts.fragment else "")
+    if ctx.site_url:
+        old = old_address(ctx.site_url, parts.path) + fragment
+        ctx.report.counts["images_old" if is_image(path) else "links_old"] += 1
+        ctx.warn(f"{url} is not in this import: linked at its old address {old}")
+        return old
+    if is_file:
+        if is_image(path):
+            ctx.report.counts["images_missing"] += 1
+        ctx.warn(f"{url} is not in this import" + (" (add it beside index.md)" if ctx.page.bundle else "") +
+                 " (with --site-url it is linked at its old address)")
+        return url
+    if url not in ctx.unlinks:
+        ctx.unlinks.append(url)
+        ctx.warn(f"link {url} leads to no imported page: left unconverted (its text is kept, the link dropped; with "
+                 f"--site-url it points at the old site)", unconverted=True)
+    return url

@@ -1,10 +1,12 @@
 """Jekyll to Quire: posts and pages, Liquid tags, kramdown math, attribute lists, TOC, images and old URLs."""
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import yaml
 
@@ -20,7 +22,14 @@ from .common import (
     figure_html,
     fix_links,
     inline_math,
+    is_image,
+    old_address,
+    prose,
+    repaired_url,
+    replace_url,
     squeeze_html,
+    unify_tags,
+    unlink,
 )
 
 POST_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
@@ -60,7 +69,10 @@ class Context:
     src_root: Path
     image_prefix: str
     image_folder: str
+    old_base: str | None = None  # the old site's address with its baseurl, when --site-url is given
     files: dict[str, Path | None] = field(default_factory=dict)
+    remote: set[str] = field(default_factory=set)
+    old_url: str = ""
     toc: bool = False
     math: int = 0
     caption_math: int = 0
@@ -70,15 +82,20 @@ class Context:
         self.report.warn(self.source, message, unconverted)
 
 
-def import_jekyll(src: Path, report: Report) -> list[Converted]:
-    """Convert a Jekyll site's posts and pages into Quire posts and pages."""
+def import_jekyll(src: Path, report: Report, site_url: str | None = None) -> list[Converted]:
+    """Convert a Jekyll site's posts and pages into Quire posts and pages.
+
+    With site_url (the old site's address, without the baseurl), images the source lacks and links to posts
+    outside the import point at their old addresses.
+    """
     config = _config(src, report)
+    old_base = old_address(site_url, _base(config)).rstrip("/") if site_url else None
     items = []
     posts = sorted(p for p in (src / "_posts").rglob("*") if p.suffix in MARKDOWN and p.is_file())
     if not posts:
         report.warn(str(src), "no posts found in _posts/", unconverted=False)
     for path in posts:
-        item = _convert_file(path, src, config, report, kind="post")
+        item = _convert_file(path, src, config, report, "post", old_base)
         if item:
             items.append(item)
     for path in sorted(src.iterdir()):
@@ -86,11 +103,73 @@ def import_jekyll(src: Path, report: Report) -> list[Converted]:
             if path.stem.lower() in ("index", "404", "readme", "feed", "search", "archive", "archives", "tags"):
                 report.warn(path.relative_to(src).as_posix(), "skipped: Quire makes this page itself")
                 continue
-            item = _convert_file(path, src, config, report, kind="page")
+            item = _convert_file(path, src, config, report, "page", old_base)
             if item:
                 items.append(item)
-    fix_links(items, report)
+    relative_links(items, report, site_url)
+    fix_links(items, report, site_url, _old_post_url(config, site_url) if site_url else None)
+    unify_tags(items, report)
     return items
+
+
+def _base(config: dict) -> str:
+    """Return the site's baseurl as a path prefix: '/lil-log', or '' for none."""
+    base = str(config.get("baseurl") or "").strip("/")
+    return f"/{base}" if base else ""
+
+
+def _old_post_url(config: dict, site_url: str) -> Callable[[str], str | None]:
+    """Return a function giving the old absolute URL of a post from its file name (YYYY-MM-DD-title)."""
+    def old(name: str) -> str | None:
+        match = POST_NAME.match(name)
+        if not match:
+            return None
+        day = date(*(int(g) for g in match.groups()[:3]))
+        return old_address(site_url, _old_url({"date": day}, config, day, match.group(4), Path(name)))
+    return old
+
+
+def relative_links(items: list[Converted], report: Report, site_url: str | None) -> None:
+    """Resolve relative links against each file's old URL: to an imported page, to the old site, or drop them.
+
+    `www.x.com` (no scheme) becomes `https://www.x.com`; a link to an imported file's old URL points at its new
+    URL; with site_url a link naming a file (`contact.html`) points at the old site; any other (`TBA`) keeps its
+    text and loses its link.
+    """
+    new_urls = {alias: (f"/posts/{c.slug}/" if c.kind == "post" else f"/{c.slug}/")
+                for c in items for alias in c.meta.get("aliases") or []}
+    for item in items:
+        beside = {rel.split("/", 2)[-1] for rel in item.files}
+        for link in sorted(set(RELATIVE_LINK.findall(prose(item.body)))):
+            if link.split("#", 1)[0].split("?", 1)[0] in beside:
+                continue
+            fixed = repaired_url(link)
+            target = urlsplit(urljoin("http://old" + (item.old_url or "/"), link))
+            fragment = f"#{target.fragment}" if target.fragment else ""
+            if fixed:
+                report.counts["links_fixed"] += 1
+                report.warn(item.source, f"link {link} has no scheme (a browser reads it as a relative path): "
+                                         f"written as {fixed}")
+                item.body = replace_url(item.body, link, fixed)
+            elif target.path in new_urls:
+                item.body = replace_url(item.body, link, new_urls[target.path] + fragment)
+                report.counts["crosslinks"] += not new_urls[target.path].startswith("/posts/")
+            elif site_url and PurePosixPath(target.path).suffix:
+                old = old_address(site_url, target.path) + fragment
+                report.counts["images_old" if is_image(link) else "links_old"] += 1
+                report.warn(item.source, f"relative link {link} is not in this import: linked at its old "
+                                         f"address {old}")
+                item.body = replace_url(item.body, link, old)
+            elif is_image(link):
+                report.counts["images_missing"] += 1
+                report.warn(item.source, f"image {link} is not in the source" +
+                            ("" if site_url else " (with --site-url it is linked at its old address)"))
+            else:
+                why = "names neither a page of this import nor a file" if site_url else \
+                    "leads to no page in this import (with --site-url, a link naming a file points at the old site)"
+                report.warn(item.source, f"relative link {link} {why}: left unconverted (its text is kept, the link "
+                                         f"dropped)", unconverted=True)
+                item.body = unlink(item.body, link)
 
 
 def _config(src: Path, report: Report) -> dict[str, Any]:
@@ -107,7 +186,8 @@ def _config(src: Path, report: Report) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _convert_file(path: Path, src: Path, config: dict, report: Report, kind: str) -> Converted | None:
+def _convert_file(path: Path, src: Path, config: dict, report: Report, kind: str,
+                  old_base: str | None = None) -> Converted | None:
     """Convert one post or page; report and skip it when it cannot be read."""
     rel = path.relative_to(src).as_posix()
     try:
@@ -130,14 +210,15 @@ def _convert_file(path: Path, src: Path, config: dict, report: Report, kind: str
     else:
         slug, title_part, file_date = re.sub(r"[^\w-]+", "-", stem.lower()).strip("-"), stem, None
         prefix = "/static/"
-    ctx = Context(rel, report, src, prefix, f"posts/{slug}/" if kind == "post" else "static/")
+    ctx = Context(rel, report, src, prefix, f"posts/{slug}/" if kind == "post" else "static/", old_base)
     body = convert_body(body, ctx, config, is_html=path.suffix == ".html")
     meta, body = _front_matter(meta, body, ctx, config, file_date, title_part, path)
     report.counts["math"] += ctx.math
     report.counts["figures"] += ctx.figures
     files = {(f"posts/{slug}/{name}" if kind == "post" else f"static/{name}"): source
              for name, source in ctx.files.items()}
-    return Converted(kind, slug, rel, meta, body, bundle=kind == "post" and bool(files), files=files)
+    return Converted(kind, slug, rel, meta, body, bundle=kind == "post" and bool(files), files=files,
+                     old_url=ctx.old_url)
 
 
 def _front_matter(meta: dict, body: str, ctx: Context, config: dict, file_date: date | None,
@@ -165,7 +246,7 @@ def _front_matter(meta: dict, body: str, ctx: Context, config: dict, file_date: 
         meta["updated"] = meta.pop("last_modified_at")
     if "excerpt" in meta and "summary" not in meta:
         meta["summary"] = meta.pop("excerpt")
-    old = _old_url(meta, config, file_date, meta.pop("slug", None) or title_part, path)
+    old = ctx.old_url = _old_url(meta, config, file_date, meta.pop("slug", None) or title_part, path)
     redirects = meta.pop("redirect_from", None) or []  # the jekyll-redirect-from plugin's old URLs
     base = "/" + str(config.get("baseurl") or "").strip("/")
     redirects = [re.sub(r"/+", "/", f"{base}/{r}") for r in ([redirects] if isinstance(redirects, str) else redirects)]
@@ -218,8 +299,6 @@ def convert_body(text: str, ctx: Context, config: dict | None = None, is_html: b
     text = ASSET.sub(lambda m: m.group("pre") + asset(m.group("path"), ctx), text)
     text = re.sub(r"(\]\(|href=[\"']?)/feed\.xml\b", r"\1/index.xml", text)
     text = _html_page(text, ctx) if is_html else "\n".join(convert_lines(text.split("\n"), ctx)) + "\n"
-    for link in sorted(set(RELATIVE_LINK.findall(text)) - set(ctx.files)):
-        ctx.warn(f"relative link {link} has no target in this import", unconverted=True)
     return text.replace("\x01", "{{").replace("\x02", "{%")
 
 
@@ -249,15 +328,26 @@ def liquid(text: str) -> str:
 
 
 def asset(path: str, ctx: Context) -> str:
-    """Point an /assets/ URL at the copy beside the post (or in static/ for pages); note missing files."""
+    """Point an /assets/ URL at the copy beside the post (or in static/ for pages); note missing files.
+
+    A file the source lacks is linked at its old address when the old site's address is known.
+    """
     name = path.split("#", 1)[0].split("?", 1)[0]
     rel = name[len("/assets/images/"):] if name.startswith("/assets/images/") and ctx.image_prefix == "" \
         else name[len("/assets/"):]
     source = ctx.src_root / name.lstrip("/")
+    if ctx.old_base and not source.is_file():
+        old = ctx.old_base + path
+        if name not in ctx.remote:
+            ctx.remote.add(name)
+            ctx.warn(f"{name} is not in the source: linked at its old address {old}")
+            ctx.report.counts["images_old"] += 1
+        return old
     if rel not in ctx.files:
         ctx.files[rel] = source if source.is_file() else None
         if not source.is_file():
-            ctx.warn(f"{name} is not in the source; add it as {ctx.image_folder}{rel}")
+            ctx.warn(f"{name} is not in the source; add it as {ctx.image_folder}{rel} (or give --site-url to "
+                     f"link it at its old address)")
             ctx.report.counts["images_missing"] += 1
     return ctx.image_prefix + rel
 
@@ -321,7 +411,8 @@ def _html_end(lines: list[str], i: int) -> int:
         return 0
     tag, depth = m.group("tag").lower(), 0
     for j in range(i, len(lines)):
-        depth += len(re.findall(rf"<{tag}\b", lines[j], re.IGNORECASE)) - len(re.findall(rf"</{tag}\s*>", lines[j], re.IGNORECASE))
+        depth += len(re.findall(rf"<{tag}\b", lines[j], re.IGNORECASE))
+        depth -= len(re.findall(rf"</{tag}\s*>", lines[j], re.IGNORECASE))
         if depth <= 0:
             return j + 1
     return len(lines)
