@@ -244,6 +244,8 @@ def _link_findings(app: Flask, site, posts: list[Post], sources: dict[str, str])
             target = urlsplit(urljoin("http://site" + base, link))
             path, fragment = unquote(target.path), unquote(target.fragment)
             line = _line_of(sources[post.source], f"({link}") or _line_of(sources[post.source], link)
+            if fragment == "top":
+                fragment = ""  # every page's <body id="top">
             if path == base or not parts.path:
                 if fragment and fragment not in ids:
                     found.append(Finding(post.source, line, "error", f"link {link!r} points to no heading or "

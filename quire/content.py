@@ -334,11 +334,12 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
     words = rendered.text.split()
     if meta.get("summary"):
         summary = " ".join(str(meta["summary"]).split())
-    elif rendered.summary_text is not None:
-        summary = rendered.summary_text + " ..."
+    elif rendered.has_more:
+        summary = rendered.lead_text + " ..."
     else:
-        limit = settings["summary_words"]
-        summary = " ".join(words[:limit]) + (" ..." if len(words) > limit else "")
+        # Summaries are prose: code blocks are left out (they are counted as words all the same).
+        limit, lead = settings["summary_words"], rendered.lead_text.split()
+        summary = " ".join(lead[:limit]) + (" ..." if len(lead) > limit else "")
     math_flag = meta.get("math")
     return Post(
         source=rel,

@@ -56,7 +56,8 @@ class Rendered:
     headings: tuple[Heading, ...]
     text: str
     search_text: str
-    summary_text: str | None
+    lead_text: str
+    has_more: bool
     has_math: bool
     figures: int
 
@@ -213,8 +214,9 @@ def _is_blank(token) -> bool:
     return token["type"] == "text" and not token.get("raw", "").strip()
 
 
-def plain_chunks(tokens, with_math: bool, stop_at_more: list | None = None, delimit: bool = True):
-    """Yield the plain text of tokens: text, code and (optionally) math source, with or without `$`."""
+def plain_chunks(tokens, with_math: bool, stop_at_more: list | None = None, delimit: bool = True,
+                 with_code: bool = True):
+    """Yield the plain text of tokens: text, code and math source (each optional), with or without `$`."""
     for tok in tokens:
         kind = tok["type"]
         if stop_at_more is not None and kind in ("block_html", "inline_html") and MORE_MARKER.search(
@@ -234,13 +236,15 @@ def plain_chunks(tokens, with_math: bool, stop_at_more: list | None = None, deli
             if text.strip():
                 yield text
             continue
+        if kind == "block_code" and not with_code:
+            continue
         if kind in ("text", "codespan", "block_code"):
             yield tok.get("raw", "")
         elif kind in ("softbreak", "linebreak"):
             yield " "
         children = tok.get("children")
         if children:
-            yield from plain_chunks(children, with_math, stop_at_more, delimit)
+            yield from plain_chunks(children, with_math, stop_at_more, delimit, with_code)
             if stop_at_more:
                 return
         if kind in BLOCK_TYPES:
@@ -286,13 +290,14 @@ def render_markdown(text: str, image_size: Callable[[str], tuple[int, int] | Non
     text_plain = _squash("".join(plain_chunks(tokens, with_math=True)))
     search_text = _squash("".join(plain_chunks(tokens, with_math=False)))
     stopped: list = []
-    before_more = "".join(plain_chunks(tokens, with_math=True, stop_at_more=stopped))
+    lead = "".join(plain_chunks(tokens, with_math=True, stop_at_more=stopped, with_code=False))
     return Rendered(
         html=body,
         headings=tuple(state.env["headings"]),
         text=text_plain,
         search_text=search_text,
-        summary_text=_squash(before_more) if stopped else None,
+        lead_text=_squash(lead),
+        has_more=bool(stopped),
         has_math=state.env["has_math"],
         figures=state.env["figures"],
     )

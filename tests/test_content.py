@@ -178,3 +178,9 @@ def test_aliases_normalised(builder):
 def test_future_date_parses(builder):
     post = load(builder.post("f", date="2999-01-01"))
     assert post.date > datetime.now(UTC)
+
+
+def test_summary_leaves_out_code(builder):
+    post = load(builder.post("code-first", body="```\n{{ template code }}\n```\n\nProse words here."))
+    assert post.summary == "Prose words here."
+    assert post.words == 6

@@ -162,8 +162,9 @@ class TestText:
         assert "x_1" not in r.search_text
 
     def test_more_marker(self):
-        r = render_markdown("First *para*.\n\n<!--more-->\n\nSecond.")
-        assert r.summary_text == "First para."
+        r = render_markdown("First *para*.\n\n```\ncode\n```\n\n<!--more-->\n\nSecond.")
+        assert r.lead_text == "First para." and r.has_more
 
     def test_no_more_marker(self):
-        assert render_markdown("Just text.").summary_text is None
+        r = render_markdown("Just text.\n\n```\n{{ code }}\n```\n\nMore $x$.")
+        assert r.lead_text == "Just text. More $x$." and not r.has_more
