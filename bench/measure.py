@@ -2,6 +2,7 @@
 
 import http.client
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -78,6 +79,30 @@ def busy_seconds() -> float:
         fields = [int(x) for x in f.readline().split()[1:]]
     idle = fields[3] + fields[4]  # idle + iowait
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """Return the CPU seconds (user + sys) a live process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def others_while(pid: int, work, shortest: float = 0.5):
+    """Call work(); return its result and the cores the rest of the machine (not pid, not us) used meanwhile.
+
+    The kernel counts CPU time in ticks (10 ms), so for work shorter than `shortest` seconds the figure would
+    be noise: it is None then.
+    """
+    def mine() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    busy, theirs, ours, started = busy_seconds(), process_cpu(pid), mine(), time.perf_counter()
+    result = work()
+    wall = time.perf_counter() - started
+    other = busy_seconds() - busy - (process_cpu(pid) - theirs) - (mine() - ours)
+    return result, (max(other, 0.0) / wall if wall >= shortest else None)
 
 
 def settle(limit: float, busy_cores: float = 0.25) -> float:
