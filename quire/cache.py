@@ -9,7 +9,7 @@ from pathlib import Path
 import mistune
 import pygments
 
-_ENGINE_FILES = ("cache.py", "content.py", "markdown.py", "terms.py")
+_ENGINE_FILES = ("content.py", "images.py", "markdown.py", "terms.py")
 
 
 def engine_fingerprint() -> str:

@@ -1,24 +1,19 @@
 """Content files to immutable Post values: front matter, dates, tags, rendered Markdown, with a stat cache."""
 
 import math
-import multiprocessing
-import os
 import re
-import struct
-import threading
 import tomllib
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import frontmatter
 import yaml
 
-from .cache import RenderCache
+from .images import image_size
 from .markdown import Heading, MarkdownTooDeep, render_markdown
 from .terms import Terms, index_terms
 
@@ -230,54 +225,6 @@ def read_text(path: Path, rel: str, data: bytes | None = None) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def image_size(path: Path) -> tuple[int, int] | None:
-    """Read the pixel size of a PNG, GIF, JPEG or SVG file, or None."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(64 * 1024)
-    except OSError:
-        return None
-    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
-        return struct.unpack(">II", head[16:24])
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return struct.unpack("<HH", head[6:10])
-    if head[:2] == b"\xff\xd8":
-        return _jpeg_size(head)
-    if path.suffix.lower() == ".svg":
-        return _svg_size(head.decode("utf-8", "replace"))
-    return None
-
-
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    i = 2
-    while i + 9 < len(data):
-        if data[i] != 0xFF:
-            return None
-        marker = data[i + 1]
-        length = struct.unpack(">H", data[i + 2:i + 4])[0]
-        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-            height, width = struct.unpack(">HH", data[i + 5:i + 9])
-            return width, height
-        i += 2 + length
-    return None
-
-
-def _svg_size(text: str) -> tuple[int, int] | None:
-    tag = re.search(r"<svg\b[^>]*>", text, re.DOTALL)
-    if not tag:
-        return None
-    attrs = dict(re.findall(r'\b(width|height|viewBox)\s*=\s*["\']([^"\']*)["\']', tag.group(0)))
-    try:
-        if "width" in attrs and "height" in attrs:
-            return round(float(attrs["width"].rstrip("px"))), round(float(attrs["height"].rstrip("px")))
-        if "viewBox" in attrs:
-            _, _, w, h = (float(v) for v in attrs["viewBox"].replace(",", " ").split())
-            return round(w), round(h)
-    except ValueError:
-        return None
-    return None
-
-
 def _bundle_image_size(bundle: Path | None):
     """Return a function giving the size of an image file inside the bundle, by its relative URL."""
     def size(url: str) -> tuple[int, int] | None:
@@ -376,141 +323,3 @@ def _alias_path(alias: Any) -> str:
     return path
 
 
-def _is_leftover(name: str) -> bool:
-    """Tell editor leftovers and hidden files from content."""
-    return name.startswith((".", "#", "_")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
-
-
-class SourceFile(NamedTuple):
-    path: str
-    kind: str
-    rel: str
-    stamp: tuple
-    linked: bool
-
-
-def content_files(site_dir: Path) -> list[SourceFile]:
-    """List the Markdown files of posts/ and pages/ (flat files and bundles) with a change stamp each.
-
-    This runs on every request of the dev server, so it makes one stat call a file and nothing more:
-    a bundle's stamp is its index.md and the folder itself (adding, removing or renaming an image changes it).
-    """
-    found = []
-    for folder, kind in (("posts", "post"), ("pages", "page")):
-        try:
-            entries = sorted(os.scandir(site_dir / folder), key=lambda e: e.name)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        for entry in entries:
-            name = entry.name
-            if _is_leftover(name):
-                continue
-            try:
-                if name.endswith(MARKDOWN_SUFFIXES) and entry.is_file():
-                    st = entry.stat()
-                    found.append(SourceFile(entry.path, kind, f"{folder}/{name}",
-                                            (st.st_mtime_ns, st.st_size), entry.is_symlink()))
-                elif entry.is_dir():
-                    st = os.stat(os.path.join(entry.path, "index.md"))
-                    folder_st = entry.stat()
-                    found.append(SourceFile(os.path.join(entry.path, "index.md"), kind, f"{folder}/{name}/index.md",
-                                            (st.st_mtime_ns, st.st_size, folder_st.st_mtime_ns),
-                                            entry.is_symlink()))
-            except (FileNotFoundError, NotADirectoryError):
-                continue
-    return found
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    key: tuple
-    posts: tuple[Post, ...]
-    errors: tuple[ContentError, ...]
-
-
-def _load_safely(path: Path, kind: str, rel: str, settings: dict[str, Any], data: bytes | None):
-    """Load a post, returning its ContentError instead of raising (for worker processes)."""
-    try:
-        return load_post(path, kind, rel, settings, data)
-    except ContentError as exc:
-        return exc
-
-
-class ContentStore:
-    """Load content files on demand, parsing a file again only when its (mtime, size) changes.
-
-    Rendered posts are also kept in a RenderCache on disk keyed by their bytes, and a large batch of
-    uncached files is rendered by a pool of forked processes, one per core.
-    """
-
-    PARALLEL_MIN = 16
-
-    def __init__(self, site_dir: Path, settings: dict[str, Any], cache: RenderCache | None = None):
-        self.site_dir = site_dir
-        self.settings = {k: settings[k] for k in POST_SETTINGS}
-        self.cache = cache or RenderCache(None, "")
-        self._memory: dict[Path, tuple[tuple, Post | ContentError]] = {}
-        self._lock = threading.Lock()
-        self._snapshot: Snapshot | None = None
-
-    def snapshot(self) -> Snapshot:
-        """Return the current posts and errors, reusing the last snapshot when nothing changed."""
-        with self._lock:
-            files = content_files(self.site_dir)
-            key = tuple((f.rel, f.stamp) for f in files)
-            if self._snapshot is not None and self._snapshot.key == key:
-                return self._snapshot
-            root = self.site_dir.resolve()
-            todo, entries = [], {}
-            for f in files:
-                if (f.linked or f.rel.endswith("/index.md")) and not Path(f.path).resolve().is_relative_to(root):
-                    entries[f.path] = ContentError(f.rel, "symlink points outside the site folder: copy the file in")
-                    continue
-                cached = self._memory.get(f.path)
-                if cached is not None and cached[0] == f.stamp:
-                    entries[f.path] = cached[1]
-                else:
-                    todo.append(f)
-            for f, result in zip(todo, self._load_many(todo), strict=True):
-                self._memory[f.path] = (f.stamp, result)
-                entries[f.path] = result
-            for gone in set(self._memory) - set(entries):
-                del self._memory[gone]
-            ordered = [entries[f.path] for f in files]
-            self._snapshot = Snapshot(
-                key=key,
-                posts=tuple(e for e in ordered if isinstance(e, Post)),
-                errors=tuple(e for e in ordered if isinstance(e, ContentError)),
-            )
-            return self._snapshot
-
-    def _load_many(self, todo: list[SourceFile]) -> list:
-        """Load files from the disk cache where possible, rendering the rest (in parallel if many)."""
-        results: list = [None] * len(todo)
-        misses = []
-        for i, f in enumerate(todo):
-            path, kind, rel = Path(f.path), f.kind, f.rel
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                results[i] = ContentError(rel, f"cannot read the file: {exc.strerror}")
-                continue
-            cache_key = self.cache.key(kind, rel, repr(sorted(self.settings.items())), repr(f.stamp[2:]), data)
-            post = self.cache.get(cache_key)
-            if isinstance(post, Post):
-                results[i] = post
-            else:
-                misses.append((i, cache_key, (path, kind, rel, self.settings, data)))
-        workers = min(os.cpu_count() or 1, 8)
-        # Forking is only safe without other threads (a threaded dev server renders in its own process).
-        if len(misses) >= self.PARALLEL_MIN and workers > 1 and threading.active_count() == 1:
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                loaded = list(pool.map(_load_safely, *zip(*(args for _, _, args in misses), strict=True), chunksize=4))
-        else:
-            loaded = [_load_safely(*args) for _, _, args in misses]
-        for (i, cache_key, _), result in zip(misses, loaded, strict=True):
-            results[i] = result
-            if isinstance(result, Post):
-                self.cache.put(cache_key, result)
-        return results

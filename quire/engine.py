@@ -8,9 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .cache import RenderCache, engine_fingerprint
-from .content import ContentStore
 from .markdown import pygments_css, render_inline_markdown
 from .site import Site
+from .store import ContentStore
 
 
 class Engine:

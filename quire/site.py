@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .content import ContentError, Post, Snapshot, Tag
+from .content import ContentError, Post, Tag
+from .store import Snapshot
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Site:
             key=sort_key))
         self.chronological = tuple(sorted((p for p in self.listed if p.kind == "post"),
                                           key=lambda p: (p.date, p.slug)))
+        self._position = {id(p): i for i, p in enumerate(self.chronological)}
         self.tags = self._group_tags()
         self.archives = self._group_archives()
         self.aliases: dict[str, Post] = {}
@@ -118,9 +120,8 @@ class Site:
     def neighbours(self, post: Post) -> tuple[Post | None, Post | None]:
         """Return the (older, newer) posts around a post, by date."""
         chain = self.chronological
-        try:
-            i = chain.index(post)
-        except ValueError:
+        i = self._position.get(id(post))
+        if i is None:
             return None, None
         older = chain[i - 1] if i > 0 else None
         newer = chain[i + 1] if i + 1 < len(chain) else None

@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from quire.content import ContentError, ContentStore, load_post, parse_tags, tag_slug
+from quire.content import ContentError, load_post, parse_tags, tag_slug
 from quire.settings import DEFAULTS
+from quire.store import ContentStore
 
 
 def load(path, **settings):

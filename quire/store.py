@@ -1,0 +1,152 @@
+"""The content store: which files exist, what changed, and loading them (cached, in parallel when many)."""
+
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .cache import RenderCache
+from .content import MARKDOWN_SUFFIXES, POST_SETTINGS, ContentError, Post, load_post
+
+
+def _is_leftover(name: str) -> bool:
+    """Tell editor leftovers and hidden files from content."""
+    return name.startswith((".", "#", "_")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
+
+
+class SourceFile(NamedTuple):
+    path: str
+    kind: str
+    rel: str
+    stamp: tuple
+    linked: bool
+
+
+def content_files(site_dir: Path) -> list[SourceFile]:
+    """List the Markdown files of posts/ and pages/ (flat files and bundles) with a change stamp each.
+
+    This runs on every request of the dev server, so it makes one stat call a file and nothing more:
+    a bundle's stamp is its index.md and the folder itself (adding, removing or renaming an image changes it).
+    """
+    found = []
+    for folder, kind in (("posts", "post"), ("pages", "page")):
+        try:
+            entries = sorted(os.scandir(site_dir / folder), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            name = entry.name
+            if _is_leftover(name):
+                continue
+            try:
+                if name.endswith(MARKDOWN_SUFFIXES) and entry.is_file():
+                    st = entry.stat()
+                    found.append(SourceFile(entry.path, kind, f"{folder}/{name}",
+                                            (st.st_mtime_ns, st.st_size), entry.is_symlink()))
+                elif entry.is_dir():
+                    st = os.stat(os.path.join(entry.path, "index.md"))
+                    folder_st = entry.stat()
+                    found.append(SourceFile(os.path.join(entry.path, "index.md"), kind, f"{folder}/{name}/index.md",
+                                            (st.st_mtime_ns, st.st_size, folder_st.st_mtime_ns),
+                                            entry.is_symlink()))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+    return found
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    key: tuple
+    posts: tuple[Post, ...]
+    errors: tuple[ContentError, ...]
+
+
+def _load_safely(path: Path, kind: str, rel: str, settings: dict[str, Any], data: bytes | None):
+    """Load a post, returning its ContentError instead of raising (for worker processes)."""
+    try:
+        return load_post(path, kind, rel, settings, data)
+    except ContentError as exc:
+        return exc
+
+
+class ContentStore:
+    """Load content files on demand, parsing a file again only when its (mtime, size) changes.
+
+    Rendered posts are also kept in a RenderCache on disk keyed by their bytes, and a large batch of
+    uncached files is rendered by a pool of forked processes, one per core.
+    """
+
+    PARALLEL_MIN = 16
+
+    def __init__(self, site_dir: Path, settings: dict[str, Any], cache: RenderCache | None = None):
+        self.site_dir = site_dir
+        self.settings = {k: settings[k] for k in POST_SETTINGS}
+        self.cache = cache or RenderCache(None, "")
+        self._memory: dict[Path, tuple[tuple, Post | ContentError]] = {}
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+
+    def snapshot(self) -> Snapshot:
+        """Return the current posts and errors, reusing the last snapshot when nothing changed."""
+        with self._lock:
+            files = content_files(self.site_dir)
+            key = tuple((f.rel, f.stamp) for f in files)
+            if self._snapshot is not None and self._snapshot.key == key:
+                return self._snapshot
+            root = self.site_dir.resolve()
+            todo, entries = [], {}
+            for f in files:
+                if (f.linked or f.rel.endswith("/index.md")) and not Path(f.path).resolve().is_relative_to(root):
+                    entries[f.path] = ContentError(f.rel, "symlink points outside the site folder: copy the file in")
+                    continue
+                cached = self._memory.get(f.path)
+                if cached is not None and cached[0] == f.stamp:
+                    entries[f.path] = cached[1]
+                else:
+                    todo.append(f)
+            for f, result in zip(todo, self._load_many(todo), strict=True):
+                self._memory[f.path] = (f.stamp, result)
+                entries[f.path] = result
+            for gone in set(self._memory) - set(entries):
+                del self._memory[gone]
+            ordered = [entries[f.path] for f in files]
+            self._snapshot = Snapshot(
+                key=key,
+                posts=tuple(e for e in ordered if isinstance(e, Post)),
+                errors=tuple(e for e in ordered if isinstance(e, ContentError)),
+            )
+            return self._snapshot
+
+    def _load_many(self, todo: list[SourceFile]) -> list:
+        """Load files from the disk cache where possible, rendering the rest (in parallel if many)."""
+        results: list = [None] * len(todo)
+        misses = []
+        for i, f in enumerate(todo):
+            path, kind, rel = Path(f.path), f.kind, f.rel
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                results[i] = ContentError(rel, f"cannot read the file: {exc.strerror}")
+                continue
+            cache_key = self.cache.key(kind, rel, repr(sorted(self.settings.items())), repr(f.stamp[2:]), data)
+            post = self.cache.get(cache_key)
+            if isinstance(post, Post):
+                results[i] = post
+            else:
+                misses.append((i, cache_key, (path, kind, rel, self.settings, data)))
+        workers = min(os.cpu_count() or 1, 8)
+        # Forking is only safe without other threads (a threaded dev server renders in its own process).
+        if len(misses) >= self.PARALLEL_MIN and workers > 1 and threading.active_count() == 1:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                loaded = list(pool.map(_load_safely, *zip(*(args for _, _, args in misses), strict=True), chunksize=4))
+        else:
+            loaded = [_load_safely(*args) for _, _, args in misses]
+        for (i, cache_key, _), result in zip(misses, loaded, strict=True):
+            results[i] = result
+            if isinstance(result, Post):
+                self.cache.put(cache_key, result)
+        return results
