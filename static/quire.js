@@ -40,6 +40,17 @@
     block.appendChild(button);
   });
 
+  // A box that scrolls sideways (long code, wide tables) must be focusable, so keyboards can scroll it.
+  var scrollers = document.querySelectorAll(".code-block pre, .table-wrap");
+  var markScrollers = function () {
+    scrollers.forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth) box.setAttribute("tabindex", "0");
+      else box.removeAttribute("tabindex");
+    });
+  };
+  markScrollers();
+  window.addEventListener("resize", markScrollers, { passive: true });
+
   var toTop = document.getElementById("to-top");
   if (toTop) {
     var update = function () {
