@@ -771,6 +771,15 @@ SHOTS = [  # name, path, element scrolled to the top (or none), widths
 ]
 
 
+# Resolves once fonts are ready, the images in view have loaded, and two frames have been painted.
+SETTLED = """() => document.fonts.ready.then(() => Promise.all([...document.images].filter(i => {
+  const r = i.getBoundingClientRect();
+  return r.bottom > 0 && r.top < innerHeight;
+}).map(i => i.decode().catch(() => null)))).then(() => new Promise(done => {
+  requestAnimationFrame(() => requestAnimationFrame(done));
+}))"""
+
+
 @needs_mathjax
 def test_screenshots(example, new_context):
     """Write docs/screenshots/<page>-<theme>-<width>.png (viewport height) of the frozen example site."""
@@ -791,7 +800,7 @@ def test_screenshots(example, new_context):
                 if anchor:
                     page.locator(anchor).first.evaluate("e => window.scrollTo(0, e.getBoundingClientRect().top "
                                                         "+ scrollY - 24)")
-                page.evaluate("document.fonts.ready")
+                page.evaluate(SETTLED)
                 target = SCREENSHOTS / f"{name}-{theme}-{size}.png"
                 scratch = target.with_suffix(".tmp.png")
                 page.screenshot(path=scratch, animations="disabled", caret="hide")
