@@ -341,10 +341,15 @@ def _strip_links(fragment: str) -> str:
 
 
 def pygments_css() -> str:
-    """Return the light and dark Pygments CSS, the dark one scoped to the dark theme."""
+    """Return the light and dark Pygments CSS, compacted, the dark one scoped to the dark theme."""
     def rules(style: str, scope: str) -> str:
         defs = HtmlFormatter(style=style).get_style_defs(".highlight")
-        return "\n".join(scope + line for line in defs.splitlines() if line.startswith(".highlight"))
+        out = []
+        for line in defs.splitlines():
+            line = re.sub(r"\s*/\*.*?\*/\s*$", "", line)
+            if line.startswith(".highlight") and not line.endswith("{  }"):
+                out.append(scope + re.sub(r"\s*([{};:])\s*", r"\1", line))
+        return "\n".join(out)
 
     return "\n".join([
         rules("default", ""),
