@@ -28,6 +28,7 @@ class Engine:
         self._site: Site | None = None
         self._lock = threading.Lock()
         self._css: tuple[float, str, str] | None = None
+        self.urls: dict[tuple[str, str, str], str] = {}
 
     def site(self) -> Site:
         """Return the Site for the content as it is now on disk."""

@@ -1,5 +1,6 @@
 """Freeze the site to static files with Frozen-Flask: built aside, swapped in only on success."""
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -207,6 +208,8 @@ def _write(app: Flask, work: Path, progress, jobs: int) -> int:
     context = multiprocessing.get_context("fork")
     counter = context.Value("i", 0)
     _FORKED = (app, work, [(urls[i::jobs], files[i::jobs]) for i in range(jobs)], counter)
+    # Keep the collector away from the inherited objects: touching them would copy every page per worker.
+    gc.freeze()
     try:
         with context.Pool(jobs) as pool:
             result = pool.map_async(_run_share, range(jobs))
@@ -217,6 +220,7 @@ def _write(app: Flask, work: Path, progress, jobs: int) -> int:
             outcomes = result.get()
     finally:
         _FORKED = ()
+        gc.unfreeze()
     failures = [o for o in outcomes if isinstance(o, str)]
     if failures:
         raise FreezeError("error: " + "\n".join(failures))

@@ -90,6 +90,7 @@ class Site:
         self.chronological = tuple(sorted((p for p in self.listed if p.kind == "post"),
                                           key=lambda p: (p.date, p.slug)))
         self._position = {id(p): i for i, p in enumerate(self.chronological)}
+        self._related: dict[int, tuple[Post, ...]] = {}
         self.tags = self._group_tags()
         self.archives = self._group_archives()
         self.aliases: dict[str, Post] = {}
@@ -129,6 +130,12 @@ class Site:
 
     def related(self, post: Post) -> tuple[Post, ...]:
         """Return the posts sharing most tags with this one, newest first among equals."""
+        found = self._related.get(id(post))
+        if found is None:
+            found = self._related[id(post)] = self._find_related(post)
+        return found
+
+    def _find_related(self, post: Post) -> tuple[Post, ...]:
         limit = self.settings["related_posts"]
         mine = {t.slug for t in post.tags}
         if not mine or limit < 1:

@@ -1,5 +1,6 @@
 """The content store: which files exist, what changed, and loading them (cached, in parallel when many)."""
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -141,8 +142,13 @@ class ContentStore:
         # Forking is only safe without other threads (a threaded dev server renders in its own process).
         if len(misses) >= self.PARALLEL_MIN and workers > 1 and threading.active_count() == 1:
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                loaded = list(pool.map(_load_safely, *zip(*(args for _, _, args in misses), strict=True), chunksize=4))
+            columns = zip(*(args for _, _, args in misses), strict=True)
+            gc.freeze()  # the workers then leave the parent's objects (and their memory pages) alone
+            try:
+                with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                    loaded = list(pool.map(_load_safely, *columns, chunksize=4))
+            finally:
+                gc.unfreeze()
         else:
             loaded = [_load_safely(*args) for _, _, args in misses]
         for (i, cache_key, _), result in zip(misses, loaded, strict=True):

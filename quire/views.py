@@ -41,8 +41,13 @@ def current_site() -> Site:
 
 
 def url_of(post: Post) -> str:
-    """Return the URL path of a post or page."""
-    return url_for("post" if post.kind == "post" else "page", slug=post.slug)
+    """Return the URL path of a post or page (remembered: list pages ask for the same URLs often)."""
+    key = (request.script_root, post.kind, post.slug)
+    urls = engine().urls
+    url = urls.get(key)
+    if url is None:
+        url = urls[key] = url_for("post" if post.kind == "post" else "page", slug=post.slug)
+    return url
 
 
 def absolute(path: str) -> str:
