@@ -193,3 +193,14 @@ def test_site_static_overrides_engine_static(builder, client):
     with client.get("/static/favicon.svg") as response:
         assert response.data == b"<svg>mine</svg>"
     assert client.get("/static/../site.toml").status_code == 404
+
+
+def test_self_hosted_mathjax_follows_the_base_path(site_dir, builder, tmp_path):
+    builder.post("m", body="$x$")
+    with open(site_dir / "site.toml", "a") as f:
+        f.write('mathjax_url = "/static/mathjax/tex-chtml.js"\n')
+    app = create_app(site_dir)
+    dest = tmp_path / "out"
+    assert app.test_cli_runner().invoke(args=["freeze", "--dest", str(dest),
+                                              "--base-url", "https://example.org/blog/"]).exit_code == 0
+    assert 'src="/blog/static/mathjax/tex-chtml.js"' in (dest / "posts/m/index.html").read_text()
