@@ -14,9 +14,11 @@ from urllib.parse import urlsplit
 from flask import Flask, url_for
 from flask_frozen import Freezer, MissingURLGeneratorWarning
 
+from .outputs import index_json_parts
 from .search import search_index
 
 MARKER = ".quire-build"
+DIRECT_URLS = {"/index.json"}
 KEEP = (".git", "CNAME", ".nojekyll")
 
 
@@ -76,30 +78,31 @@ def page_urls(app: Flask) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
-def direct_files(app: Flask) -> dict[str, bytes | Path]:
-    """Return the files written without a request: search data, static files and bundle files.
+def direct_files(app: Flask) -> list:
+    """Return the files written without a request, as producers of (path, content) pairs.
 
-    Each is exactly what the live route serves; a request per file would cost more than the file.
+    These are search data, the full-text index.json, static files and bundle files: each is exactly what the
+    live route serves, but a request per file would cost more than the file. Producers are lazy, so a large
+    blog's text is never all in memory at once; content is bytes, a file to copy, or an iterable of bytes.
     """
     engine = app.extensions["quire"]
     site = engine.site()
-    files: dict[str, bytes | Path] = {}
     index = search_index(site)
-    for name, text in index.shards().items():
-        files[f"search/shards/{name}.json"] = text.encode()
+    producers = [lambda: ((f"search/shards/{name}.json", text.encode()) for name, text in index.shards().items()),
+                 lambda: [("index.json", index_json_parts(site))]]
     for number, post in enumerate(index.posts):
-        for chunk, text in enumerate(post.terms.chunks):
-            files[f"search/text/{number}-{chunk}.txt"] = text.encode()
+        producers.append(lambda number=number, post=post: (
+            (f"search/text/{number}-{chunk}.txt", text.encode()) for chunk, text in enumerate(post.terms.chunks)))
     for folder in (engine.project_root / "static", engine.site_dir / "static"):
-        for path in _walk(folder):
-            files["static/" + path.relative_to(folder).as_posix()] = path
+        producers.append(lambda folder=folder: (("static/" + p.relative_to(folder).as_posix(), p)
+                                                for p in _walk(folder)))
     for post in site.posts_by_slug.values():
         if post.bundle:
             bundle = engine.site_dir / post.bundle
-            for path in _walk(bundle):
-                if path.name != "index.md":
-                    files[f"posts/{post.slug}/" + path.relative_to(bundle).as_posix()] = path
-    return files
+            producers.append(lambda bundle=bundle, slug=post.slug: (
+                (f"posts/{slug}/" + p.relative_to(bundle).as_posix(), p) for p in _walk(bundle)
+                if p.name != "index.md"))
+    return producers
 
 
 def _walk(folder: Path):
@@ -168,14 +171,20 @@ def _freeze_share(app: Flask, work: Path, urls: list[str], files: list, tick, cr
                 tick(page.url)
         except ValueError as exc:
             raise FreezeError(f"error: {exc}") from exc
-    for rel, content in files:
-        target = work / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, Path):
-            shutil.copyfile(content, target)
-        else:
-            target.write_bytes(content)
-        tick("/" + rel)
+    script = urlsplit(app.config.get("FREEZER_BASE_URL") or "").path.rstrip("/")
+    with app.test_request_context(base_url=script or None):
+        for produce in files:
+            for rel, content in produce():
+                target = work / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if isinstance(content, Path):
+                    shutil.copyfile(content, target)
+                elif isinstance(content, bytes):
+                    target.write_bytes(content)
+                else:
+                    with open(target, "wb") as f:
+                        f.writelines(content)
+                tick("/" + rel)
     return pages
 
 
@@ -198,8 +207,8 @@ def _run_share(number: int):
 
 def _write(app: Flask, work: Path, progress, jobs: int) -> int:
     """Write all pages and files into work, in `jobs` forked processes when there is enough to share."""
-    urls = page_urls(app)
-    files = list(direct_files(app).items())
+    urls = [url for url in page_urls(app) if url not in DIRECT_URLS]
+    files = direct_files(app)
     tick = progress or (lambda url: None)
     if jobs <= 1 or len(urls) < 100:
         # One process: also follow every url_for made while rendering, as a safety net.

@@ -3,6 +3,7 @@
 import gc
 import multiprocessing
 import os
+import stat
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -26,36 +27,56 @@ class SourceFile(NamedTuple):
     linked: bool
 
 
-def content_files(site_dir: Path) -> list[SourceFile]:
-    """List the Markdown files of posts/ and pages/ (flat files and bundles) with a change stamp each.
+class Listing:
+    """The Markdown files of posts/ and pages/ (flat files and bundles), each with a change stamp.
 
-    This runs on every request of the dev server, so it makes one stat call a file and nothing more:
-    a bundle's stamp is its index.md and the folder itself (adding, removing or renaming an image changes it).
+    This runs on every request of the dev server, so a folder is listed again only when its own mtime
+    changes (a file was added, removed or renamed) and otherwise each file costs one stat call. A bundle's
+    stamp is its index.md and its folder (adding, removing or renaming an image changes the folder).
     """
-    found = []
-    for folder, kind in (("posts", "post"), ("pages", "page")):
-        try:
-            entries = sorted(os.scandir(site_dir / folder), key=lambda e: e.name)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        for entry in entries:
+
+    FOLDERS = (("posts", "post"), ("pages", "page"))
+
+    def __init__(self, site_dir: Path):
+        self.site_dir = site_dir
+        self._listed: dict[str, tuple[int, list[tuple[str, str, str | None, bool]]]] = {}
+
+    def _list(self, folder: str) -> list[tuple[str, str, str | None, bool]]:
+        entries = []
+        for entry in sorted(os.scandir(self.site_dir / folder), key=lambda e: e.name):
             name = entry.name
             if _is_leftover(name):
                 continue
+            if name.endswith(MARKDOWN_SUFFIXES):
+                entries.append((entry.path, f"{folder}/{name}", None, entry.is_symlink()))
+            elif entry.is_dir():
+                # Listed even without an index.md yet: creating one does not change this folder's mtime.
+                entries.append((os.path.join(entry.path, "index.md"), f"{folder}/{name}/index.md", entry.path,
+                                entry.is_symlink()))
+        return entries
+
+    def files(self) -> list[SourceFile]:
+        """Return the content files as they are now."""
+        found = []
+        for folder, kind in self.FOLDERS:
             try:
-                if name.endswith(MARKDOWN_SUFFIXES) and entry.is_file():
-                    st = entry.stat()
-                    found.append(SourceFile(entry.path, kind, f"{folder}/{name}",
-                                            (st.st_mtime_ns, st.st_size), entry.is_symlink()))
-                elif entry.is_dir():
-                    st = os.stat(os.path.join(entry.path, "index.md"))
-                    folder_st = entry.stat()
-                    found.append(SourceFile(os.path.join(entry.path, "index.md"), kind, f"{folder}/{name}/index.md",
-                                            (st.st_mtime_ns, st.st_size, folder_st.st_mtime_ns),
-                                            entry.is_symlink()))
+                mtime = os.stat(self.site_dir / folder).st_mtime_ns
+                listed = self._listed.get(folder)
+                if listed is None or listed[0] != mtime:
+                    listed = self._listed[folder] = (mtime, self._list(folder))
             except (FileNotFoundError, NotADirectoryError):
                 continue
-    return found
+            for path, rel, bundle, linked in listed[1]:
+                try:
+                    st = os.stat(path)
+                    stamp = (st.st_mtime_ns, st.st_size)
+                    if bundle is not None:
+                        stamp += (os.stat(bundle).st_mtime_ns,)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    found.append(SourceFile(path, kind, rel, stamp, linked))
+        return found
 
 
 @dataclass(frozen=True)
@@ -89,11 +110,12 @@ class ContentStore:
         self._memory: dict[Path, tuple[tuple, Post | ContentError]] = {}
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+        self.listing = Listing(site_dir)
 
     def snapshot(self) -> Snapshot:
         """Return the current posts and errors, reusing the last snapshot when nothing changed."""
         with self._lock:
-            files = content_files(self.site_dir)
+            files = self.listing.files()
             key = tuple((f.rel, f.stamp) for f in files)
             if self._snapshot is not None and self._snapshot.key == key:
                 return self._snapshot
