@@ -277,13 +277,20 @@ def _is_file(engine, site, path: str) -> bool:
         return any((folder / rel).is_file() for folder in (engine.site_dir / "static",
                                                             engine.project_root / "static"))
     if parts[0] == "posts" and len(parts) > 2:
-        post = site.posts_by_slug.get(parts[1])
-        if post and post.bundle:
-            target = (engine.site_dir / post.bundle / "/".join(parts[2:])).resolve()
-            return target.is_file() and target.is_relative_to((engine.site_dir / post.bundle).resolve())
-    if parts[0] == "assets":
-        return path == "/assets/quire.css"
+        return _in_bundle(engine, site.posts_by_slug.get(parts[1]), parts[2:])
+    if path == "/assets/quire.css":
+        return True
+    if len(parts) > 1:
+        return _in_bundle(engine, site.pages_by_slug.get(parts[0]), parts[1:])
     return False
+
+
+def _in_bundle(engine, post, parts: list[str]) -> bool:
+    if post is None or post.bundle is None:
+        return False
+    folder = (engine.site_dir / post.bundle).resolve()
+    target = (folder / "/".join(parts)).resolve()
+    return target.is_file() and target.is_relative_to(folder)
 
 
 def as_json(findings: list[Finding]) -> list[dict]:

@@ -96,12 +96,12 @@ def direct_files(app: Flask) -> list:
     for folder in (engine.project_root / "static", engine.site_dir / "static"):
         producers.append(lambda folder=folder: (("static/" + p.relative_to(folder).as_posix(), p)
                                                 for p in _walk(folder)))
-    for post in site.posts_by_slug.values():
-        if post.bundle:
-            bundle = engine.site_dir / post.bundle
-            producers.append(lambda bundle=bundle, slug=post.slug: (
-                (f"posts/{slug}/" + p.relative_to(bundle).as_posix(), p) for p in _walk(bundle)
-                if p.name != "index.md"))
+    with app.test_request_context():
+        bundles = [(engine.site_dir / p.bundle, url_for(p.kind, slug=p.slug).lstrip("/"))
+                   for p in (*site.posts_by_slug.values(), *site.pages_by_slug.values()) if p.bundle]
+    for bundle, prefix in bundles:
+        producers.append(lambda bundle=bundle, prefix=prefix: (
+            (prefix + p.relative_to(bundle).as_posix(), p) for p in _walk(bundle) if p.name != "index.md"))
     return producers
 
 

@@ -84,7 +84,15 @@ def post_view(slug: str):
 
 def post_file(slug: str, filename: str):
     """Serve a file that sits beside a bundle post's index.md."""
-    post = current_site().posts_by_slug.get(slug)
+    return _bundle_file(current_site().posts_by_slug.get(slug), filename)
+
+
+def page_file(slug: str, filename: str):
+    """Serve a file that sits beside a bundle page's index.md."""
+    return _bundle_file(current_site().pages_by_slug.get(slug), filename)
+
+
+def _bundle_file(post: Post | None, filename: str):
     if post is None or post.bundle is None or posixpath.basename(filename) == "index.md":
         abort(404)
     return send_from_directory(engine().site_dir / post.bundle, filename)
@@ -217,6 +225,7 @@ def init_app(app: Flask) -> None:
         ("/assets/quire.css", "stylesheet", stylesheet, {}),
         ("/static/<path:filename>", "static", static, {}),
         ("/<slug>/", "page", page_view, {}),
+        ("/<slug>/<path:filename>", "page_file", page_file, {}),
     ]
     for rule, endpoint, view, options in rules:
         app.add_url_rule(rule, endpoint, view, **options)

@@ -204,3 +204,17 @@ def test_self_hosted_mathjax_follows_the_base_path(site_dir, builder, tmp_path):
     assert app.test_cli_runner().invoke(args=["freeze", "--dest", str(dest),
                                               "--base-url", "https://example.org/blog/"]).exit_code == 0
     assert 'src="/blog/static/mathjax/tex-chtml.js"' in (dest / "posts/m/index.html").read_text()
+
+
+def test_page_bundle_files(builder, client, runner, tmp_path):
+    builder.file("pages/about/index.md", "---\ntitle: About\ndate: 2024-01-01\n---\n![me](me.svg)\n")
+    builder.file("pages/about/me.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
+    assert 'src="me.svg" alt="me" width="4" height="4"' in text_of(client.get("/about/"))
+    with client.get("/about/me.svg") as response:
+        assert response.status_code == 200
+    assert client.get("/about/index.md").status_code == 404
+    assert client.get("/nothing/me.svg").status_code == 404
+    assert runner.invoke(args=["check"]).exit_code == 0
+    dest = tmp_path / "out"
+    assert runner.invoke(args=["freeze", "--dest", str(dest)]).exit_code == 0
+    assert (dest / "about/me.svg").is_file()
