@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .cache import RenderCache, engine_fingerprint
-from .markdown import pygments_css, render_inline_markdown
+from .markdown import pygments_css, render_inline_markdown, warm_highlighter
 from .site import Site
 from .store import ContentStore
 
@@ -29,6 +29,7 @@ class Engine:
         self._lock = threading.Lock()
         self._css: tuple[float, str, str] | None = None
         self.urls: dict[tuple[str, str, str], str] = {}
+        threading.Thread(target=warm_highlighter, daemon=True).start()
 
     def site(self) -> Site:
         """Return the Site for the content as it is now on disk."""
