@@ -115,7 +115,7 @@ class QuireRenderer(mistune.HTMLRenderer):
 
     def _heading(self, token, state) -> str:
         level = token["attrs"]["level"]
-        text = "".join(plain_chunks(token.get("children", []), with_math=True, delimit=False)).strip()
+        text = "".join(plain_chunks(token.get("children", []), delimit=False)).strip()
         used = state.env["ids"]
         base = slugify_heading(text)
         anchor, n = base, 0
@@ -163,7 +163,7 @@ class QuireRenderer(mistune.HTMLRenderer):
     def _image(self, token, state, with_title: bool = True) -> str:
         attrs = token["attrs"]
         url = attrs["url"]
-        alt = " ".join(plain_chunks(token.get("children", []), with_math=True)).strip()
+        alt = "".join(plain_chunks(token.get("children", []))).strip()
         parts = {"src": self.sanitize_url(url), "alt": alt}
         if with_title and attrs.get("title"):
             parts["title"] = attrs["title"]
@@ -223,41 +223,65 @@ def _is_blank(token) -> bool:
     return token["type"] == "text" and not token.get("raw", "").strip()
 
 
-def plain_chunks(tokens, with_math: bool, stop_at_more: list | None = None, delimit: bool = True,
-                 with_code: bool = True):
-    """Yield the plain text of tokens: text, code and math source (each optional), with or without `$`."""
+def plain_chunks(tokens, delimit: bool = True):
+    """Yield the plain text of inline tokens (a heading, an image's alt text), math with or without `$`."""
     for tok in tokens:
         kind = tok["type"]
-        if stop_at_more is not None and kind in ("block_html", "inline_html") and MORE_MARKER.search(
-                tok.get("raw", "")):
-            stop_at_more.append(True)
-            return
-        if kind in ("inline_math", "block_math"):
-            if with_math and not delimit:
-                yield tok["raw"]
-            elif with_math:
-                yield f"${tok['raw']}$" if kind == "inline_math" else f"$${tok['raw']}$$"
-            continue
-        if kind == "image":
-            continue
-        if kind in ("block_html", "inline_html"):
-            text = html.unescape(striptags(tok.get("raw", "")))
-            if text.strip():
-                yield text
-            continue
-        if kind == "block_code" and not with_code:
-            continue
-        if kind in ("text", "codespan", "block_code"):
-            yield tok.get("raw", "")
+        if kind == "inline_math":
+            yield f"${tok['raw']}$" if delimit else tok["raw"]
+        elif kind in ("text", "codespan"):
+            yield tok["raw"]
         elif kind in ("softbreak", "linebreak"):
             yield " "
-        children = tok.get("children")
-        if children:
-            yield from plain_chunks(children, with_math, stop_at_more, delimit, with_code)
-            if stop_at_more:
-                return
-        if kind in BLOCK_TYPES:
-            yield "\n"
+        elif kind == "inline_html":
+            yield html.unescape(striptags(tok["raw"]))
+        elif kind != "image" and "children" in tok:
+            yield from plain_chunks(tok["children"], delimit)
+
+
+def collect_text(tokens) -> tuple[str, str, str, bool]:
+    """Walk the tokens once for three plain texts: all of it (words are counted over math and code too),
+    the searchable part (no math) and the lead for summaries (no code; up to <!--more-->, if any)."""
+    full: list[str] = []
+    search: list[str] = []
+    lead: list[str] = []
+    more = False
+
+    def add(text: str, to_search: bool = True, to_lead: bool = True) -> None:
+        full.append(text)
+        if to_search:
+            search.append(text)
+        if to_lead and not more:
+            lead.append(text)
+
+    def walk(tokens) -> None:
+        nonlocal more
+        for tok in tokens:
+            kind = tok["type"]
+            if kind == "text" or kind == "codespan":
+                add(tok["raw"])
+            elif kind == "inline_math":
+                add(f"${tok['raw']}$", to_search=False)
+            elif kind == "block_math":
+                add(f"$${tok['raw']}$$", to_search=False)
+            elif kind == "block_code":
+                add(tok["raw"], to_lead=False)
+            elif kind in ("softbreak", "linebreak"):
+                add(" ")
+            elif kind in ("block_html", "inline_html"):
+                raw = tok.get("raw", "")
+                if MORE_MARKER.search(raw):
+                    more = True
+                text = html.unescape(striptags(raw))
+                if text.strip():
+                    add(text)
+            elif kind != "image" and "children" in tok:
+                walk(tok["children"])
+            if kind in BLOCK_TYPES:
+                add("\n")
+
+    walk(tokens)
+    return _squash("".join(full)), _squash("".join(search)), _squash("".join(lead)), more
 
 
 def parse_inline_math(inline, m, state) -> int:
@@ -301,18 +325,14 @@ def render_markdown(text: str, image_size: Callable[[str], tuple[int, int] | Non
     finally:
         with _idle_lock:
             _idle.append(md)
-    tokens = state.tokens
-    text_plain = _squash("".join(plain_chunks(tokens, with_math=True)))
-    search_text = _squash("".join(plain_chunks(tokens, with_math=False)))
-    stopped: list = []
-    lead = "".join(plain_chunks(tokens, with_math=True, stop_at_more=stopped, with_code=False))
+    text_plain, search_text, lead, has_more = collect_text(state.tokens)
     return Rendered(
         html=body,
         headings=tuple(state.env["headings"]),
         text=text_plain,
         search_text=search_text,
-        lead_text=_squash(lead),
-        has_more=bool(stopped),
+        lead_text=lead,
+        has_more=has_more,
         has_math=state.env["has_math"],
         figures=state.env["figures"],
     )

@@ -4,6 +4,7 @@ import re
 import sys
 import zlib
 from array import array
+from collections import Counter
 
 TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 CHUNK_CHARS = 4000
@@ -69,14 +70,11 @@ def _rebuild_terms(words, numbers, text) -> Terms:
 def index_terms(text: str) -> Terms:
     """Count the indexable words of a text and note the chunk each first appears in."""
     chunks = split_chunks(text)
-    counts: dict[str, list[int]] = {}
+    counts: dict[str, tuple[int, int]] = {}
     for number, chunk in enumerate(chunks):
-        for token in tokenize(chunk):
-            if token in STOP_WORDS:
-                continue
+        for token, count in Counter(tokenize(chunk)).items():
             entry = counts.get(token)
-            if entry is None:
-                counts[token] = [1, number]
-            else:
-                entry[0] += 1
-    return Terms({t: (c[0], c[1]) for t, c in counts.items()}, chunks)
+            counts[token] = (count, number) if entry is None else (entry[0] + count, entry[1])
+    for word in STOP_WORDS.intersection(counts):
+        del counts[word]
+    return Terms(counts, chunks)
