@@ -48,11 +48,8 @@ def _page_targets(engine):
     """Yield (endpoint, values) or URL paths for every page that takes arguments."""
     site = engine.site()
     per_page = engine.settings["posts_per_page"]
-    first = site.page(1)
-    for number in range(2, first.pages + 1):
+    for number in _extra_pages(len(site.listed), per_page):
         yield "index", {"number": number}
-    if first.pages > 1:
-        yield "index", {"number": 1}
     for post in site.posts_by_slug.values():
         yield "post", {"slug": post.slug}
     for page in site.pages_by_slug.values():
@@ -60,9 +57,15 @@ def _page_targets(engine):
     for slug, group in site.tags.items():
         yield "tag", {"slug": slug}
         yield "tag_feed", {"slug": slug}
-        for number in range(1, (len(group.posts) - 1) // per_page + 2):
+        for number in _extra_pages(len(group.posts), per_page):
             yield "tag", {"slug": slug, "number": number}
     yield from site.aliases
+
+
+def _extra_pages(count: int, per_page: int) -> range:
+    """Number the /page/N/ URLs of a list: 2 and up, plus 1 (a redirect page) when there is more than one."""
+    pages = max(1, -(-count // per_page))
+    return range(1 if pages > 1 else 2, pages + 1)
 
 
 def page_urls(app: Flask) -> list[str]:
