@@ -16,17 +16,15 @@ from .importers import import_group
 
 
 def _progress_printer():
-    """Return a progress callback drawing a one-line bar on a terminal, or None elsewhere."""
+    """Return a progress callback drawing one line (files written, files a second) on a terminal, or None."""
     if not sys.stderr.isatty():
         return None
-    started, count = time.perf_counter(), [0]
+    started = time.perf_counter()
 
-    def show(url: str) -> None:
-        count[0] += 1
-        if count[0] % 25 == 0:
-            rate = count[0] / max(time.perf_counter() - started, 1e-6)
-            sys.stderr.write(f"\r  {count[0]:>6} files  {rate:7.0f}/s  {url[:60]:<60}")
-            sys.stderr.flush()
+    def show(done: int) -> None:
+        rate = done / max(time.perf_counter() - started, 1e-6)
+        sys.stderr.write(f"\r  {done:>7} files written  {rate:7.0f} files/s")
+        sys.stderr.flush()
 
     return show
 

@@ -160,6 +160,7 @@ def _walk_all(folder: Path):
 
 
 def _freeze_share(app: Flask, work: Path, urls: list[str], files: list, tick, crawl: bool) -> int:
+    # tick() is called once per file written.
     """Freeze some page URLs with Frozen-Flask and write some direct files; return the page count."""
     app.config["FREEZER_DESTINATION"] = str(work)
     freezer = Freezer(app, with_static_files=False, with_no_argument_rules=False, log_url_for=crawl)
@@ -169,9 +170,9 @@ def _freeze_share(app: Flask, work: Path, urls: list[str], files: list, tick, cr
         # Some endpoints are written directly, and a site may have no pages or bundles at all.
         warnings.simplefilter("ignore", MissingURLGeneratorWarning)
         try:
-            for page in freezer.freeze_yield():
+            for _page in freezer.freeze_yield():
                 pages += 1
-                tick(page.url)
+                tick()
         except ValueError as exc:
             raise FreezeError(f"error: {exc}") from exc
     script = urlsplit(app.config.get("FREEZER_BASE_URL") or "").path.rstrip("/")
@@ -187,7 +188,7 @@ def _freeze_share(app: Flask, work: Path, urls: list[str], files: list, tick, cr
                 else:
                     with open(target, "wb") as f:
                         f.writelines(content)
-                tick("/" + rel)
+                tick()
     return pages
 
 
@@ -198,7 +199,7 @@ def _run_share(number: int):
     """Freeze one share in a forked worker; report failures as text (exceptions may not pickle)."""
     app, work, shares, counter = _FORKED
 
-    def tick(url: str) -> None:
+    def tick() -> None:
         with counter.get_lock():
             counter.value += 1
 
@@ -209,11 +210,20 @@ def _run_share(number: int):
 
 
 def _write(app: Flask, work: Path, progress, jobs: int) -> int:
-    """Write all pages and files into work, in `jobs` forked processes when there is enough to share."""
+    """Write all pages and files into work, in `jobs` forked processes when there is enough to share.
+
+    progress, if given, is called now and then with the number of files written so far.
+    """
     urls = [url for url in page_urls(app) if url not in DIRECT_URLS]
     files = direct_files(app)
-    tick = progress or (lambda url: None)
     if jobs <= 1 or len(urls) < 100:
+        done = [0]
+
+        def tick() -> None:
+            done[0] += 1
+            if progress and done[0] % 20 == 0:
+                progress(done[0])
+
         # One process: also follow every url_for made while rendering, as a safety net.
         return _freeze_share(app, work, urls, files, tick, crawl=True)
     global _FORKED
@@ -228,8 +238,10 @@ def _write(app: Flask, work: Path, progress, jobs: int) -> int:
             while not result.ready():
                 result.wait(0.25)
                 if progress:
-                    progress(f"{counter.value} of {len(urls) + len(files)}")
+                    progress(counter.value)
             outcomes = result.get()
+            if progress:
+                progress(counter.value)
     finally:
         _FORKED = ()
         gc.unfreeze()

@@ -15,6 +15,7 @@ import pytest
 
 from quire import PROJECT_ROOT, create_app
 from quire.freeze import MARKER
+from quire.freeze import freeze as freeze_site
 
 from linkcheck import broken_links
 
@@ -264,3 +265,12 @@ def test_drafts_flag(blog, runner, tmp_path):
     assert not (dest / "posts/2024-05-05-draft").exists()
     assert run_freeze(runner, "--dest", str(dest), "--drafts").exit_code == 0
     assert (dest / "posts/2024-05-05-draft/index.html").exists()
+
+
+def test_progress_reports_files_written(blog, app, tmp_path):
+    for i in range(120):
+        blog.post(f"2022-01-01-more-{i}", title=f"More {i}", date="2022-01-01")
+    for jobs in (1, 2):
+        seen = []
+        result = freeze_site(app, tmp_path / f"out{jobs}", progress=seen.append, jobs=jobs)
+        assert seen and seen == sorted(seen) and seen[-1] <= result.files
