@@ -249,8 +249,8 @@ def collect_text(tokens) -> tuple[str, str, str, bool]:
 
     def add(text: str, to_search: bool = True, to_lead: bool = True) -> None:
         full.append(text)
-        if to_search:
-            search.append(text)
+        # Math is not searchable, but a snippet should still show that something stood there.
+        search.append(text if to_search else " … ")
         if to_lead and not more:
             lead.append(text)
 

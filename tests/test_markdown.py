@@ -159,7 +159,7 @@ class TestText:
     def test_plain_text_counts_math_and_code(self):
         r = render_markdown("# Title\n\nOne $x_1$ two.\n\n```\ncode here\n```")
         assert r.text.split() == ["Title", "One", "$x_1$", "two.", "code", "here"]
-        assert "x_1" not in r.search_text
+        assert "x_1" not in r.search_text and "One … two." in r.search_text
 
     def test_more_marker(self):
         r = render_markdown("First *para*.\n\n```\ncode\n```\n\n<!--more-->\n\nSecond.")
