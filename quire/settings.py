@@ -34,8 +34,9 @@ SETTINGS = (
     Setting("home_info_text", "", "Markdown text of the welcome card."),
     Setting("footer_text", "", "Extra Markdown shown in the footer above the copyright line."),
     Setting("math", True, "Render math with MathJax on pages that contain math (`false`: never load it)."),
-    Setting("mathjax_url", "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js",
-            "Where MathJax 3 is loaded from; point it at a self-hosted copy, e.g. `/static/mathjax/tex-chtml.js`."),
+    Setting("mathjax_url", "https://cdn.jsdelivr.net/npm/mathjax@3/es5/startup.js",
+            "Where MathJax 3 is loaded from; point it at a self-hosted copy of its `es5/` folder, e.g. "
+            "`/static/mathjax/es5/startup.js` (a combined file such as `tex-chtml.js` works too)."),
     Setting("default_theme", "auto", "Colour theme before the reader picks one: `auto` (follow the OS), "
                                      "`light` or `dark`."),
     Setting("share_links", True, "Show share links (X, LinkedIn, Hacker News, email) under each post."),

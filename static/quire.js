@@ -40,14 +40,15 @@
     block.appendChild(button);
   });
 
-  // A box that scrolls sideways (long code, wide tables) must be focusable, so keyboards can scroll it.
-  var scrollers = document.querySelectorAll(".code-block pre, .table-wrap");
+  // A box that scrolls sideways (long code, wide tables, wide math) must be focusable, so keyboards can
+  // scroll it. Math exists only once MathJax has typeset it, so the page's MathJax set-up calls this again.
   var markScrollers = function () {
-    scrollers.forEach(function (box) {
+    document.querySelectorAll(".code-block pre, .table-wrap, .post-content mjx-container").forEach(function (box) {
       if (box.scrollWidth > box.clientWidth) box.setAttribute("tabindex", "0");
       else box.removeAttribute("tabindex");
     });
   };
+  window.quireMarkScrollers = markScrollers;
   markScrollers();
   window.addEventListener("resize", markScrollers, { passive: true });
 
