@@ -26,8 +26,6 @@ TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*$", re.MULTILINE)
 TAG_SLUG_DROP = re.compile(r"[^\w\s-]", re.UNICODE)
 TAG_SLUG_SPACE = re.compile(r"[\s_-]+", re.UNICODE)
 DATE_LINE = re.compile(r"^\w+\s*[:=]\s*['\"]?(\d{4}-\d{1,2}-\d{1,2})", re.MULTILINE)
-KNOWN_KEYS = {"title", "date", "tags", "author", "summary", "description", "draft", "updated", "toc",
-              "math", "aliases", "weight", "slug", "listed"}
 
 
 class ContentError(Exception):

@@ -85,18 +85,10 @@ def search_index_json():
 
 def search_shard(name: str):
     """Serve one posting shard of the search index."""
-    shard = _shards().get(name)
+    shard = search_index(current_site()).shards().get(name)
     if shard is None:
         abort(404)
     return Response(shard, mimetype="application/json")
-
-
-def _shards() -> dict[str, str]:
-    site = current_site()
-    shards = getattr(site, "_search_shards", None)
-    if shards is None:
-        shards = site._search_shards = search_index(site).shards()
-    return shards
 
 
 def search_text(doc: int, chunk: int):

@@ -50,6 +50,7 @@ class SearchIndex:
     # term -> flat [post, count, chunk, post, count, chunk, ...], in post order: small for large blogs.
     postings: dict[str, array] = field(default_factory=dict)
     vocabulary: list[str] = field(default_factory=list)
+    _shards: dict[str, str] | None = None
 
     @classmethod
     def build(cls, posts: tuple[Post, ...]) -> "SearchIndex":
@@ -123,7 +124,12 @@ class SearchIndex:
         return safe_json({"version": 1, "docs": docs, "terms": self.vocabulary})
 
     def shards(self) -> dict[str, str]:
-        """Return every posting shard as JSON text: term -> flat [post, count, chunk, ...]."""
+        """Return every posting shard as JSON text: term -> flat [post, count, chunk, ...] (made once)."""
+        if self._shards is None:
+            self._shards = self._make_shards()
+        return self._shards
+
+    def _make_shards(self) -> dict[str, str]:
         grouped: dict[str, dict[str, list[int]]] = {}
         for term in self.vocabulary:
             flat = self.postings.get(term)
@@ -181,10 +187,9 @@ class Result:
 
 def search_index(site) -> SearchIndex:
     """Return the search index of a Site, built once per Site."""
-    index = getattr(site, "_search_index", None)
+    index = site.derived.get("search_index")
     if index is None:
-        index = SearchIndex.build(site.listed)
-        site._search_index = index
+        index = site.derived["search_index"] = SearchIndex.build(site.listed)
     return index
 
 

@@ -91,6 +91,8 @@ class Site:
                                           key=lambda p: (p.date, p.slug)))
         self._position = {id(p): i for i, p in enumerate(self.chronological)}
         self._related: dict[int, tuple[Post, ...]] = {}
+        # Values other modules derive from this Site on demand (the search index), kept as long as it lives.
+        self.derived: dict[str, object] = {}
         self.tags = self._group_tags()
         self.archives = self._group_archives()
         self.aliases: dict[str, Post] = {}

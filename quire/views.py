@@ -204,7 +204,6 @@ def template_globals() -> dict:
         "url_of": url_of,
         "absolute": absolute,
         "format_date": format_date,
-        "css_version": eng.stylesheet()[1],
         "now": datetime.now(eng.tz),
     }
 
