@@ -29,7 +29,8 @@ class Engine:
         self._lock = threading.Lock()
         self._css: tuple[float, str, str] | None = None
         self.urls: dict[tuple[str, str, str], str] = {}
-        threading.Thread(target=warm_highlighter, daemon=True).start()
+        # Now, not in a thread: a live thread would stop the content store from forking its render workers.
+        warm_highlighter()
 
     def site(self) -> Site:
         """Return the Site for the content as it is now on disk."""

@@ -199,12 +199,19 @@ def _run_share(number: int):
     """Freeze one share in a forked worker; report failures as text (exceptions may not pickle)."""
     app, work, shares, counter = _FORKED
 
+    written = [0]
+
     def tick() -> None:
-        with counter.get_lock():
-            counter.value += 1
+        written[0] += 1
+        if written[0] % 50 == 0:  # a shared counter is slow to lock: report in steps
+            with counter.get_lock():
+                counter.value += 50
 
     try:
-        return _freeze_share(app, work, *shares[number], tick, crawl=False)
+        pages = _freeze_share(app, work, *shares[number], tick, crawl=False)
+        with counter.get_lock():
+            counter.value += written[0] % 50
+        return pages
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
 

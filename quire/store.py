@@ -161,7 +161,7 @@ class ContentStore:
             else:
                 misses.append((i, cache_key, (path, kind, rel, self.settings, data)))
         workers = min(os.cpu_count() or 1, 8)
-        # Forking is only safe without other threads (a threaded dev server renders in its own process).
+        # Forking is only safe without other threads: a threaded dev server renders in-process, one by one.
         if len(misses) >= self.PARALLEL_MIN and workers > 1 and threading.active_count() == 1:
             context = multiprocessing.get_context("fork")
             columns = zip(*(args for _, _, args in misses), strict=True)
