@@ -68,9 +68,14 @@ def _extra_pages(count: int, per_page: int) -> range:
     return range(1 if pages > 1 else 2, pages + 1)
 
 
+def _script_root(app: Flask) -> str:
+    """Return the path the site is published under ('' at a domain's root), from FREEZER_BASE_URL."""
+    return urlsplit(app.config.get("FREEZER_BASE_URL") or "").path.rstrip("/")
+
+
 def page_urls(app: Flask) -> list[str]:
     """List every page URL (below the script root), argument-less rules first."""
-    script = urlsplit(app.config.get("FREEZER_BASE_URL") or "").path.rstrip("/")
+    script = _script_root(app)
     urls = []
     with app.test_request_context(base_url=script or None):
         for rule in app.url_map.iter_rules():
@@ -175,8 +180,7 @@ def _freeze_share(app: Flask, work: Path, urls: list[str], files: list, tick, cr
                 tick()
         except ValueError as exc:
             raise FreezeError(f"error: {exc}") from exc
-    script = urlsplit(app.config.get("FREEZER_BASE_URL") or "").path.rstrip("/")
-    with app.test_request_context(base_url=script or None):
+    with app.test_request_context(base_url=_script_root(app) or None):
         for produce in files:
             for rel, content in produce():
                 target = work / rel

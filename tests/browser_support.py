@@ -26,12 +26,12 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-class LiveServer:
-    """Run a Flask app on a free loopback port in a thread."""
+class _ServerThread:
+    """A server running on a free loopback port in a daemon thread, with its URL."""
 
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+    def __init__(self, server, port: int):
+        self.server = server
+        self.url = f"http://127.0.0.1:{port}"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self.thread.start()
 
@@ -39,6 +39,14 @@ class LiveServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
+
+
+class LiveServer(_ServerThread):
+    """Run a Flask app on a free loopback port in a thread."""
+
+    def __init__(self, app):
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+        super().__init__(server, server.server_port)
 
 
 class _StaticHandler(http.server.SimpleHTTPRequestHandler):
@@ -69,20 +77,12 @@ class _StaticHTTPServer(http.server.ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class StaticServer:
+class StaticServer(_ServerThread):
     """Serve a folder on a free loopback port in a thread."""
 
     def __init__(self, folder: Path):
-        handler = functools.partial(_StaticHandler, directory=str(folder))
-        self.server = _StaticHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        server = _StaticHTTPServer(("127.0.0.1", 0), functools.partial(_StaticHandler, directory=str(folder)))
+        super().__init__(server, server.server_address[1])
 
 
 def is_external(url: str) -> bool:
