@@ -8,7 +8,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from flask import Flask, url_for
 from mistune.plugins.math import INLINE_MATH_PATTERN
 
-from .content import Post, tag_slug
+from .content import Post, read_text, tag_slug
 
 RESERVED = {"posts", "tags", "archives", "search", "page", "static", "assets", "404.html", "index.xml",
             "atom.xml", "index.json", "sitemap.xml", "robots.txt"}
@@ -168,10 +168,11 @@ def check_site(app: Flask) -> list[Finding]:
         path, _, message = conflict.partition(": error: ")
         found.append(Finding(path, 0, "error", message))
     posts = [*site.posts_by_slug.values(), *site.pages_by_slug.values()]
-    sources = {p.source: (engine.site_dir / p.source).read_text(encoding="utf-8-sig") for p in posts}
+    raw = {p.source: (engine.site_dir / p.source).read_bytes() for p in posts}
+    sources = {source: read_text(engine.site_dir / source, source, data) for source, data in raw.items()}
     for post in posts:
         text = sources[post.source]
-        if (engine.site_dir / post.source).read_bytes().startswith(b"\xef\xbb\xbf"):
+        if raw[post.source].startswith(b"\xef\xbb\xbf"):
             found.append(Finding(post.source, 1, "warning", "the file starts with a UTF-8 byte order mark: Quire "
                                                             "reads it, other tools may ignore the front matter"))
         found += math_findings(post.source, text)
