@@ -5,9 +5,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from .engine import Engine
-from .settings import load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENGINE_VERSION = "0.1.0"
@@ -20,18 +20,20 @@ def create_app(site_dir: str | os.PathLike | None = None, settings: dict[str, An
     overrides = dict(settings or {})
     if os.environ.get("QUIRE_DRAFTS") == "1":
         overrides["drafts"] = True
-    values = load_settings(site, overrides)
     app = Flask(__name__, root_path=str(PROJECT_ROOT), template_folder="templates", static_folder=None)
+    # A site's own templates/ override the engine's by name (the example site's folder is the engine's).
+    folders = dict.fromkeys([site / "templates", PROJECT_ROOT / "templates"])
+    app.jinja_loader = ChoiceLoader([FileSystemLoader(str(folder)) for folder in folders])
     app.config.update(
         QUIRE_SITE=site,
-        FREEZER_DESTINATION=str(PROJECT_ROOT / "build"),
+        TEMPLATES_AUTO_RELOAD=True,
         FREEZER_IGNORE_MIMETYPE_WARNINGS=True,
         FREEZER_REMOVE_EXTRA_FILES=False,
         FREEZER_REDIRECT_POLICY="error",
     )
     app.config.update(config or {})
     cache = os.environ.get("QUIRE_CACHE_DIR", str(site / ".quire-cache"))
-    app.extensions["quire"] = Engine(site, values, PROJECT_ROOT, Path(cache) if cache != "off" else None)
+    app.extensions["quire"] = Engine(site, overrides, PROJECT_ROOT, Path(cache) if cache != "off" else None)
 
     from . import cli, outputs, views
 

@@ -1,8 +1,10 @@
 """`flask check`: lint the whole site and report each finding as `path:line: level: message`."""
 
+import hashlib
 import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import Flask, url_for
@@ -21,8 +23,6 @@ LEFTOVERS = [
     (re.compile(r"\{%.*?%\}"), "Liquid tag {} shows as literal text: replace it with Markdown"),
     (re.compile(r"^\s*\{:.*\}\s*$"), "kramdown attribute line {} shows as literal text: remove it or use HTML"),
 ]
-HREF = re.compile(r'\b(href|src)="([^"]*)"')
-IDS = re.compile(r"""\b(?:id|name)=(?:"([^"]*)"|'([^']*)')""")
 BEGIN_END = re.compile(r"\\(begin|end)\{([^}]*)\}")
 
 
@@ -159,28 +159,85 @@ def _line_of(text: str, needle: str) -> int:
     return text.count("\n", 0, index) + 1 if index >= 0 else 0
 
 
+CODE_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def file_findings(rel: str, data: bytes, text: str) -> list[Finding]:
+    """Lint one content file on its own: byte order mark, math, and syntax of other engines."""
+    found = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        found.append(Finding(rel, 1, "warning", "the file starts with a UTF-8 byte order mark: Quire "
+                                                "reads it, other tools may ignore the front matter"))
+    return found + math_findings(rel, text) + leftover_findings(rel, text)
+
+
 def check_site(app: Flask) -> list[Finding]:
-    """Lint every content file of the app's site and the site as a whole."""
+    """Lint every content file of the app's site, the site as a whole and site.toml."""
     engine = app.extensions["quire"]
+    if engine.settings_error is not None:
+        error = engine.settings_error
+        return [Finding(error.path, error.line or 0, "error", error.message)]
     site = engine.site()
     found = [Finding(e.path, e.line or 0, "error", e.message) for e in site.errors]
     for conflict in site.conflicts:
         path, _, message = conflict.partition(": error: ")
         found.append(Finding(path, 0, "error", message))
     posts = [*site.posts_by_slug.values(), *site.pages_by_slug.values()]
-    raw = {p.source: (engine.site_dir / p.source).read_bytes() for p in posts}
-    sources = {source: read_text(engine.site_dir / source, source, data) for source, data in raw.items()}
+    sources = {}
     for post in posts:
-        text = sources[post.source]
-        if raw[post.source].startswith(b"\xef\xbb\xbf"):
-            found.append(Finding(post.source, 1, "warning", "the file starts with a UTF-8 byte order mark: Quire "
-                                                            "reads it, other tools may ignore the front matter"))
-        found += math_findings(post.source, text)
-        found += leftover_findings(post.source, text)
+        data = (engine.site_dir / post.source).read_bytes()
+        sources[post.source] = text = read_text(engine.site_dir / post.source, post.source, data)
+        # A file's own findings depend on its bytes alone: cached like its rendered HTML, so the check that
+        # every freeze runs costs little on a warm build.
+        key = engine.cache.key("findings", CODE_HASH, post.source, data)
+        cached = engine.cache.get(key)
+        if not isinstance(cached, list):
+            cached = file_findings(post.source, data, text)
+            engine.cache.put(key, cached)
+        found += cached
     found += _url_findings(app, site, posts, sources)
     found += _tag_findings(posts, sources)
     found += _link_findings(app, site, posts, sources)
+    found += _settings_findings(app, site)
+    found += _scheduled_findings(engine, site)
     return sorted(set(found))
+
+
+def _settings_findings(app: Flask, site) -> list[Finding]:
+    """Find menu and social links in site.toml that point at no page of the site."""
+    engine = app.extensions["quire"]
+    path = engine.site_dir / "site.toml"
+    text = path.read_text(encoding="utf-8-sig") if path.is_file() else ""
+    known = known_urls(app, site)
+    found = []
+    for setting in ("menu", "social"):
+        for entry in engine.settings[setting]:
+            url = str(entry["url"])
+            if entry.get("external") or not url.startswith("/") or url.startswith("//"):
+                continue
+            target = unquote(urlsplit(url).path)
+            if target not in known and not _is_file(engine, site, target):
+                found.append(Finding("site.toml", _line_of(text, f'"{url}"'), "error",
+                                     f"{setting} entry {entry['name']!r} links to {url}, where there is no page: "
+                                     f"fix the URL or remove the entry"))
+    return found
+
+
+def _scheduled_findings(engine, site) -> list[Finding]:
+    """List posts dated in the future, so their 404 in preview is no surprise."""
+    found = []
+    for post in site.snapshot.posts:
+        if post.date is not None and post.date > site.now and not post.draft:
+            line = _key_line_in(engine, post.source, "date")
+            found.append(Finding(post.source, line, "info", f"scheduled: published on {post.date.isoformat()}; "
+                                                            f"hidden until then (or with --drafts)"))
+    return found
+
+
+def _key_line_in(engine, rel: str, key: str) -> int:
+    text = read_text(engine.site_dir / rel, rel)
+    match = re.search(rf"^{re.escape(key)}\s*[:=]", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else 0
 
 
 def _url_findings(app: Flask, site, posts: list[Post], sources: dict[str, str]) -> list[Finding]:
@@ -231,16 +288,12 @@ def _link_findings(app: Flask, site, posts: list[Post], sources: dict[str, str])
     found = []
     with app.test_request_context():
         pages = {url_for("post" if p.kind == "post" else "page", slug=p.slug): p for p in posts}
-        known = set(pages) | set(site.aliases)
-        known |= {url_for(e) for e in ("index", "tags", "archives", "search", "rss", "atom", "index_json",
-                                        "sitemap", "robots", "not_found")}
-        known |= {url_for("tag", slug=s) for s in site.tags} | {url_for("tag_feed", slug=s) for s in site.tags}
+    known = known_urls(app, site) | set(pages)
     for post in posts:
         base = next(url for url, p in pages.items() if p is post)
-        ids = _ids(post.html)
-        for attr, link in HREF.findall(post.html):
+        for what, link in dict.fromkeys(post.links):
             parts = urlsplit(link)
-            if parts.scheme or parts.netloc or link.startswith(("mailto:", "#harmful")):
+            if parts.scheme or parts.netloc or link.startswith("//"):
                 continue
             target = urlsplit(urljoin("http://site" + base, link))
             path, fragment = unquote(target.path), unquote(target.fragment)
@@ -248,26 +301,31 @@ def _link_findings(app: Flask, site, posts: list[Post], sources: dict[str, str])
             if fragment == "top":
                 fragment = ""  # every page's <body id="top">
             if path == base or not parts.path:
-                if fragment and fragment not in ids:
+                if fragment and fragment not in post.anchors:
                     found.append(Finding(post.source, line, "error", f"link {link!r} points to no heading or "
                                                                      f"id in this post"))
                 continue
             if path in pages:
-                if fragment and fragment not in _ids(pages[path].html):
+                if fragment and fragment not in pages[path].anchors:
                     found.append(Finding(post.source, line, "error", f"link {link!r}: {pages[path].source} "
                                                                      f"has no heading with id {fragment!r}"))
                 continue
             if path in known or _is_file(engine, site, path):
                 continue
-            what = "image" if attr == "src" else "link"
             found.append(Finding(post.source, line, "error", f"{what} {link!r} points nowhere: no page or file "
                                                              f"at {path}"))
     return found
 
 
-def _ids(html: str) -> set[str]:
-    """Collect the ids (and old-style anchor names) that a #fragment can point to."""
-    return {a or b for a, b in IDS.findall(html)}
+def known_urls(app: Flask, site) -> set[str]:
+    """Return the URL paths of the site's pages that are not posts' own: lists, tags, feeds, aliases."""
+    with app.test_request_context():
+        known = set(site.aliases)
+        known |= {url_for(e) for e in ("index", "posts", "posts_feed", "tags", "archives", "search", "rss",
+                                        "atom", "index_json", "sitemap", "robots", "not_found")}
+        known |= {url_for("tag", slug=s) for s in site.tags} | {url_for("tag_feed", slug=s) for s in site.tags}
+        known |= {url_for(p.kind, slug=p.slug) for p in (*site.posts_by_slug.values(), *site.pages_by_slug.values())}
+    return known
 
 
 def _is_file(engine, site, path: str) -> bool:
@@ -307,9 +365,12 @@ def grouped_lines(findings: list[Finding]) -> list[str]:
         by_file[finding.path].append(finding)
     for path in sorted(by_file):
         lines += [str(f) for f in sorted(by_file[path], key=lambda f: (f.line, f.level, f.message))]
-    errors = sum(f.level == "error" for f in findings)
-    warnings = len(findings) - errors
+    problems = [f for f in findings if f.level != "info"]
+    if not problems:
+        return lines + ["No problems found."]
+    errors = sum(f.level == "error" for f in problems)
+    warnings = len(problems) - errors
+    files = len({f.path for f in problems})
     lines.append(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
-                 f"in {len(by_file)} file{'s' * (len(by_file) != 1)}" if findings else "No problems found.")
+                 f"in {files} file{'s' * (files != 1)}")
     return lines
-

@@ -31,31 +31,32 @@ def _progress_printer():
 
 @click.command("freeze")
 @click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder (default: build/ in the project).")
+              help="Output folder (default: build/ in the site folder).")
 @click.option("--base-url", default=None, help="URL the site is published at, e.g. https://example.org/blog/.")
 @click.option("--drafts", is_flag=True, help="Include drafts and future-dated posts.")
 @click.option("--jobs", type=int, default=None, help="Processes to use (default: one per core; 1 also follows "
                                                      "every url_for as a safety net).")
 @click.option("--serve", is_flag=True, help="Serve the output on http://127.0.0.1:8000/ after freezing.")
 @click.option("--port", default=8000, show_default=True, help="Port for --serve.")
+@click.option("--ignore-errors", is_flag=True, help="Publish even when `flask check` finds errors (they are "
+                                                    "printed; broken files are left out).")
 @with_appcontext
-def freeze_command(dest, base_url, drafts, jobs, serve, port):
+def freeze_command(dest, base_url, drafts, jobs, serve, port, ignore_errors):
     """Write the whole site as static files (atomically: a failed freeze keeps the old output)."""
     from . import create_app
 
     engine = current_app.extensions["quire"]
+    if engine.settings_error is not None:
+        click.echo(str(engine.settings_error), err=True)
+        sys.exit(1)
     settings = {"drafts": True} if drafts else {}
-    config = {}
     if base_url:
-        settings["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
-        config["FREEZER_BASE_URL"] = settings["base_url"]
-    else:
-        config["FREEZER_BASE_URL"] = engine.settings["base_url"]
-    app = create_app(engine.site_dir, settings=settings, config=config)
-    dest = dest or Path(current_app.root_path) / "build"
+        settings["base_url"] = base_url
+    app = create_app(engine.site_dir, settings=settings)
+    dest = dest or engine.site_dir / "build"
     progress = _progress_printer()
     try:
-        result = freeze(app, dest, progress, jobs)
+        result = freeze(app, dest, progress, jobs, ignore_errors, report=lambda line: click.echo(line, err=True))
     except FreezeError as exc:
         if progress:
             click.echo("", err=True)
@@ -67,7 +68,7 @@ def freeze_command(dest, base_url, drafts, jobs, serve, port):
     click.echo(f"Froze {result.pages} pages, {result.files} files, {result.bytes / 1e6:.1f} MB "
                f"in {result.seconds:.1f} s into {result.destination}")
     if serve:
-        _serve(result.destination, port, app.config["FREEZER_BASE_URL"])
+        _serve(result.destination, port, app.extensions["quire"].settings["base_url"])
 
 
 def _serve(folder: Path, port: int, base_url: str) -> None:

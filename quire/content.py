@@ -14,7 +14,7 @@ import frontmatter
 import yaml
 
 from .images import image_size
-from .markdown import Heading, MarkdownTooDeep, render_markdown
+from .markdown import Heading, MarkdownTooDeep, html_ids, render_markdown
 from .terms import Terms, index_terms
 
 WORDS_PER_MINUTE = 213
@@ -55,7 +55,7 @@ class Post:
     kind: str
     slug: str
     title: str
-    date: datetime
+    date: datetime | None  # None only for a page that sets none
     updated: datetime | None
     tags: tuple[Tag, ...]
     author: str
@@ -74,6 +74,8 @@ class Post:
     words: int
     figures: int
     bundle: str | None
+    links: tuple[tuple[str, str], ...]
+    anchors: frozenset[str]
 
     @property
     def html(self) -> str:
@@ -244,7 +246,9 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
     text = read_text(path, rel, data)
     meta, body, body_line = split_front_matter(text, rel)
     tz = ZoneInfo(settings["timezone"])
-    for key in ("title", "date"):
+    # A page needs no date; a post, or a page shown in lists and feeds, does.
+    listed = _bool(meta, "listed", kind == "post", rel, text)
+    for key in ("title", "date") if kind == "post" or listed else ("title",):
         if meta.get(key) in (None, ""):
             raise ContentError(rel, f"missing '{key}' in the front matter: add a line '{key}: ...'", 2)
     title = str(meta["title"]).strip()
@@ -291,7 +295,7 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
         kind=kind,
         slug=slug,
         title=title,
-        date=dates["date"],
+        date=dates.get("date"),
         updated=dates.get("updated"),
         tags=parse_tags(meta.get("tags")),
         author=str(meta.get("author") or settings["author"]),
@@ -302,7 +306,7 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
         math=rendered.has_math if math_flag is None else _bool(meta, "math", False, rel, text),
         aliases=tuple(_alias_path(a) for a in aliases),
         weight=weight,
-        listed=_bool(meta, "listed", kind == "post", rel, text),
+        listed=listed,
         meta=dict(meta),
         html_z=zlib.compress(rendered.html.encode(), 1),
         headings=rendered.headings,
@@ -310,6 +314,8 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
         words=len(words),
         figures=rendered.figures,
         bundle=Path(rel).parent.as_posix() if bundle else None,
+        links=rendered.links,
+        anchors=html_ids(rendered.html),
     )
 
 

@@ -1,6 +1,7 @@
 """The engine one app holds: settings, the content store, the current Site and the stylesheet."""
 
 import hashlib
+import os
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -8,29 +9,67 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .cache import RenderCache, engine_fingerprint
+from .content import POST_SETTINGS
 from .markdown import pygments_css, render_inline_markdown, warm_highlighter
+from .settings import DEFAULTS, SettingsError, load_settings
 from .site import Site
 from .store import ContentStore
 
 
 class Engine:
-    """Hold what the views need, derived once per change of the content."""
+    """Hold what the views need, derived once per change of the content or of site.toml."""
 
-    def __init__(self, site_dir: Path, settings: dict[str, Any], project_root: Path, cache_dir: Path | None):
+    def __init__(self, site_dir: Path, overrides: dict[str, Any], project_root: Path, cache_dir: Path | None):
         self.site_dir = site_dir
-        self.settings = settings
-        self.tz = ZoneInfo(settings["timezone"])
-        self.cache = RenderCache(cache_dir, engine_fingerprint())
-        self.store = ContentStore(site_dir, settings, self.cache)
+        self.overrides = overrides
         self.project_root = project_root
-        self.home_info_html = render_inline_markdown(settings["home_info_text"])
-        self.footer_html = render_inline_markdown(settings["footer_text"])
+        self.cache = RenderCache(cache_dir, engine_fingerprint())
+        self.store: ContentStore | None = None
+        self.settings: dict[str, Any] = {}
+        self.settings_error: SettingsError | None = None
+        self._settings_stamp: tuple | None = None
         self._site: Site | None = None
         self._lock = threading.Lock()
         self._css: tuple[float, str, str] | None = None
-        self.urls: dict[tuple[str, str, str], str] = {}
+        self.refresh()
         # Now, not in a thread: a live thread would stop the content store from forking its render workers.
         warm_highlighter()
+
+    def _stamp(self) -> tuple:
+        try:
+            st = os.stat(self.site_dir / "site.toml")
+        except OSError:
+            return ()
+        return st.st_mtime_ns, st.st_size
+
+    def refresh(self) -> None:
+        """Read site.toml again when it changed on disk, so the dev server needs no restart."""
+        stamp = self._stamp()
+        if stamp == self._settings_stamp:
+            return
+        with self._lock:
+            if stamp == self._settings_stamp:
+                return
+            try:
+                settings = load_settings(self.site_dir, self.overrides)
+                self.settings_error = None
+            except SettingsError as exc:
+                # Keep serving with the last good settings (or the defaults) and show the error on every page.
+                self.settings_error = exc
+                settings = self.settings or dict(DEFAULTS)
+            self._apply(settings)
+            self._settings_stamp = stamp
+
+    def _apply(self, settings: dict[str, Any]) -> None:
+        old = self.settings
+        self.settings = settings
+        self.tz = ZoneInfo(settings["timezone"])
+        if self.store is None or any(old.get(k) != settings[k] for k in POST_SETTINGS):
+            self.store = ContentStore(self.site_dir, settings, self.cache)
+        self.home_info_html = render_inline_markdown(settings["home_info_text"])
+        self.footer_html = render_inline_markdown(settings["footer_text"])
+        self.urls: dict[tuple[str, str, str], str] = {}
+        self._site = None
 
     def site(self) -> Site:
         """Return the Site for the content as it is now on disk."""

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from flask import Flask, url_for
 from flask_frozen import Freezer, MissingURLGeneratorWarning
 
+from .check import check_site
+from .content import tag_slug
 from .outputs import index_json_parts
 from .search import search_index
 
@@ -50,6 +52,8 @@ def _page_targets(engine):
     per_page = engine.settings["posts_per_page"]
     for number in _extra_pages(len(site.listed), per_page):
         yield "index", {"number": number}
+    for number in _extra_pages(len(site.posts), per_page):
+        yield "posts", {"number": number}
     for post in site.posts_by_slug.values():
         yield "post", {"slug": post.slug}
     for page in site.pages_by_slug.values():
@@ -59,7 +63,25 @@ def _page_targets(engine):
         yield "tag_feed", {"slug": slug}
         for number in _extra_pages(len(group.posts), per_page):
             yield "tag", {"slug": slug, "number": number}
+    for spelling in tag_spellings(site):
+        yield "tag", {"slug": spelling}
     yield from site.aliases
+
+
+def tag_spellings(site) -> list[str]:
+    """Return the tag spellings in content whose URL differs from their tag's (`ATTENTION`, `Auto-ML`).
+
+    Each gets a redirect page, as the live server answers any spelling; spellings that differ from the slug
+    only in case are left out, since on a case-insensitive disk their folder would be the tag's own.
+    """
+    found = {}
+    for post in site.listed:
+        for tag in post.tags:
+            spelling = "-".join(tag.name.split())
+            if (spelling.lower() != tag.slug and "/" not in spelling and spelling not in (".", "..")
+                    and tag_slug(spelling) == tag.slug and spelling.isprintable()):
+                found.setdefault(spelling.lower(), spelling)
+    return sorted(found.values())
 
 
 def _extra_pages(count: int, per_page: int) -> range:
@@ -69,8 +91,8 @@ def _extra_pages(count: int, per_page: int) -> range:
 
 
 def _script_root(app: Flask) -> str:
-    """Return the path the site is published under ('' at a domain's root), from FREEZER_BASE_URL."""
-    return urlsplit(app.config.get("FREEZER_BASE_URL") or "").path.rstrip("/")
+    """Return the path the site is published under ('' at a domain's root), from the base_url setting."""
+    return urlsplit(app.extensions["quire"].settings["base_url"]).path.rstrip("/")
 
 
 def page_urls(app: Flask) -> list[str]:
@@ -123,15 +145,27 @@ def _walk(folder: Path):
                 yield Path(root) / name
 
 
-def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None) -> FreezeResult:
-    """Write every URL of the app into dest, atomically; raise FreezeError on any failure."""
+def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignore_errors: bool = False,
+           report=None) -> FreezeResult:
+    """Write every URL of the app into dest, atomically; raise FreezeError on any failure.
+
+    The site is checked first, as `flask check` does: errors stop the freeze unless ignore_errors is set;
+    report, if given, is called with each error (and warning) line either way.
+    """
     started = time.perf_counter()
     dest = dest.resolve()
     check_destination(dest)
-    site = app.extensions["quire"].site()
-    problems = [str(e) for e in site.errors] + site.conflicts
-    if problems:
-        raise FreezeError("\n".join(problems) + f"\n{len(problems)} content error(s): nothing was written")
+    findings = [f for f in check_site(app) if f.level != "info"]
+    errors = [str(f) for f in findings if f.level == "error"]
+    if report:
+        for finding in findings if ignore_errors else []:
+            report(str(finding))
+    engine = app.extensions["quire"]
+    # Frozen-Flask takes the script root (a site hosted under a path) from its own setting.
+    app.config["FREEZER_BASE_URL"] = engine.settings["base_url"]
+    if engine.settings_error is not None or (errors and not ignore_errors):
+        raise FreezeError("\n".join(errors) + f"\n{len(errors)} error(s) (see `flask check`): nothing was "
+                          f"written; fix them, or publish anyway with --ignore-errors")
     dest.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(dest)
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))

@@ -60,6 +60,7 @@ class Rendered:
     has_more: bool
     has_math: bool
     figures: int
+    links: tuple[tuple[str, str], ...]
 
 
 def slugify_heading(text: str) -> str:
@@ -88,12 +89,18 @@ def warm_highlighter() -> None:
         _lexer(language)
 
 
+TAG_OR_QUOTE = re.compile(r"(<[^>]*>)|[\"']")
+QUOTES = {'"': "&quot;", "'": "&#39;"}
+
+
 def highlight_code(code: str, language: str) -> str | None:
     """Return Pygments HTML spans for the code, or None for an unknown language."""
     lexer = _lexer(language.lower()) if language else None
     if lexer is None:
         return None
-    return highlight(code, lexer, _FORMATTER)
+    # Pygments 2.21 stopped escaping quotes in text: `src="/x"` in code would then read as an attribute to
+    # anything that scans the HTML (link rebasing, feeds), so quotes outside its own tags are escaped here.
+    return TAG_OR_QUOTE.sub(lambda m: m.group(1) or QUOTES[m.group(0)], highlight(code, lexer, _FORMATTER))
 
 
 class QuireRenderer(mistune.HTMLRenderer):
@@ -284,6 +291,32 @@ def collect_text(tokens) -> tuple[str, str, str, bool]:
     return _squash("".join(full)), _squash("".join(search)), _squash("".join(lead)), more
 
 
+HTML_URL = re.compile(r"""\b(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+
+
+def collect_links(tokens):
+    """Yield ("link" or "image", url) for every link, image and raw-HTML href/src outside code, in order."""
+    for tok in tokens:
+        kind = tok["type"]
+        if kind == "link":
+            yield "link", tok["attrs"]["url"]
+        elif kind == "image":
+            yield "image", tok["attrs"]["url"]
+        elif kind in ("block_html", "inline_html"):
+            for attr, double, single in HTML_URL.findall(tok.get("raw", "")):
+                yield ("image" if attr.lower() == "src" else "link"), html.unescape(double or single)
+        if "children" in tok:
+            yield from collect_links(tok["children"])
+
+
+HTML_ID = re.compile(r"""\b(?:id|name)=(?:"([^"]*)"|'([^']*)')""")
+
+
+def html_ids(fragment: str) -> frozenset[str]:
+    """Collect the ids (and old-style anchor names) that a #fragment can point to in rendered HTML."""
+    return frozenset(a or b for a, b in HTML_ID.findall(fragment))
+
+
 def parse_inline_math(inline, m, state) -> int:
     """Parse `$x$` and kramdown's in-paragraph `$$x$$`, both as inline math (display flag kept)."""
     display = m.group("display_math_text")
@@ -335,6 +368,7 @@ def render_markdown(text: str, image_size: Callable[[str], tuple[int, int] | Non
         has_more=has_more,
         has_math=state.env["has_math"],
         figures=state.env["figures"],
+        links=tuple(collect_links(state.tokens)),
     )
 
 

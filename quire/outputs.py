@@ -51,6 +51,12 @@ def atom():
     return _feed("atom.xml", site.listed, engine().settings["title"], url_for("atom"), url_for("index"))
 
 
+def posts_feed():
+    """Serve the RSS feed of the newest posts, without pages."""
+    site = current_site()
+    return _feed("rss.xml", site.posts, engine().settings["title"], url_for("posts_feed"), url_for("posts"))
+
+
 def tag_feed(slug: str):
     """Serve the RSS feed of one tag."""
     group = current_site().tags.get(slug)
@@ -117,6 +123,7 @@ def init_app(app: Flask) -> None:
     for rule, endpoint, view in [
         ("/index.xml", "rss", rss),
         ("/atom.xml", "atom", atom),
+        ("/posts/index.xml", "posts_feed", posts_feed),
         ("/tags/<slug>/index.xml", "tag_feed", tag_feed),
         ("/index.json", "index_json", index_json),
         ("/search/index.json", "search_index", search_index_json),

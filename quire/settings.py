@@ -1,5 +1,7 @@
 """The one list of site settings, with defaults and help, and the site.toml reader."""
 
+import difflib
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,54 +55,81 @@ DEFAULTS = {s.name: s.default for s in SETTINGS}
 THEMES = ("auto", "light", "dark")
 
 
+TYPE_NAMES = {bool: "true or false", int: "an integer", str: "a string", list: "a list"}
+
+
 class SettingsError(Exception):
-    """A site.toml that cannot be used, with the file and reason."""
+    """A site.toml that cannot be used: the file, the line and what to fix, as one line."""
+
+    def __init__(self, path: str, message: str, line: int | None = None):
+        super().__init__(message)
+        self.path, self.message, self.line = path, message, line
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: error: {self.message}"
 
 
 def load_settings(site_dir: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Read site.toml over the defaults, apply overrides, and check every value."""
     path = site_dir / "site.toml"
     values = dict(DEFAULTS)
+    text = ""
     if path.exists():
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"{path}: error: {exc}; fix the TOML syntax") from exc
-        unknown = sorted(set(data) - set(DEFAULTS))
-        if unknown:
-            raise SettingsError(f"{path}: error: unknown setting(s) {', '.join(unknown)}; "
-                                f"see README's settings reference")
+            text = path.read_text(encoding="utf-8-sig")
+            data = tomllib.loads(text)
+        except UnicodeDecodeError as exc:
+            raise SettingsError(str(path), "not UTF-8: save the file as UTF-8") from exc
+        except tomllib.TOMLDecodeError as exc:
+            found = re.search(r"\(at line (\d+)", str(exc))
+            reason = re.sub(r"\s*\(at line.*\)$", "", str(exc))
+            raise SettingsError(str(path), f"bad TOML: {reason}; fix the syntax",
+                                int(found.group(1)) if found else None) from None
+        for name in sorted(set(data) - set(DEFAULTS)):
+            close = difflib.get_close_matches(name, DEFAULTS, n=1, cutoff=0.7)
+            hint = f"did you mean `{close[0]}`?" if close else "see README's settings reference"
+            raise SettingsError(str(path), f"unknown setting `{name}`: {hint}", _line(text, name))
         values.update(data)
     values.update(overrides or {})
-    _check(values, path)
+    try:
+        _check(values)
+    except ValueError as exc:
+        name = exc.args[1] if len(exc.args) > 1 else ""
+        raise SettingsError(str(path), str(exc.args[0]), _line(text, name) if name else None) from None
     return values
 
 
-def _check(values: dict[str, Any], path: Path) -> None:
-    """Raise SettingsError where a value has the wrong type or range."""
+def _line(text: str, name: str) -> int | None:
+    """Find the line where a setting is written, for error messages."""
+    match = re.search(rf"^\s*{re.escape(name)}\s*=", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _check(values: dict[str, Any]) -> None:
+    """Raise ValueError(message, setting name) where a value has the wrong type or range."""
     for setting in SETTINGS:
         value, default = values[setting.name], setting.default
         expected = type(default)
         ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
         if not ok:
-            raise SettingsError(f"{path}: error: `{setting.name}` must be a {expected.__name__}, "
-                                f"not {value!r}")
+            raise ValueError(f"`{setting.name}` must be {TYPE_NAMES[expected]}, not {value!r}", setting.name)
     for name in ("posts_per_page", "summary_words", "feed_items"):
         if values[name] < 1:
-            raise SettingsError(f"{path}: error: `{name}` must be at least 1")
+            raise ValueError(f"`{name}` must be at least 1", name)
     if not 1 <= values["toc_depth"] <= 6:
-        raise SettingsError(f"{path}: error: `toc_depth` must be between 1 and 6")
+        raise ValueError("`toc_depth` must be between 1 and 6", "toc_depth")
     if values["default_theme"] not in THEMES:
-        raise SettingsError(f"{path}: error: `default_theme` must be one of {', '.join(THEMES)}")
+        raise ValueError(f"`default_theme` must be one of {', '.join(THEMES)}", "default_theme")
     try:
         ZoneInfo(values["timezone"])
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise SettingsError(f"{path}: error: unknown time zone {values['timezone']!r}") from exc
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {values['timezone']!r}: use an IANA name such as "
+                         f"`Europe/Paris`", "timezone") from None
     if not values["base_url"].endswith("/"):
         values["base_url"] += "/"
-    for entry in values["menu"]:
-        if not isinstance(entry, dict) or not {"name", "url"} <= set(entry):
-            raise SettingsError(f"{path}: error: each `menu` entry needs `name` and `url`")
-    for entry in values["social"]:
-        if not isinstance(entry, dict) or not {"name", "url"} <= set(entry):
-            raise SettingsError(f"{path}: error: each `social` entry needs `name` and `url`")
+    for name in ("menu", "social"):
+        for entry in values[name]:
+            if not isinstance(entry, dict) or not {"name", "url"} <= set(entry):
+                raise ValueError(f"each `{name}` entry needs `name` and `url`, as in "
+                                 f'{{ name = "Tags", url = "/tags/" }}', name)

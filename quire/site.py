@@ -55,6 +55,10 @@ def sort_key(post: Post):
     return (not pinned, post.weight if pinned else 0, -post.date.timestamp(), post.title, post.slug)
 
 
+def _future(post: Post, now: datetime) -> bool:
+    return post.date is not None and post.date > now
+
+
 def paginate(posts: tuple[Post, ...], number: int, per_page: int) -> Pagination | None:
     """Return page `number` (from 1) of the posts, or None past the last page."""
     pages = max(1, math.ceil(len(posts) / per_page))
@@ -70,9 +74,10 @@ class Site:
     def __init__(self, snapshot: Snapshot, settings: dict[str, Any], now: datetime, show_drafts: bool):
         self.snapshot = snapshot
         self.settings = settings
+        self.now = now
         self.errors: tuple[ContentError, ...] = snapshot.errors
-        visible = [p for p in snapshot.posts if show_drafts or (not p.draft and p.date <= now)]
-        future = [p.date for p in snapshot.posts if not p.draft and p.date > now]
+        visible = [p for p in snapshot.posts if show_drafts or (not p.draft and not _future(p, now))]
+        future = [p.date for p in snapshot.posts if not p.draft and _future(p, now)]
         self.valid_until = min(future) if future and not show_drafts else None
         self.conflicts: list[str] = []
         self.posts_by_slug: dict[str, Post] = {}
@@ -87,6 +92,7 @@ class Site:
         self.listed: tuple[Post, ...] = tuple(sorted(
             (p for p in (*self.posts_by_slug.values(), *self.pages_by_slug.values()) if p.listed),
             key=sort_key))
+        self.posts = tuple(p for p in self.listed if p.kind == "post")
         self.chronological = tuple(sorted((p for p in self.listed if p.kind == "post"),
                                           key=lambda p: (p.date, p.slug)))
         self._position = {id(p): i for i, p in enumerate(self.chronological)}

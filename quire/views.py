@@ -19,7 +19,7 @@ from flask import (
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, NotFound
 
-from .content import Post
+from .content import Post, tag_slug
 from .engine import Engine
 from .markdown import toc_html
 from .search import search_posts
@@ -131,8 +131,13 @@ def tags():
 
 def tag(slug: str, number: int = 1):
     """List the posts with one tag, a page at a time."""
-    group = current_site().tags.get(slug)
+    site = current_site()
+    group = site.tags.get(slug)
     if group is None:
+        # Any spelling of a tag (`/tags/ATTENTION/`, `/tags/Auto ML/`) leads to its one page.
+        canonical = tag_slug(slug)
+        if canonical in site.tags and "number" not in request.view_args:
+            return redirect_page(url_for("tag", slug=canonical))
         abort(404)
     if "number" in request.view_args and number == 1:
         return redirect_page(url_for("tag", slug=slug))
@@ -140,6 +145,16 @@ def tag(slug: str, number: int = 1):
     if page is None:
         abort(404)
     return render_template("tag.html", group=group, page=page)
+
+
+def posts(number: int = 1):
+    """List every post (no pages), newest first, one page at a time."""
+    if "number" in request.view_args and number == 1:
+        return redirect_page(url_for("posts"))
+    page = paginate(current_site().posts, number, engine().settings["posts_per_page"])
+    if page is None:
+        abort(404)
+    return render_template("posts.html", page=page)
 
 
 def archives():
@@ -193,6 +208,15 @@ def static(filename: str):
     abort(404)
 
 
+def refresh_settings():
+    """Pick up an edited site.toml; while it is broken, every page shows its error."""
+    eng = engine()
+    eng.refresh()
+    if eng.settings_error is not None and request.endpoint not in ("static", "stylesheet"):
+        return render_template("error.html", error=eng.settings_error), 500
+    return None
+
+
 def template_globals() -> dict:
     """Values every template can use."""
     eng = engine()
@@ -213,6 +237,8 @@ def init_app(app: Flask) -> None:
     rules = [
         ("/", "index", index, {}),
         ("/page/<int:number>/", "index", index, {}),
+        ("/posts/", "posts", posts, {}),
+        ("/posts/page/<int:number>/", "posts", posts, {}),
         ("/posts/<slug>/", "post", post_view, {}),
         ("/posts/<slug>/<path:filename>", "post_file", post_file, {}),
         ("/tags/", "tags", tags, {}),
@@ -228,6 +254,7 @@ def init_app(app: Flask) -> None:
     ]
     for rule, endpoint, view, options in rules:
         app.add_url_rule(rule, endpoint, view, **options)
+    app.before_request(refresh_settings)
     app.register_error_handler(NotFound, handle_not_found)
     app.register_error_handler(HTTPException, handle_http_error)
     app.context_processor(template_globals)

@@ -21,7 +21,6 @@ menu = [
   { name = "Archive", url = "/archives/" },
   { name = "Search", url = "/search/" },
   { name = "Tags", url = "/tags/" },
-  { name = "FAQ", url = "/faq/" },
   { name = "Elsewhere", url = "https://elsewhere.example.org/", external = true },
 ]
 home_info_title = "Welcome to the test blog"
