@@ -174,6 +174,7 @@ def file_findings(rel: str, data: bytes, text: str) -> list[Finding]:
 def check_site(app: Flask) -> list[Finding]:
     """Lint every content file of the app's site, the site as a whole and site.toml."""
     engine = app.extensions["quire"]
+    engine.refresh()
     if engine.settings_error is not None:
         error = engine.settings_error
         return [Finding(error.path, error.line or 0, "error", error.message)]

@@ -46,7 +46,7 @@ def check_destination(dest: Path) -> None:
                           f"refusing to replace it; choose an empty or new folder with --dest")
 
 
-def _page_targets(engine):
+def _page_targets(engine, case_sensitive: bool):
     """Yield (endpoint, values) or URL paths for every page that takes arguments."""
     site = engine.site()
     per_page = engine.settings["posts_per_page"]
@@ -63,25 +63,37 @@ def _page_targets(engine):
         yield "tag_feed", {"slug": slug}
         for number in _extra_pages(len(group.posts), per_page):
             yield "tag", {"slug": slug, "number": number}
-    for spelling in tag_spellings(site):
+    for spelling in tag_spellings(site, case_sensitive):
         yield "tag", {"slug": spelling}
     yield from site.aliases
 
 
-def tag_spellings(site) -> list[str]:
+def tag_spellings(site, case_sensitive: bool = True) -> list[str]:
     """Return the tag spellings in content whose URL differs from their tag's (`ATTENTION`, `Auto-ML`).
 
-    Each gets a redirect page, as the live server answers any spelling; spellings that differ from the slug
-    only in case are left out, since on a case-insensitive disk their folder would be the tag's own.
+    Each gets a redirect page, as the live server answers any spelling. On a case-insensitive disk a spelling
+    that differs from the slug only in case is left out: its folder would be the tag's own.
     """
     found = {}
     for post in site.listed:
         for tag in post.tags:
             spelling = "-".join(tag.name.split())
-            if (spelling.lower() != tag.slug and "/" not in spelling and spelling not in (".", "..")
-                    and tag_slug(spelling) == tag.slug and spelling.isprintable()):
-                found.setdefault(spelling.lower(), spelling)
+            if spelling == tag.slug or (not case_sensitive and spelling.lower() == tag.slug):
+                continue
+            if "/" not in spelling and spelling not in (".", "..") and spelling.isprintable() \
+                    and tag_slug(spelling) == tag.slug:
+                found.setdefault(spelling if case_sensitive else spelling.lower(), spelling)
     return sorted(found.values())
+
+
+def is_case_sensitive(folder: Path) -> bool:
+    """Tell whether file names in a folder differ by case (not on macOS's or Windows' usual disks)."""
+    probe = folder / ".quire-case-probe"
+    probe.touch()
+    try:
+        return not (folder / ".QUIRE-CASE-PROBE").exists()
+    finally:
+        probe.unlink()
 
 
 def _extra_pages(count: int, per_page: int) -> range:
@@ -95,7 +107,7 @@ def _script_root(app: Flask) -> str:
     return urlsplit(app.extensions["quire"].settings["base_url"]).path.rstrip("/")
 
 
-def page_urls(app: Flask) -> list[str]:
+def page_urls(app: Flask, case_sensitive: bool = True) -> list[str]:
     """List every page URL (below the script root), argument-less rules first."""
     script = _script_root(app)
     urls = []
@@ -103,7 +115,7 @@ def page_urls(app: Flask) -> list[str]:
         for rule in app.url_map.iter_rules():
             if not rule.arguments and "GET" in rule.methods:
                 urls.append(url_for(rule.endpoint)[len(script):])
-        for target in _page_targets(app.extensions["quire"]):
+        for target in _page_targets(app.extensions["quire"], case_sensitive):
             urls.append(target if isinstance(target, str) else url_for(target[0], **target[1])[len(script):])
     return list(dict.fromkeys(urls))
 
@@ -259,7 +271,7 @@ def _write(app: Flask, work: Path, progress, jobs: int) -> int:
 
     progress, if given, is called now and then with the number of files written so far.
     """
-    urls = [url for url in page_urls(app) if url not in DIRECT_URLS]
+    urls = [url for url in page_urls(app, is_case_sensitive(work)) if url not in DIRECT_URLS]
     files = direct_files(app)
     if jobs <= 1 or len(urls) < 100:
         done = [0]

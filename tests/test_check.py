@@ -138,3 +138,77 @@ def test_inline_math_across_lines_and_single_quoted_ids(builder, runner):
     builder.post("multi", body="A line with $$a +\nb$$ over two lines.\n\n<a id='old-anchor'></a>Text\n\n"
                                "[jump](#old-anchor)\n")
     assert check(runner) == (0, "No problems found.\n")
+
+
+CODE_WITH_LINKS = '''\
+Real: [gone](/posts/gone/) and ![missing](/static/missing.png).
+
+```html
+<a href="/html-block/">x</a> <img src="/html-img.png">
+```
+
+```text
+<audio src="/path/to/your/audiofile.mp3"></audio>
+```
+
+```markdown
+[md](/markdown-link/) ![md](/markdown-image.png) <a href="#no-such-anchor">a</a>
+```
+
+    <img src="/indented.png"> [indented](/indented/)
+
+A code span: `<a href="/span/">s</a>` and `[span](/span-md/)`.
+'''
+
+
+def test_nothing_inside_code_is_a_link(builder, runner):
+    builder.post("code", body=CODE_WITH_LINKS)
+    code, output = check(runner)
+    assert code == 1
+    assert "posts/code.md:5: error: link '/posts/gone/' points nowhere" in output
+    assert "posts/code.md:5: error: image '/static/missing.png' points nowhere" in output
+    assert "2 errors, 0 warnings in 1 file" in output
+    for inside in ("html-block", "html-img", "audiofile", "markdown-link", "markdown-image", "no-such-anchor",
+                   "indented", "/span"):
+        assert inside not in output
+
+
+def test_raw_html_links_outside_code_are_checked(builder, runner):
+    builder.post("raw", body='<p><a href="/nowhere/">x</a></p>\n\nText with <img src="/static/no.png"> inline.\n')
+    code, output = check(runner)
+    assert code == 1
+    assert "link '/nowhere/' points nowhere" in output and "image '/static/no.png' points nowhere" in output
+
+
+def test_menu_and_social_links_to_missing_pages(builder, site_dir, runner):
+    builder.post("a")
+    toml = (site_dir / "site.toml").read_text()
+    toml = toml.replace('{ name = "Tags", url = "/tags/" },', '{ name = "Tags", url = "/tags/" },\n'
+                        '  { name = "FAQ", url = "/faq/" },\n  { name = "Feed", url = "/index.xml" },')
+    toml = toml.replace('social = [{ name = "RSS", url = "/index.xml" }', 'social = [{ name = "RSS", url = "/rss/" }')
+    (site_dir / "site.toml").write_text(toml)
+    code, output = check(runner)
+    assert code == 1
+    assert "site.toml:11: error: menu entry 'FAQ' links to /faq/, where there is no page" in output
+    assert "error: social entry 'RSS' links to /rss/, where there is no page" in output
+    assert "'Feed'" not in output and "'Tags'" not in output
+    builder.page("faq", title="FAQ")
+    assert "'FAQ'" not in check(runner)[1]
+
+
+def test_future_posts_are_listed_as_scheduled(builder, runner):
+    builder.post("now", date="2024-01-01")
+    builder.post("later", date="2999-01-01")
+    code, output = check(runner)
+    assert code == 0
+    assert "posts/later.md:3: info: scheduled: published on 2999-01-01T00:00:00+00:00" in output
+    assert output.endswith("No problems found.\n")
+
+
+def test_broken_site_toml_is_the_one_finding(site_dir, runner):
+    (site_dir / "site.toml").write_text('title = "x"\nposts_per_pag = 3\n')
+    from quire import create_app
+    code, output = check(create_app(site_dir).test_cli_runner())
+    assert code == 1
+    assert output.startswith(f"{site_dir / 'site.toml'}:2: error: unknown setting `posts_per_pag`: did you mean "
+                             f"`posts_per_page`?")

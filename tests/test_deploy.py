@@ -1,5 +1,6 @@
 """The GitHub Pages workflow: valid for actionlint, and running the same commands README gives."""
 
+import re
 import shutil
 import subprocess
 
@@ -21,9 +22,21 @@ def test_workflow_passes_actionlint():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_workflow_tests_freezes_and_deploys():
+def test_workflow_checks_freezes_and_deploys():
     text = WORKFLOW.read_text()
+    steps = re.findall(r"^\s+run: (.+)$", text, re.MULTILINE)
     assert "branches: [main]" in text
-    assert "pip install -e '.[test]' && python -m pytest" in text
-    assert "flask freeze --dest build --base-url" in text
+    assert steps == ["pip install -c constraints.txt -e .", "flask check",
+                     'flask freeze --dest build --base-url "${{ steps.pages.outputs.base_url }}/"']
+    assert "pytest" not in text, "a blog's deploy is gated on check and freeze, not on the engine's tests"
     assert "actions/upload-pages-artifact@" in text and "actions/deploy-pages@" in text
+
+
+def test_readme_ci_and_workflow_install_with_the_constraints():
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    command = "pip install -c constraints.txt -e '.[test]' && python -m pytest"
+    assert command in readme and command in (PROJECT / ".ci" / "run").read_text()
+    pins = dict(line.split("==") for line in (PROJECT / "constraints.txt").read_text().splitlines()
+                if line and not line.startswith("#"))
+    for package in ("Flask", "Frozen-Flask", "mistune", "Pygments", "python-frontmatter", "Jinja2", "pytest"):
+        assert package in pins, f"constraints.txt pins no {package}"

@@ -168,3 +168,22 @@ class TestText:
     def test_no_more_marker(self):
         r = render_markdown("Just text.\n\n```\n{{ code }}\n```\n\nMore $x$.")
         assert r.lead_text == "Just text. More $x$." and not r.has_more
+
+
+def test_quotes_in_highlighted_code_are_escaped_so_nothing_reads_them_as_attributes():
+    from quire.markdown import render_markdown
+
+    html = render_markdown('```markdown\n<audio src="/a.mp3" title=\'t\'></audio>\n```\n').html
+    assert "&lt;audio src=&quot;/a.mp3&quot; title=&#39;t&#39;&gt;&lt;/audio&gt;" in html
+    assert 'src="' not in html
+
+
+def test_code_under_a_sub_path_is_not_rebased(builder, tmp_path):
+    from quire import create_app
+    from quire.freeze import freeze
+
+    builder.post("code", body='```text\n<img src="/x.png">\n```\n\n```html\n<a href="/y/">y</a>\n```\n')
+    freeze(create_app(builder.root, settings={"base_url": "https://example.org/blog/"}), tmp_path / "o", jobs=1)
+    page = (tmp_path / "o" / "posts" / "code" / "index.html").read_text()
+    assert "&lt;img src=&quot;/x.png&quot;&gt;" in page and "/blog/x.png" not in page
+    assert "&quot;/y/&quot;" in page and "/blog/y/" not in page
