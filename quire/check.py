@@ -181,9 +181,6 @@ def check_site(app: Flask) -> list[Finding]:
         return [Finding(error.path, error.line or 0, "error", error.message)]
     site = engine.site()
     found = [Finding(e.path, e.line or 0, "error", e.message) for e in site.errors]
-    for conflict in site.conflicts:
-        path, _, message = conflict.partition(": error: ")
-        found.append(Finding(path, 0, "error", message))
     posts = [*site.posts_by_slug.values(), *site.pages_by_slug.values()]
     sources = {}
     for post in posts:

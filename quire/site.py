@@ -75,20 +75,21 @@ class Site:
         self.snapshot = snapshot
         self.settings = settings
         self.now = now
-        self.errors: tuple[ContentError, ...] = snapshot.errors
         visible = [p for p in snapshot.posts if show_drafts or (not p.draft and not _future(p, now))]
         future = [p.date for p in snapshot.posts if not p.draft and _future(p, now)]
         self.valid_until = min(future) if future and not show_drafts else None
-        self.conflicts: list[str] = []
+        conflicts: list[ContentError] = []
         self.posts_by_slug: dict[str, Post] = {}
         self.pages_by_slug: dict[str, Post] = {}
         for post in sorted(visible, key=lambda p: p.source):
             table = self.posts_by_slug if post.kind == "post" else self.pages_by_slug
             if post.slug in table:
-                self.conflicts.append(f"{post.source}: error: slug '{post.slug}' is already used by "
-                                      f"{table[post.slug].source}; set a different 'slug'")
+                conflicts.append(ContentError(post.source, f"slug '{post.slug}' is already used by "
+                                                           f"{table[post.slug].source}; set a different 'slug'"))
                 continue
             table[post.slug] = post
+        # Files that cannot be read and files that clash with another: each one error, reported alike.
+        self.errors: tuple[ContentError, ...] = snapshot.errors + tuple(conflicts)
         self.listed: tuple[Post, ...] = tuple(sorted(
             (p for p in (*self.posts_by_slug.values(), *self.pages_by_slug.values()) if p.listed),
             key=sort_key))
