@@ -39,5 +39,5 @@ def create_app(site_dir: str | os.PathLike | None = None, settings: dict[str, An
 
     views.init_app(app)
     outputs.init_app(app)
-    cli.init_app(app)
+    cli.init_app(app, create_app)
     return app

@@ -43,8 +43,6 @@ def _progress_printer():
 @with_appcontext
 def freeze_command(dest, base_url, drafts, jobs, serve, port, ignore_errors):
     """Write the whole site as static files (atomically: a failed freeze keeps the old output)."""
-    from . import create_app
-
     engine = current_app.extensions["quire"]
     if engine.settings_error is not None:
         click.echo(str(engine.settings_error), err=True)
@@ -52,7 +50,7 @@ def freeze_command(dest, base_url, drafts, jobs, serve, port, ignore_errors):
     settings = {"drafts": True} if drafts else {}
     if base_url:
         settings["base_url"] = base_url
-    app = create_app(engine.site_dir, settings=settings)
+    app = current_app.extensions["quire.factory"](engine.site_dir, settings=settings)
     dest = dest or engine.site_dir / "build"
     progress = _progress_printer()
     try:
@@ -107,8 +105,9 @@ def check_command(fmt):
         sys.exit(1)
 
 
-def init_app(app: Flask) -> None:
-    """Register Quire's commands on the app."""
+def init_app(app: Flask, factory) -> None:
+    """Register Quire's commands on the app; factory makes another app (the freeze's own settings)."""
+    app.extensions["quire.factory"] = factory
     app.cli.add_command(freeze_command)
     app.cli.add_command(import_group)
     app.cli.add_command(check_command)
