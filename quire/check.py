@@ -10,10 +10,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 from flask import Flask, url_for
 from mistune.plugins.math import INLINE_MATH_PATTERN
 
+from . import urls
 from .content import Post, read_text, tag_slug
 
-RESERVED = {"posts", "tags", "archives", "search", "page", "static", "assets", "404.html", "index.xml",
-            "atom.xml", "index.json", "sitemap.xml", "robots.txt"}
 INLINE_MATH = re.compile(INLINE_MATH_PATTERN)
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
@@ -242,7 +241,7 @@ def _key_line_in(engine, rel: str, key: str) -> int:
 def _url_findings(app: Flask, site, posts: list[Post], sources: dict[str, str]) -> list[Finding]:
     found = []
     for page in site.pages_by_slug.values():
-        if page.slug in RESERVED:
+        if page.slug in urls.RESERVED:
             found.append(Finding(page.source, 0, "error", f"page URL /{page.slug}/ is taken by Quire's own "
                                                           f"route: set another 'slug'"))
     with app.test_request_context():
@@ -289,11 +288,11 @@ def _link_findings(app: Flask, site, posts: list[Post], sources: dict[str, str])
     engine = app.extensions["quire"]
     found = []
     with app.test_request_context():
-        urls = {id(p): url_for("post" if p.kind == "post" else "page", slug=p.slug) for p in posts}
-    pages = {urls[id(p)]: p for p in posts}
+        own = {id(p): url_for("post" if p.kind == "post" else "page", slug=p.slug) for p in posts}
+    pages = {own[id(p)]: p for p in posts}
     known = known_urls(app, site) | set(pages)
     for post in posts:
-        base = urls[id(post)]
+        base = own[id(post)]
 
         def report(message: str, link: str) -> None:
             text = sources[post.source]
@@ -324,8 +323,7 @@ def known_urls(app: Flask, site) -> set[str]:
     """Return the URL paths of the site's pages that are not posts' own: lists, tags, feeds, aliases."""
     with app.test_request_context():
         known = set(site.aliases)
-        known |= {url_for(e) for e in ("index", "posts", "posts_feed", "tags", "archives", "search", "rss",
-                                        "atom", "index_json", "sitemap", "robots", "not_found")}
+        known |= {url_for(rule.endpoint) for rule in app.url_map.iter_rules() if not rule.arguments}
         known |= {url_for("tag", slug=s) for s in site.tags} | {url_for("tag_feed", slug=s) for s in site.tags}
         known |= {url_for(p.kind, slug=p.slug) for p in (*site.posts_by_slug.values(), *site.pages_by_slug.values())}
     return known

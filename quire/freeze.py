@@ -9,18 +9,18 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, url_for
 from flask_frozen import Freezer, MissingURLGeneratorWarning
 
+from . import urls
 from .check import check_site
 from .content import tag_slug
 from .outputs import index_json_parts
 from .search import search_index
 
 MARKER = ".quire-build"
-DIRECT_URLS = {"/index.json"}
 KEEP = (".git", "CNAME", ".nojekyll")
 
 
@@ -47,22 +47,28 @@ def check_destination(dest: Path) -> None:
 
 
 def _page_targets(engine, case_sensitive: bool):
-    """Yield (endpoint, values) or URL paths for every page that takes arguments."""
+    """Yield (endpoint, values) or URL paths for every page of the site, as the route table says."""
     site = engine.site()
     per_page = engine.settings["posts_per_page"]
-    for number in _extra_pages(len(site.listed), per_page):
-        yield "index", {"number": number}
-    for number in _extra_pages(len(site.posts), per_page):
-        yield "posts", {"number": number}
-    for post in site.posts_by_slug.values():
-        yield "post", {"slug": post.slug}
-    for page in site.pages_by_slug.values():
-        yield "page", {"slug": page.slug}
-    for slug, group in site.tags.items():
-        yield "tag", {"slug": slug}
-        yield "tag_feed", {"slug": slug}
-        for number in _extra_pages(len(group.posts), per_page):
-            yield "tag", {"slug": slug, "number": number}
+    # What each paginated list shows, by endpoint (as its view pages it).
+    lists = {"index": [(site.listed, {})], "posts": [(site.posts, {})],
+             "tag": [(group.posts, {"slug": slug}) for slug, group in site.tags.items()]}
+    for route in urls.ROUTES:
+        if route.freeze == urls.PAGE:
+            yield route.endpoint, {}
+        elif route.freeze == urls.LIST:
+            for items, values in lists[route.endpoint]:
+                for number in _extra_pages(len(items), per_page):
+                    yield route.endpoint, {**values, "number": number}
+        elif route.freeze == urls.EACH_POST:
+            for slug in site.posts_by_slug:
+                yield route.endpoint, {"slug": slug}
+        elif route.freeze == urls.EACH_PAGE:
+            for slug in site.pages_by_slug:
+                yield route.endpoint, {"slug": slug}
+        elif route.freeze == urls.EACH_TAG:
+            for slug in site.tags:
+                yield route.endpoint, {"slug": slug}
     for spelling in tag_spellings(site, case_sensitive):
         yield "tag", {"slug": spelling}
     yield from site.aliases
@@ -108,16 +114,18 @@ def _script_root(app: Flask) -> str:
 
 
 def page_urls(app: Flask, case_sensitive: bool = True) -> list[str]:
-    """List every page URL (below the script root), argument-less rules first."""
+    """List every page URL (below the script root) that Frozen-Flask renders."""
     script = _script_root(app)
-    urls = []
+    found = []
     with app.test_request_context(base_url=script or None):
-        for rule in app.url_map.iter_rules():
-            if not rule.arguments and "GET" in rule.methods:
-                urls.append(url_for(rule.endpoint)[len(script):])
         for target in _page_targets(app.extensions["quire"], case_sensitive):
-            urls.append(target if isinstance(target, str) else url_for(target[0], **target[1])[len(script):])
-    return list(dict.fromkeys(urls))
+            found.append(target if isinstance(target, str) else url_for(target[0], **target[1])[len(script):])
+    return list(dict.fromkeys(found))
+
+
+def _file_path(endpoint: str, **values) -> str:
+    """Return the output path of a URL, from the route table (in a request context at the site's root)."""
+    return unquote(url_for(endpoint, **values)).lstrip("/")
 
 
 def direct_files(app: Flask) -> list:
@@ -126,24 +134,27 @@ def direct_files(app: Flask) -> list:
     These are search data, the full-text index.json, static files and bundle files: each is exactly what the
     live route serves, but a request per file would cost more than the file. Producers are lazy, so a large
     blog's text is never all in memory at once; content is bytes, a file to copy, or an iterable of bytes.
+    Paths come from url_for, called while the files are written (in a request context at the site's root).
     """
     engine = app.extensions["quire"]
     site = engine.site()
     index = search_index(site)
-    producers = [lambda: ((f"search/shards/{name}.json", text.encode()) for name, text in index.shards().items()),
-                 lambda: [("index.json", index_json_parts(site))]]
+    producers = [lambda: ((_file_path("search_shard", name=name), text.encode())
+                          for name, text in index.shards().items()),
+                 lambda: [(_file_path("index_json"), index_json_parts(site))]]
     for number, post in enumerate(index.posts):
         producers.append(lambda number=number, post=post: (
-            (f"search/text/{number}-{chunk}.txt", text.encode()) for chunk, text in enumerate(post.terms.chunks)))
+            (_file_path("search_text", doc=number, chunk=chunk), text.encode())
+            for chunk, text in enumerate(post.terms.chunks)))
     for folder in (engine.project_root / "static", engine.site_dir / "static"):
-        producers.append(lambda folder=folder: (("static/" + p.relative_to(folder).as_posix(), p)
+        producers.append(lambda folder=folder: ((_file_path("static", filename=p.relative_to(folder).as_posix()), p)
                                                 for p in _walk(folder)))
-    with app.test_request_context():
-        bundles = [(engine.site_dir / p.bundle, url_for(p.kind, slug=p.slug).lstrip("/"))
-                   for p in (*site.posts_by_slug.values(), *site.pages_by_slug.values()) if p.bundle]
-    for bundle, prefix in bundles:
-        producers.append(lambda bundle=bundle, prefix=prefix: (
-            (prefix + p.relative_to(bundle).as_posix(), p) for p in _walk(bundle) if p.name != "index.md"))
+    for post in (*site.posts_by_slug.values(), *site.pages_by_slug.values()):
+        if post.bundle:
+            bundle, endpoint = engine.site_dir / post.bundle, f"{post.kind}_file"
+            producers.append(lambda bundle=bundle, endpoint=endpoint, slug=post.slug: (
+                (_file_path(endpoint, slug=slug, filename=p.relative_to(bundle).as_posix()), p)
+                for p in _walk(bundle) if p.name != "index.md"))
     return producers
 
 
@@ -210,23 +221,24 @@ def _walk_all(folder: Path):
             yield Path(root) / name
 
 
-def _freeze_share(app: Flask, work: Path, urls: list[str], files: list, tick, crawl: bool) -> int:
+def _freeze_share(app: Flask, work: Path, pages: list[str], files: list, tick, crawl: bool) -> int:
     # tick() is called once per file written.
     """Freeze some page URLs with Frozen-Flask and write some direct files; return the page count."""
     app.config["FREEZER_DESTINATION"] = str(work)
     freezer = Freezer(app, with_static_files=False, with_no_argument_rules=False, log_url_for=crawl)
-    freezer.register_generator(lambda: urls)
-    pages = 0
+    freezer.register_generator(lambda: pages)
+    written = 0
     with warnings.catch_warnings():
         # Some endpoints are written directly, and a site may have no pages or bundles at all.
         warnings.simplefilter("ignore", MissingURLGeneratorWarning)
         try:
             for _page in freezer.freeze_yield():
-                pages += 1
+                written += 1
                 tick()
         except ValueError as exc:
             raise FreezeError(f"error: {exc}") from exc
-    with app.test_request_context(base_url=_script_root(app) or None):
+    # At the site's root: url_for then gives paths inside the output (absolute URLs still use base_url).
+    with app.test_request_context():
         for produce in files:
             for rel, content in produce():
                 target = work / rel
@@ -239,7 +251,7 @@ def _freeze_share(app: Flask, work: Path, urls: list[str], files: list, tick, cr
                     with open(target, "wb") as f:
                         f.writelines(content)
                 tick()
-    return pages
+    return written
 
 
 _FORKED: tuple = ()
@@ -271,9 +283,9 @@ def _write(app: Flask, work: Path, progress, jobs: int) -> int:
 
     progress, if given, is called now and then with the number of files written so far.
     """
-    urls = [url for url in page_urls(app, is_case_sensitive(work)) if url not in DIRECT_URLS]
+    pages = page_urls(app, is_case_sensitive(work))
     files = direct_files(app)
-    if jobs <= 1 or len(urls) < 100:
+    if jobs <= 1 or len(pages) < 100:
         done = [0]
 
         def tick() -> None:
@@ -282,11 +294,11 @@ def _write(app: Flask, work: Path, progress, jobs: int) -> int:
                 progress(done[0])
 
         # One process: also follow every url_for made while rendering, as a safety net.
-        return _freeze_share(app, work, urls, files, tick, crawl=True)
+        return _freeze_share(app, work, pages, files, tick, crawl=True)
     global _FORKED
     context = multiprocessing.get_context("fork")
     counter = context.Value("i", 0)
-    _FORKED = (app, work, [(urls[i::jobs], files[i::jobs]) for i in range(jobs)], counter)
+    _FORKED = (app, work, [(pages[i::jobs], files[i::jobs]) for i in range(jobs)], counter)
     # Keep the collector away from the inherited objects: touching them would copy every page per worker.
     gc.freeze()
     try:

@@ -7,6 +7,7 @@ from urllib.parse import urljoin
 
 from flask import Flask, Response, abort, render_template, stream_with_context, url_for
 
+from . import urls
 from .search import safe_json, search_index
 from .views import absolute, current_site, engine, format_date, url_of
 
@@ -97,12 +98,16 @@ def search_shard(name: str):
     return Response(shard, mimetype="application/json")
 
 
-def search_text(doc: int, chunk: int):
+def search_text(doc: str, chunk: str):
     """Serve one text chunk of a post, for search snippets."""
-    posts = search_index(current_site()).posts
-    if doc >= len(posts) or chunk >= len(posts[doc].terms.chunks):
+    # Plain strings in the rule, so the page can hand search.js the URL shape with placeholders in it.
+    if not all(part.isascii() and part.isdigit() and str(int(part)) == part for part in (doc, chunk)):
         abort(404)
-    return Response(posts[doc].terms.chunks[chunk], mimetype="text/plain")
+    posts = search_index(current_site()).posts
+    number, part = int(doc), int(chunk)
+    if number >= len(posts) or part >= len(posts[number].terms.chunks):
+        abort(404)
+    return Response(posts[number].terms.chunks[part], mimetype="text/plain")
 
 
 def sitemap():
@@ -120,16 +125,6 @@ def robots():
 
 def init_app(app: Flask) -> None:
     """Register the feed, index and crawler routes."""
-    for rule, endpoint, view in [
-        ("/index.xml", "rss", rss),
-        ("/atom.xml", "atom", atom),
-        ("/posts/index.xml", "posts_feed", posts_feed),
-        ("/tags/<slug>/index.xml", "tag_feed", tag_feed),
-        ("/index.json", "index_json", index_json),
-        ("/search/index.json", "search_index", search_index_json),
-        ("/search/shards/<name>.json", "search_shard", search_shard),
-        ("/search/text/<int:doc>-<int:chunk>.txt", "search_text", search_text),
-        ("/sitemap.xml", "sitemap", sitemap),
-        ("/robots.txt", "robots", robots),
-    ]:
-        app.add_url_rule(rule, endpoint, view)
+    urls.register(app, {"rss": rss, "atom": atom, "posts_feed": posts_feed, "tag_feed": tag_feed,
+                        "index_json": index_json, "search_index": search_index_json, "search_shard": search_shard,
+                        "search_text": search_text, "sitemap": sitemap, "robots": robots})

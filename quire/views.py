@@ -19,6 +19,7 @@ from flask import (
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, NotFound
 
+from . import urls
 from .content import Post, tag_slug
 from .engine import Engine
 from .markdown import toc_html
@@ -56,6 +57,12 @@ def absolute(path: str) -> str:
     if root and path.startswith(root + "/"):
         path = path[len(root):]
     return urljoin(engine().settings["base_url"], path.lstrip("/"))
+
+
+def url_shape(endpoint: str, **placeholders) -> str:
+    """Build a URL with placeholders for a script to fill in; unlike url_for, a freeze does not follow it."""
+    adapter = current_app.url_map.bind("localhost", script_name=request.script_root or "/")
+    return adapter.build(endpoint, placeholders)
 
 
 def format_date(value: datetime) -> str:
@@ -227,6 +234,7 @@ def template_globals() -> dict:
         "footer_html": Markup(eng.footer_html),
         "url_of": url_of,
         "absolute": absolute,
+        "url_shape": url_shape,
         "format_date": format_date,
         "now": datetime.now(eng.tz),
     }
@@ -234,26 +242,9 @@ def template_globals() -> dict:
 
 def init_app(app: Flask) -> None:
     """Register the routes, error handlers and template helpers."""
-    rules = [
-        ("/", "index", index, {}),
-        ("/page/<int:number>/", "index", index, {}),
-        ("/posts/", "posts", posts, {}),
-        ("/posts/page/<int:number>/", "posts", posts, {}),
-        ("/posts/<slug>/", "post", post_view, {}),
-        ("/posts/<slug>/<path:filename>", "post_file", post_file, {}),
-        ("/tags/", "tags", tags, {}),
-        ("/tags/<slug>/", "tag", tag, {}),
-        ("/tags/<slug>/page/<int:number>/", "tag", tag, {}),
-        ("/archives/", "archives", archives, {}),
-        ("/search/", "search", search, {}),
-        ("/404.html", "not_found", not_found_page, {}),
-        ("/assets/quire.css", "stylesheet", stylesheet, {}),
-        ("/static/<path:filename>", "static", static, {}),
-        ("/<slug>/", "page", page_view, {}),
-        ("/<slug>/<path:filename>", "page_file", page_file, {}),
-    ]
-    for rule, endpoint, view, options in rules:
-        app.add_url_rule(rule, endpoint, view, **options)
+    urls.register(app, {"index": index, "posts": posts, "post": post_view, "post_file": post_file, "tags": tags,
+                        "tag": tag, "archives": archives, "search": search, "not_found": not_found_page,
+                        "stylesheet": stylesheet, "static": static, "page": page_view, "page_file": page_file})
     app.before_request(refresh_settings)
     app.register_error_handler(NotFound, handle_not_found)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -12,7 +12,9 @@
   var STOP = new Set(("a an and are as at be but by for from has have if in into is it its of on or that the " +
     "their then there these they this to was were which will with we you your not can our also than more such " +
     "so do does").split(" "));
-  var base = form.getAttribute("data-index").replace(/index\.json$/, "");
+  // The page gives every URL shape (from Quire's route table), so this file knows none of them.
+  var indexURL = form.getAttribute("data-index"), shardURL = form.getAttribute("data-shard"),
+      textURL = form.getAttribute("data-text");
   var index = null, indexPromise = null, titles = [], titleDocs = new Map();
   var shards = new Map(), chunks = new Map();
   var active = -1, generation = 0;
@@ -44,7 +46,7 @@
   }
   function loadIndex() {
     if (!indexPromise) {
-      indexPromise = fetchJSON(base + "index.json").then(function (data) {
+      indexPromise = fetchJSON(indexURL).then(function (data) {
         index = data;
         data.docs.forEach(function (doc, n) {
           var words = new Set(tokenize(doc[0]));
@@ -61,7 +63,7 @@
   }
   function loadShard(name) {
     if (!shards.has(name)) {
-      shards.set(name, fetchJSON(base + "shards/" + name + ".json").then(function (data) {
+      shards.set(name, fetchJSON(shardURL.replace("NAME", name)).then(function (data) {
         var postings = new Map();
         Object.keys(data).forEach(function (term) {
           var flat = data[term], entries = new Map();
@@ -163,7 +165,7 @@
     var best = body.reduce(function (a, b) { return b[1] > a[1] || (b[1] === a[1] && b[0] > a[0]) ? b : a; });
     var key = result.doc + "-" + best[2];
     if (!chunks.has(key)) {
-      chunks.set(key, fetch(base + "text/" + key + ".txt").then(function (r) { return r.ok ? r.text() : ""; }));
+      chunks.set(key, fetch(textURL.replace("DOC", result.doc).replace("CHUNK", best[2])).then(function (r) { return r.ok ? r.text() : ""; }));
     }
     return chunks.get(key).then(function (text) { return text ? passage(text, best[0], terms) : highlight(doc[3], terms); });
   }
