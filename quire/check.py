@@ -294,7 +294,7 @@ def _link_findings(app: Flask, site, posts: list[Post], sources: dict[str, str])
     for post in posts:
         base = own[id(post)]
 
-        def report(message: str, link: str) -> None:
+        def report(message: str, link: str, post: Post = post) -> None:
             text = sources[post.source]
             found.append(Finding(post.source, _line_of(text, f"({link}") or _line_of(text, link), "error", message))
 

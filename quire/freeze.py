@@ -17,8 +17,8 @@ from flask_frozen import Freezer, MissingURLGeneratorWarning
 from . import urls
 from .check import check_site
 from .content import tag_slug
-from .outputs import index_json_parts
-from .search import search_index
+from .context import absolute, url_of
+from .search import index_json_parts, search_index
 
 MARKER = ".quire-build"
 KEEP = (".git", "CNAME", ".nojekyll")
@@ -141,7 +141,7 @@ def direct_files(app: Flask) -> list:
     index = search_index(site)
     producers = [lambda: ((_file_path("search_shard", name=name), text.encode())
                           for name, text in index.shards().items()),
-                 lambda: [(_file_path("index_json"), index_json_parts(site))]]
+                 lambda: [(_file_path("index_json"), index_json_parts(site, lambda post: absolute(url_of(post))))]]
     for number, post in enumerate(index.posts):
         producers.append(lambda number=number, post=post: (
             (_file_path("search_text", doc=number, chunk=chunk), text.encode())

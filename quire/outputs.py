@@ -8,8 +8,8 @@ from urllib.parse import urljoin
 from flask import Flask, Response, abort, render_template, stream_with_context, url_for
 
 from . import urls
-from .search import safe_json, search_index
-from .views import absolute, current_site, engine, format_date, url_of
+from .context import absolute, current_site, engine, format_date, url_of
+from .search import index_json_parts, search_index
 
 XML = "application/xml"
 URL_ATTR = re.compile(r'\b(href|src)="(?![a-zA-Z][a-zA-Z0-9+.-]*:|#|//)([^"]*)"')
@@ -67,19 +67,10 @@ def tag_feed(slug: str):
     return _feed("rss.xml", group.posts, title, url_for("tag_feed", slug=slug), url_for("tag", slug=slug))
 
 
-def index_json_parts(site):
-    """Yield the PaperMod-shaped full-text index in pieces, one post at a time (it is large: keep it lazy)."""
-    yield b"["
-    for number, post in enumerate(site.listed):
-        entry = {"title": post.title, "content": " ".join(post.terms.chunks),
-                 "permalink": absolute(url_of(post)), "summary": post.summary}
-        yield (b"," if number else b"") + safe_json(entry).encode()
-    yield b"]"
-
-
 def index_json():
     """Serve the PaperMod-shaped full-text index (title, content, permalink, summary) for existing tools."""
-    return Response(stream_with_context(index_json_parts(current_site())), mimetype="application/json")
+    parts = index_json_parts(current_site(), lambda post: absolute(url_of(post)))
+    return Response(stream_with_context(parts), mimetype="application/json")
 
 
 def search_index_json():

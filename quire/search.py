@@ -10,6 +10,7 @@ import html
 import json
 import re
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .content import Post
@@ -198,3 +199,16 @@ def search_posts(site, query: str, limit: int = 20) -> list[Result]:
     index = search_index(site)
     return [Result(index.posts[doc], score, index.snippet(doc, terms))
             for doc, score, terms in index.rank(query)[:limit]]
+
+
+def index_json_parts(site, permalink) -> Iterator[bytes]:
+    """Yield the PaperMod-shaped full-text index in pieces, one post at a time (it is large: keep it lazy).
+
+    permalink(post) gives a post's absolute URL.
+    """
+    yield b"["
+    for number, post in enumerate(site.listed):
+        entry = {"title": post.title, "content": " ".join(post.terms.chunks),
+                 "permalink": permalink(post), "summary": post.summary}
+        yield (b"," if number else b"") + safe_json(entry).encode()
+    yield b"]"

@@ -6,8 +6,6 @@ import pytest
 
 from quire import create_app
 
-from conftest import PROJECT
-
 
 def check(runner, *args):
     result = runner.invoke(args=["check", *args])
@@ -207,7 +205,6 @@ def test_future_posts_are_listed_as_scheduled(builder, runner):
 
 def test_broken_site_toml_is_the_one_finding(site_dir, runner):
     (site_dir / "site.toml").write_text('title = "x"\nposts_per_pag = 3\n')
-    from quire import create_app
     code, output = check(create_app(site_dir).test_cli_runner())
     assert code == 1
     assert output.startswith(f"{site_dir / 'site.toml'}:2: error: unknown setting `posts_per_pag`: did you mean "

@@ -10,15 +10,14 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
-from linkcheck import broken_links
 
 from quire import PROJECT_ROOT, create_app
 from quire.freeze import freeze
 
 from conftest import PROJECT
+from linkcheck import broken_links
 
 WORKFLOW = PROJECT / ".github" / "workflows" / "deploy.yml"
 IN_WALKTHROUGH = "QUIRE_WALKTHROUGH"
@@ -64,7 +63,8 @@ Hello from my own blog, with math $e^{i\\pi} + 1 = 0$ and [a link to the archive
 def test_start_your_own_blog_walkthrough(tmp_path):
     """Follow README's "Start your own blog" in a copy: replace all content, then test, check, freeze, deploy."""
     copy = tmp_path / "myblog"
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=PROJECT, capture_output=True, check=True).stdout
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=PROJECT,
+                           capture_output=True, check=True).stdout
     for rel in filter(None, files.decode().split("\0")):
         if (PROJECT / rel).is_file():
             (copy / rel).parent.mkdir(parents=True, exist_ok=True)
