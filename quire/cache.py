@@ -1,5 +1,6 @@
 """A persistent render cache: rendered posts on disk, keyed by content, settings and engine code."""
 
+import ast
 import hashlib
 import os
 import pickle
@@ -9,15 +10,30 @@ from pathlib import Path
 import mistune
 import pygments
 
-_ENGINE_FILES = ("content.py", "images.py", "markdown.py", "terms.py")
+
+def rendering_modules(start: str = "content") -> list[Path]:
+    """List the package's modules that loading a post runs: `start` and what it imports, directly or not.
+
+    Derived from the import statements, so a new module that shapes a post's HTML is never left out.
+    """
+    here = Path(__file__).parent
+    todo, seen = [start], set()
+    while todo:
+        name = todo.pop()
+        if name in seen or not (here / f"{name}.py").is_file():
+            continue
+        seen.add(name)
+        for node in ast.walk(ast.parse((here / f"{name}.py").read_bytes())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                todo += [node.module.split(".")[0]] if node.module else [alias.name for alias in node.names]
+    return sorted(here / f"{name}.py" for name in seen)
 
 
 def engine_fingerprint() -> str:
     """Hash the code that shapes a rendered post, so a changed engine never reads stale entries."""
     digest = hashlib.sha256(f"{mistune.__version__}|{pygments.__version__}".encode())
-    here = Path(__file__).parent
-    for name in _ENGINE_FILES:
-        digest.update((here / name).read_bytes())
+    for path in rendering_modules():
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

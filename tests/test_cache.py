@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 from jinja2 import FileSystemLoader
 
@@ -75,3 +76,21 @@ def test_unwritable_cache_is_skipped(builder, site_dir, tmp_path, monkeypatch):
     blocker = tmp_path / "file-not-folder"
     blocker.write_text("x")
     assert "posts/a/index.html" in build(site_dir, tmp_path / "out", monkeypatch, blocker / "cache")
+
+
+def test_fingerprint_covers_every_module_that_loading_a_post_imports(tmp_path, monkeypatch):
+    from quire import cache
+
+    package = tmp_path / "quire"
+    shutil.copytree(Path(cache.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    assert {p.name for p in cache.rendering_modules()} >= {"content.py", "markdown.py", "terms.py", "images.py"}
+    # A new module that content.py starts to import is in the fingerprint without anyone listing it.
+    (package / "fresh.py").write_text("VALUE = 1\n")
+    content = package / "content.py"
+    content.write_text("from .fresh import VALUE\n" + content.read_text())
+    monkeypatch.setattr(cache, "__file__", str(package / "cache.py"))
+    names = {p.name for p in cache.rendering_modules()}
+    assert "fresh.py" in names and "views.py" not in names
+    before = cache.engine_fingerprint()
+    (package / "fresh.py").write_text("VALUE = 2\n")
+    assert cache.engine_fingerprint() != before
