@@ -9,7 +9,8 @@ from pathlib import Path
 import mistune
 import pygments
 
-_ENGINE_FILES = ("content.py", "images.py", "markdown.py", "terms.py")
+_ENGINE_FILES = ("blocks.py", "content.py", "images.py", "inlines.py", "markdown.py", "terms.py",
+                 "typography.py")
 
 
 def engine_fingerprint() -> str:

@@ -23,8 +23,9 @@ class Engine:
         self.cache = RenderCache(cache_dir, engine_fingerprint())
         self.store = ContentStore(site_dir, settings, self.cache)
         self.project_root = project_root
-        self.home_info_html = render_inline_markdown(settings["home_info_text"])
-        self.footer_html = render_inline_markdown(settings["footer_text"])
+        smart = settings["smart_punctuation"]
+        self.home_info_html = render_inline_markdown(settings["home_info_text"], smart)
+        self.footer_html = render_inline_markdown(settings["footer_text"], smart)
         self._site: Site | None = None
         self._lock = threading.Lock()
         self._css: tuple[float, str, str] | None = None
