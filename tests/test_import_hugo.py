@@ -202,6 +202,20 @@ def test_relative_links_to_other_pages_follow_them(tmp_path):
     assert "[the FAQ](/posts/faq/#custom-head)" in items["math"].body
 
 
+
+def test_preview_server_links_and_scheme_less_hosts_are_repaired(tmp_path):
+    items, report = imported(tmp_path, {
+        "content/posts/guide/faq.md": body("## Custom Head\n"),
+        "content/posts/math.md": body("See [the FAQ](http://localhost:1313/posts/guide/faq/#custom-head) and "
+                                      "[the tutorial](tensorflow.org/tutorials/recurrent).\n"),
+    })
+    assert ("[the FAQ](/posts/faq/#custom-head) and [the tutorial](https://tensorflow.org/tutorials/recurrent)"
+            in items["math"].body)
+    assert "is to the author's preview server: read as the old site's /posts/guide/faq/#custom-head" in \
+        messages(report)
+    assert report.counts["links_fixed"] == 1
+
+
 # The old site's address, and links that lead nowhere
 
 

@@ -30,7 +30,12 @@ CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`).+?(?<!`)\1(?!`)")
 SELF_CLOSED_A = re.compile(r"<a(\s[^<>]*?)\s*/>")
 EMPTY_ANCHOR = re.compile(r"""<a\s+(?:name|id)=(["'])([^"']+)\1\s*(?:/>|>\s*</a>)""")
 HTML_IDS = re.compile(r"\b(?:id|name)=[\"']([^\"']+)[\"']")
-SCHEMELESS = re.compile(r"^www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]\S*)?$", re.IGNORECASE)
+# `www.x.com`, or a host under a common top-level domain (`tensorflow.org/tutorials`): a web address whose
+# scheme was forgotten, which a browser would read as a relative path. (`notes.md` or `x.html` are files.)
+SCHEMELESS = re.compile(r"^(?:www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+|(?:[a-z0-9-]+\.)+(?:com|org|net|edu|gov|io|ai|dev|"
+                        r"co|uk|de|fr|cn|jp|ca|au|info))(?:[/?#]\S*)?$", re.IGNORECASE)
+LOCAL_SERVER = re.compile(r"^https?://(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[::1\])(?::\d+)?(?=[/?#]|$)",
+                          re.IGNORECASE)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp", ".ico"}
 
 
@@ -174,8 +179,16 @@ def old_address(site_url: str, path: str) -> str:
 
 
 def repaired_url(url: str) -> str | None:
-    """Return `https://www.x.com` for a scheme-less `www.x.com` (a browser reads that as a relative path)."""
+    """Return `https://www.x.com` for a scheme-less `www.x.com` or `x.org/path` (a browser reads that as a
+    relative path)."""
     return "https://" + url if SCHEMELESS.match(url) else None
+
+
+def local_preview_path(url: str) -> str | None:
+    """Return the path of a link to the author's preview server (`http://127.0.0.1:4000/a.html#b` gives
+    `/a.html#b`): a page of the old site as the author saw it before publishing. None for any other link."""
+    m = LOCAL_SERVER.match(url)
+    return "/" + url[m.end():].lstrip("/") if m else None
 
 
 def is_image(url: str) -> bool:
@@ -223,6 +236,18 @@ def unlink(body: str, url: str) -> str:
     anchor = re.compile(r"<a\b[^>]*?\shref=([\"']?)" + target + r"\1(?=[\s/>])[^>]*>(?P<text>.*?)</a\s*>",
                         re.DOTALL | re.IGNORECASE)
     return outside_code(body, lambda text: anchor.sub(r"\g<text>", markdown.sub(r"\g<text>", text)))
+
+
+def drop_link(item: "Converted", url: str, report: Report, why: str) -> None:
+    """Unlink url in an item's body, keeping the text, and report it; a link Markdown cannot read (no link to
+    drop: it shows as typed) is reported as such and left for the author to fix."""
+    body = unlink(item.body, url)
+    if body != item.body:
+        item.body = body
+        report.warn(item.source, f"{why}: left unconverted (its text is kept, the link dropped)", unconverted=True)
+    else:
+        report.warn(item.source, f"{why}, in a link Markdown does not read as one (it shows as typed): left as it "
+                                 f"is, fix it by hand", unconverted=True)
 
 
 def replace_url(body: str, old: str, new: str) -> str:
@@ -294,9 +319,7 @@ def fix_links(items: list[Converted], report: Report, site_url: str | None = Non
         item.body = outside_code(item.body, lambda text, item=item, dead=dead: PAGE_ANCHOR.sub(
             partial(local, item=item, dead=dead), text))
         for anchor in dead:
-            report.warn(item.source, f"in-page link #{anchor} has no heading or id to point to: left unconverted "
-                                     f"(its text is kept, the link dropped)", unconverted=True)
-            item.body = unlink(item.body, "#" + anchor)
+            drop_link(item, "#" + anchor, report, f"in-page link #{anchor} has no heading or id to point to")
 
 
 def unify_tags(items: list[Converted], report: Report) -> None:

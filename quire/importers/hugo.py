@@ -21,6 +21,7 @@ from .common import (
     figure_html,
     fix_links,
     is_image,
+    local_preview_path,
     old_address,
     outside_code,
     render_caption,
@@ -422,6 +423,10 @@ def _link(url: str, ctx: Context) -> str:
     the import points at its old address; without it a missing image is reported and a link to a missing page
     keeps its text and loses its link.
     """
+    local = local_preview_path(url)
+    if local is not None:  # the author's preview server (`hugo server`): the old site's own URL
+        ctx.warn(f"link {url} is to the author's preview server: read as the old site's {local}")
+        url = local
     if re.match(r"^[a-z][a-z0-9+.-]*:|^#|^//", url, re.IGNORECASE) or url in ctx.unlinks:
         return url
     fixed = repaired_url(url)
