@@ -86,8 +86,18 @@ def _code_end(src: str, start: int, end: int) -> int:
     return last
 
 
-def parse_block_math(block, m, state) -> int:
-    """Read display math; TeX under an indented marker line loses the common indent, nothing else."""
+def opens_inline_math(paragraph: str) -> bool:
+    """Tell whether a paragraph so far leaves kramdown's in-text `$$...` open (an odd number of `$$`)."""
+    return paragraph.replace("\\$", "").count("$$") % 2 == 1
+
+
+def parse_block_math(block, m, state) -> int | None:
+    """Read display math; TeX under an indented marker line loses the common indent, nothing else.
+
+    A `$$` line that closes math opened in the paragraph above is that paragraph's text, not a new block."""
+    last = state.last_token()
+    if last and last["type"] == "paragraph" and opens_inline_math(last["text"]):
+        return None
     text = m.group("math_text_single")
     if text is None:
         text = m.group("math_text_multi")
