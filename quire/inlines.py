@@ -3,7 +3,14 @@
 import re
 
 import mistune
-from mistune.plugins.formatting import SUBSCRIPT_PATTERN, SUPERSCRIPT_PATTERN, parse_subscript, parse_superscript
+from mistune.plugins.formatting import (
+    SUBSCRIPT_PATTERN,
+    SUPERSCRIPT_PATTERN,
+    parse_mark,
+    parse_strikethrough,
+    parse_subscript,
+    parse_superscript,
+)
 from mistune.plugins.math import INLINE_MATH_PATTERN
 
 from .typography import smarten
@@ -42,6 +49,28 @@ def _guarded(parse, marker: str):
             return None  # `/~user/` is a path, not a subscript
         return parse(inline, m, state)
     return parse_script
+
+
+def _crosses(inner: str) -> bool:
+    """Tell text that starts or ends inside a link or a code span: unbalanced brackets, an odd backtick run."""
+    inner = re.sub(r"\\.", "", inner)
+    return inner.count("[") != inner.count("]") or len(re.findall(r"`+", inner)) % 2 == 1
+
+
+def _guarded_pair(parse, marker: str):
+    def parse_pair(inline, m, state):
+        close = state.delimiters.find(marker, m.end(), formatting=True)
+        if close is not None and _crosses(state.src[m.end():close]):
+            return None  # `[a ~~b](c~~d)`: the second `~~` belongs to the link's address
+        return parse(inline, m, state)
+    return parse_pair
+
+
+def kept_pairs(md) -> None:
+    """Make `~~strike~~` and `==mark==` (where registered) never cross a link or a code span."""
+    for name, parse, marker in (("strikethrough", parse_strikethrough, "~~"), ("mark", parse_mark, "==")):
+        if name in md.inline.rules:
+            md.inline.register(name, md.inline.specification[name], _guarded_pair(parse, marker))
 
 
 def scripts(md) -> None:

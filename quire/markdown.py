@@ -20,7 +20,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from .blocks import QuireBlockParser, block_math
-from .inlines import QuireInlineParser, inline_math, scripts
+from .inlines import QuireInlineParser, inline_math, kept_pairs, scripts
 
 # Plugins that keep CommonMark's output as it is, and the extensions that change it (switched off together
 # for the CommonMark conformance test): marks, scripts, bare URLs, math, and figures in the renderer.
@@ -314,7 +314,7 @@ _idle_lock = threading.Lock()
 def _new_markdown(extensions: bool = True):
     """Build a mistune instance with Quire's parsers, renderer and plugins (about 20 ms: reuse them)."""
     plugins = [import_plugin(name) for name in COMMONMARK_PLUGINS + (EXTENSIONS if extensions else ())]
-    plugins += [table_in_list, table_in_quote]
+    plugins += [table_in_list, table_in_quote, kept_pairs]
     if extensions:
         plugins += [scripts, block_math, inline_math]
     return mistune.Markdown(renderer=QuireRenderer(figures=extensions), block=QuireBlockParser(),

@@ -168,3 +168,55 @@ class TestText:
     def test_no_more_marker(self):
         r = render_markdown("Just text.\n\n```\n{{ code }}\n```\n\nMore $x$.")
         assert r.lead_text == "Just text. More $x$." and not r.has_more
+
+
+class TestRealPostBugs:
+    """Minimal inputs of bugs seen on real posts: nothing lost, moved or invented."""
+
+    def test_subscript_never_reaches_into_a_link_destination(self):
+        assert html("See [a/~u/](https://x.org/~u/) here.") == \
+            '<p>See <a href="https://x.org/~u/">a/~u/</a> here.</p>\n'
+
+    @pytest.mark.parametrize("source, expected", [
+        ("<https://x.org/~a/~b>", '<a href="https://x.org/~a/~b">https://x.org/~a/~b</a>'),
+        ("see https://x.org/~a/~b", '<a href="https://x.org/~a/~b">https://x.org/~a/~b</a>'),
+        ("`~a/~b`", "<code>~a/~b</code>"),
+        ("x~`a~`", "x~<code>a~</code>"),
+        ("cs.x.edu/~hinton/~x", "cs.x.edu/~hinton/~x"),
+        ("[a ~~b](c~~d)", '<a href="c~~d">a ~~b</a>'),
+        ("H~2~O and [x~i~](https://x.org/)", 'H<sub>2</sub>O and <a href="https://x.org/">x<sub>i</sub></a>'),
+    ])
+    def test_scripts_stay_out_of_urls_and_code(self, source, expected):
+        out = html(source)
+        assert expected in out and ("<sub>" in expected) == ("<sub>" in out)
+
+    def test_a_quote_interrupting_a_list_keeps_its_place(self):
+        out = html("1. One.\n> Quote.\n2. Two.\n\n### H\n")
+        assert out.index("One.") < out.index("<blockquote>") < out.index("Two.") < out.index("<h3")
+        assert out.count("<blockquote>") == 1
+
+    def test_a_line_of_spaces_after_a_heading_is_blank_not_code(self):
+        assert html("### H\n     \nText.\n") == ('<h3 id="h">H<a class="anchor" href="#h" aria-label="Link to this '
+                                               'section">#</a></h3>\n<p>Text.</p>\n')
+
+    def test_display_math_opening_on_a_list_marker_line_is_display(self):
+        out = html("1. Outer\n    - $$\n    \\begin{align*} a &= b \\end{align*}\n    $$\n")
+        assert '<li><div class="math display">\\[\\begin{align*} a &amp;= b \\end{align*}\\]</div>' in out
+        assert '<span class="math">' not in out
+
+    def test_display_math_right_before_the_next_list_item_is_display(self):
+        out = html("- Step:\n    $$\n    x^2\n    $$\n- Next.\n")
+        assert '<li>Step:<div class="math display">\\[x^2\\]</div>\n</li>\n<li>Next.</li>' in out
+        assert '<span class="math">' not in out
+
+    def test_a_double_dollar_line_closing_in_text_math_is_not_a_new_block(self):
+        out = html("Text $$a +\n$$\nmore.\n\n$$\nx\n$$\n")
+        assert out == ('<p>Text <span class="math">\\(a +\n\\)</span>\nmore.</p>\n'
+                       '<div class="math display">\\[x\\]</div>\n')
+
+
+def test_urls_of_any_scheme_are_kept_scripts_are_not():
+    out = html("[a](localhost:5001/x) <made-up://y> [b](java%2573cript:alert(1)) [c](data:text/html,x) "
+               "![d](data:image/png;base64,AA==)")
+    assert 'href="localhost:5001/x"' in out and 'href="made-up://y"' in out
+    assert out.count("#harmful-link") == 2 and 'src="data:image/png;base64,AA=="' in out
