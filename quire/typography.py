@@ -4,7 +4,8 @@ import re
 
 from mistune.util import escape_url
 
-DASHES = re.compile(r"-{2,3}")
+SPECIAL = re.compile(r"---|--|\.\.\.|[\"']")
+REPLACEMENTS = {"---": "—", "--": "–", "...": "…"}
 OPENERS = set(" \t\n([{<-–—/“‘")
 # What a text token is next to: code, math and URLs read as a word; breaks as a space.
 WORD_LIKE = {"codespan", "inline_math", "image", "footnote_ref"}
@@ -15,6 +16,8 @@ def smarten(tokens: list[dict]) -> None:
     pieces: list[tuple[dict | None, str]] = []
     _flatten(tokens, pieces)
     whole = "".join(text for _, text in pieces)
+    if not SPECIAL.search(whole):
+        return
     pos = 0
     for token, text in pieces:
         if token is not None:
@@ -50,24 +53,17 @@ def _shows_its_url(link: dict) -> bool:
 
 def _smart_text(whole: str, start: int, end: int) -> str:
     """Return whole[start:end] with smart punctuation, reading quotes against the characters around them."""
-    out = []
-    i = start
-    while i < end:
-        char = whole[i]
-        run = DASHES.match(whole, i, end) if char == "-" else None
-        if run:
-            out.append("—" if len(run.group(0)) == 3 else "–")
-            i = run.end()
-            continue
-        if char == "." and i + 3 <= end and whole.startswith("...", i):
-            out.append("…")
-            i += 3
-            continue
-        if char in "\"'":
-            out.append(_quote(char, whole[i - 1] if i else " ", whole[i + 1] if i + 1 < len(whole) else " "))
+    out, pos = [], start
+    for m in SPECIAL.finditer(whole, start, end):
+        out.append(whole[pos:m.start()])
+        mark = m.group(0)
+        if mark in "\"'":
+            i = m.start()
+            out.append(_quote(mark, whole[i - 1] if i else " ", whole[i + 1] if i + 1 < len(whole) else " "))
         else:
-            out.append(char)
-        i += 1
+            out.append(REPLACEMENTS[mark])
+        pos = m.end()
+    out.append(whole[pos:end])
     return "".join(out)
 
 
