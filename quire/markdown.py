@@ -27,6 +27,7 @@ from .inlines import QuireInlineParser, inline_math, kept_pairs, scripts
 COMMONMARK_PLUGINS = ("strikethrough", "footnotes", "table", "def_list", "task_lists")
 EXTENSIONS = ("mark", "url")
 HARMFUL_URL = re.compile(r"(?:javascript|vbscript|file|data(?!:image/(?:gif|png|jpeg|webp);)):")
+TEXT_QUOTE = re.compile(r'"(?![^<>]*>)')  # a quote in text, not in a tag (text has no raw `<` or `>`)
 CONTROL = re.compile(r"[\x00-\x20]")
 MORE_MARKER = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
 HTML_MATH_BLOCK = re.compile(r"\A\s*<div([^>]*)>\s*(\$\$.+?\$\$|\\\[.+?\\\])\s*</div>\s*\Z", re.DOTALL)
@@ -219,7 +220,8 @@ class QuireRenderer(mistune.HTMLRenderer):
         language = html.unescape(info.split(None, 1)[0]) if info and info.strip() else ""
         highlighted = highlight_code(code, language)
         cls = f' class="language-{html.escape(language, quote=True)}"' if language else ""
-        body = highlighted if highlighted is not None else escape_text(code)
+        # Pygments leaves quotes raw in text; escaped, no `src="..."` shown in code reads as an attribute.
+        body = TEXT_QUOTE.sub("&quot;", highlighted) if highlighted is not None else escape_text(code)
         return f'<div class="code-block"><pre class="highlight"><code{cls}>{body}</code></pre></div>\n'
 
     def task_list_item(self, text: str, checked: bool = False) -> str:

@@ -109,6 +109,11 @@ class TestCode:
         out = html("```nosuchlang\n<a> & b\n```")
         assert '<code class="language-nosuchlang">&lt;a&gt; &amp; b\n</code>' in out
 
+    def test_quotes_in_highlighted_code_are_escaped_so_nothing_reads_as_an_attribute(self):
+        out = html('```markdown\n{{< audio src="/a.mp3" >}}\n```\n\n```python\nx = "s"\n```')
+        assert 'src=&quot;/a.mp3&quot;' in out and 'src="' not in out
+        assert '<span class="s2">&quot;s&quot;</span>' in out
+
     def test_no_language(self):
         assert '<pre class="highlight"><code>plain\n</code></pre>' in html("```\nplain\n```")
 
