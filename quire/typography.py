@@ -69,7 +69,8 @@ def _smart_text(whole: str, start: int, end: int) -> str:
 
 def _quote(char: str, before: str, after: str) -> str:
     """Choose the curly form of a straight quote from its neighbours."""
-    opens = before in OPENERS or before.isspace()
+    # After another quote it opens when a word follows: "'Hi,' she said" opens twice.
+    opens = before in OPENERS or before.isspace() or (before in "\"'" and (after.isalnum() or after in "(["))
     if char == '"':
         if opens:
             return char if after.isspace() else "“"

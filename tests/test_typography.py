@@ -19,6 +19,8 @@ def html(text: str, smart: bool = True) -> str:
     ("Wait...", "Wait…"),
     ('("quoted")', "(“quoted”)"),
     ('"*emphasis*"', "“<em>emphasis</em>”"),
+    ("\"'Hi,' she said.\"", "“‘Hi,’ she said.”"),
+    ("He said \"'yes'\".", "He said “‘yes’”."),
 ])
 def test_prose_gets_typographic_punctuation(source, expected):
     assert html(source) == f"<p>{expected}</p>\n"
