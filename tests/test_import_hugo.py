@@ -258,6 +258,15 @@ def test_without_site_url_a_link_to_no_page_keeps_only_its_text(tmp_path):
     assert report.counts["images_missing"] == 1 and report.counts["unconverted"] == 1
 
 
+def test_a_link_markdown_cannot_read_is_reported_as_left_as_typed(tmp_path):
+    items, report = imported(tmp_path, {"content/posts/m.md": body("See [it](/posts/not-here/ soon).\n")})
+    assert "See [it](/posts/not-here/ soon)." in items["m"].body
+    assert ("content/posts/m.md: link /posts/not-here/ leads to no imported page, in a link Markdown does not read "
+            "as one (it shows as typed): left as it is, fix it by hand") in messages(report)
+    assert "the link dropped" not in messages(report)
+    assert report.counts["unconverted"] == 1
+
+
 def test_inline_shortcodes_without_template_code_become_their_html(tmp_path):
     items, report = imported(tmp_path, {"content/posts/m.md": body("""
         {{< math.inline >}}

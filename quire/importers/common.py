@@ -238,16 +238,13 @@ def unlink(body: str, url: str) -> str:
     return outside_code(body, lambda text: anchor.sub(r"\g<text>", markdown.sub(r"\g<text>", text)))
 
 
-def drop_link(item: "Converted", url: str, report: Report, why: str) -> None:
-    """Unlink url in an item's body, keeping the text, and report it; a link Markdown cannot read (no link to
-    drop: it shows as typed) is reported as such and left for the author to fix."""
-    body = unlink(item.body, url)
-    if body != item.body:
-        item.body = body
-        report.warn(item.source, f"{why}: left unconverted (its text is kept, the link dropped)", unconverted=True)
-    else:
-        report.warn(item.source, f"{why}, in a link Markdown does not read as one (it shows as typed): left as it "
-                                 f"is, fix it by hand", unconverted=True)
+def drop_link(body: str, url: str, why: str, hint: str = "") -> tuple[str, str]:
+    """Unlink url in a body, keeping the text; return the body and the report line: the link dropped, or, for a
+    link Markdown does not read as one (nothing to drop: it shows as typed), that it is left for the author."""
+    unlinked = unlink(body, url)
+    if unlinked != body:
+        return unlinked, f"{why}: left unconverted (its text is kept, the link dropped{'; ' + hint if hint else ''})"
+    return body, f"{why}, in a link Markdown does not read as one (it shows as typed): left as it is, fix it by hand"
 
 
 def replace_url(body: str, old: str, new: str) -> str:
@@ -319,7 +316,9 @@ def fix_links(items: list[Converted], report: Report, site_url: str | None = Non
         item.body = outside_code(item.body, lambda text, item=item, dead=dead: PAGE_ANCHOR.sub(
             partial(local, item=item, dead=dead), text))
         for anchor in dead:
-            drop_link(item, "#" + anchor, report, f"in-page link #{anchor} has no heading or id to point to")
+            item.body, message = drop_link(item.body, "#" + anchor, f"in-page link #{anchor} has no heading or id "
+                                                                    f"to point to")
+            report.warn(item.source, message, unconverted=True)
 
 
 def unify_tags(items: list[Converted], report: Report) -> None:

@@ -177,7 +177,8 @@ def relative_links(items: list[Converted], report: Report, site_url: str | None)
             else:
                 why = "names neither a page of this import nor a file" if site_url else \
                     "leads to no page in this import (with --site-url, a link naming a file points at the old site)"
-                drop_link(item, link, report, f"relative link {link} {why}")
+                item.body, message = drop_link(item.body, link, f"relative link {link} {why}")
+                report.warn(item.source, message, unconverted=True)
 
 
 def _local_preview_links(item: Converted, new_urls: dict[str, str], report: Report, site_url: str | None) -> None:
@@ -208,8 +209,10 @@ def _local_preview_links(item: Converted, new_urls: dict[str, str], report: Repo
                                      f"import: linked at its old address {old}")
             item.body = replace_url(item.body, link, old)
         else:
-            drop_link(item, link, report, f"link {link} is to the author's preview server and names no page of "
-                                          f"this import (with --site-url it points at the old site)")
+            item.body, message = drop_link(item.body, link, f"link {link} is to the author's preview server and "
+                                                            f"names no page of this import",
+                                           "with --site-url it points at the old site")
+            report.warn(item.source, message, unconverted=True)
 
 
 def _config(src: Path, report: Report) -> dict[str, Any]:
