@@ -75,3 +75,18 @@ def test_unwritable_cache_is_skipped(builder, site_dir, tmp_path, monkeypatch):
     blocker = tmp_path / "file-not-folder"
     blocker.write_text("x")
     assert "posts/a/index.html" in build(site_dir, tmp_path / "out", monkeypatch, blocker / "cache")
+
+
+def test_the_engine_fingerprint_covers_every_module_that_shapes_a_post():
+    import re
+
+    from quire.cache import _ENGINE_FILES
+
+    shaping, todo = set(), ["content.py"]
+    while todo:  # content.py and the quire modules it imports, and theirs
+        name = todo.pop()
+        if name not in shaping:
+            shaping.add(name)
+            source = (PROJECT / "quire" / name).read_text(encoding="utf-8")
+            todo += [f"{m}.py" for m in re.findall(r"^from \.(\w+) import", source, re.MULTILINE)]
+    assert {"blocks.py", "inlines.py", "typography.py", "markdown.py"} <= shaping <= set(_ENGINE_FILES)
