@@ -11,6 +11,7 @@ from flask import Flask, url_for
 from mistune.plugins.math import INLINE_MATH_PATTERN
 
 from . import urls
+from .blocks import opens_inline_math
 from .content import Post, read_text, tag_slug
 
 INLINE_MATH = re.compile(INLINE_MATH_PATTERN)
@@ -21,8 +22,13 @@ LEFTOVERS = [
     (re.compile(r"\{\{.*?\}\}"), "Liquid tag {} shows as literal text: replace it with the value or a link"),
     (re.compile(r"\{%.*?%\}"), "Liquid tag {} shows as literal text: replace it with Markdown"),
     (re.compile(r"^\s*\{:.*\}\s*$"), "kramdown attribute line {} shows as literal text: remove it or use HTML"),
+    (re.compile(r"\{:[^{}\n]*\}"), "kramdown attribute list {} shows as literal text: write the element in HTML "
+                                    "with those attributes, or remove it"),
 ]
 BRACE = re.compile(r"[{}]")
+LIST_MARKER = re.compile(r"([-*+]|\d{1,9}[.)])( {1,4}(?=\S)| *$)")
+BLOCK_START = re.compile(r" {0,3}(#{1,6}(\s|$)|([-*_] *){3,}$)")
+COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 BEGIN_END = re.compile(r"\\(begin|end)\{([^}]*)\}")
 
 
@@ -39,19 +45,46 @@ class Finding:
 
 
 def prose_lines(text: str):
-    """Yield (line number, line) of Markdown text outside fenced code, with inline code removed."""
-    fence = None
+    """Yield (line number, line) of Markdown text outside code blocks and HTML comments, inline code removed.
+
+    Lines are read as CommonMark reads them: a fence or an indented code block counts from the list item it is
+    in (TeX indented under `1.` is the item's text, not code), and a line under a paragraph line is text.
+    """
+    text = COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    items: list[int] = []  # the content columns of the list items the line may belong to
+    fence, code, after_text = None, False, False
     for number, line in enumerate(text.split("\n"), 1):
-        match = FENCE.match(line)
+        line = line.split("<!--", 1)[0]  # a comment still open at the end of the file
+        expanded = line.expandtabs(4)
+        indent = len(expanded) - len(expanded.lstrip(" "))
+        if not expanded.strip():
+            after_text = False
+            yield number, line
+            continue
         if fence:
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
+            match = FENCE.match(expanded.lstrip(" ")) if indent < fence[1] + 4 else None
+            if match and match.group(1)[0] == fence[0][0] and len(match.group(1)) >= len(fence[0]):
                 fence = None
             continue
+        if not after_text:  # after a blank line (or a heading), a line indented less leaves the list item
+            while items and indent < items[-1]:
+                items.pop()
+        base = items[-1] if items else 0
+        if indent >= base + 4 and (code or not after_text):
+            code = True
+            continue
+        code = False
+        rest = expanded[indent:]
+        match = FENCE.match(rest) if indent < base + 4 else None
         if match:
-            fence = match.group(1)
+            fence, after_text = (match.group(1), indent), False
             continue
-        if line.startswith(("    ", "\t")) and not line.strip().startswith(("-", "*", "+", ">", "$")):
-            continue
+        marker = LIST_MARKER.match(rest)
+        if marker and indent < base + 4:
+            while items and indent < items[-1]:
+                items.pop()
+            items.append(indent + len(marker.group(1)) + (len(marker.group(2)) or 1))
+        after_text = not BLOCK_START.match(rest)
         yield number, CODE_SPAN.sub("``", line)
 
 
@@ -62,7 +95,7 @@ def math_findings(rel: str, text: str) -> list[Finding]:
     paragraph: list[tuple[int, str]] = []
     for number, line in prose_lines(text):
         stripped = line.strip().lstrip(">").strip()
-        if stripped == "$$":
+        if stripped == "$$" and not opens_inline_math("\n".join(text for _, text in paragraph)):
             if display:
                 found += _tex_problems(rel, start, "\n".join(block))
                 block = []

@@ -238,7 +238,7 @@ def _bundle_image_size(bundle: Path | None):
     return size
 
 
-POST_SETTINGS = ("timezone", "summary_words", "author")
+POST_SETTINGS = ("timezone", "summary_words", "author", "smart_punctuation")
 
 
 def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: bytes | None = None) -> Post:
@@ -275,7 +275,8 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
         raise ContentError(rel, f"'weight' must be a whole number, not {meta['weight']!r}",
                            _key_line(text, "weight")) from None
     try:
-        rendered = render_markdown(body, image_size=_bundle_image_size(bundle))
+        rendered = render_markdown(body, image_size=_bundle_image_size(bundle),
+                                   smart_punctuation=settings["smart_punctuation"])
     except MarkdownTooDeep as exc:
         raise ContentError(rel, str(exc).split(": ", 1)[1], body_line + exc.line - 1) from exc
     except RecursionError as exc:

@@ -66,8 +66,9 @@ class Engine:
         self.tz = ZoneInfo(settings["timezone"])
         if self.store is None or any(old.get(k) != settings[k] for k in POST_SETTINGS):
             self.store = ContentStore(self.site_dir, settings, self.cache)
-        self.home_info_html = render_inline_markdown(settings["home_info_text"])
-        self.footer_html = render_inline_markdown(settings["footer_text"])
+        smart = settings["smart_punctuation"]
+        self.home_info_html = render_inline_markdown(settings["home_info_text"], smart)
+        self.footer_html = render_inline_markdown(settings["footer_text"], smart)
         self.urls: dict[tuple[str, str, str], str] = {}
         self._site = None
 

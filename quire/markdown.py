@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 import mistune
-from mistune.plugins.math import INLINE_MATH_PATTERN, math_in_list, math_in_quote
+from mistune.plugins import import_plugin
 from mistune.plugins.table import table_in_list, table_in_quote
 from mistune.util import escape as escape_text
 from mistune.util import striptags
@@ -18,8 +19,15 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-PLUGINS = ("strikethrough", "mark", "superscript", "subscript", "footnotes", "table", "url",
-           "def_list", "math", "task_lists")
+from .blocks import QuireBlockParser, block_math
+from .inlines import QuireInlineParser, inline_math, kept_pairs, scripts
+
+# Plugins that keep CommonMark's output as it is, and the extensions that change it (switched off together
+# for the CommonMark conformance test): marks, scripts, bare URLs, math, and figures in the renderer.
+COMMONMARK_PLUGINS = ("strikethrough", "footnotes", "table", "def_list", "task_lists")
+EXTENSIONS = ("mark", "url")
+HARMFUL_URL = re.compile(r"(?:javascript|vbscript|file|data(?!:image/(?:gif|png|jpeg|webp);)):")
+CONTROL = re.compile(r"[\x00-\x20]")
 MORE_MARKER = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
 HTML_MATH_BLOCK = re.compile(r"\A\s*<div([^>]*)>\s*(\$\$.+?\$\$|\\\[.+?\\\])\s*</div>\s*\Z", re.DOTALL)
 FIGURE_NUMBER = re.compile(r"^\s*(fig(ure)?\.?)\s*\d+", re.IGNORECASE)
@@ -106,11 +114,23 @@ def highlight_code(code: str, language: str) -> str | None:
 class QuireRenderer(mistune.HTMLRenderer):
     """HTML renderer that records headings, figures and math in the parse state."""
 
+    def __init__(self, figures: bool = True):
+        super().__init__(escape=False)
+        self.figures = figures
+
+    def sanitize_url(self, url: str) -> str:
+        """Keep any URL but a script or a file (`javascript:`, `data:` other than an image): CommonMark allows
+        every scheme, and mistune's list of known schemes also drops `localhost:5001/foo`."""
+        plain = url
+        for _ in range(3):  # `java%2573cript:` is still javascript after decoding twice
+            plain = unquote(plain)
+        return "#harmful-link" if HARMFUL_URL.match(CONTROL.sub("", plain).lower()) else url
+
     def render_token(self, token: dict[str, Any], state) -> str:
         kind = token["type"]
         if kind == "heading":
             return self._heading(token, state)
-        if kind == "paragraph":
+        if kind in ("paragraph", "block_text"):
             return self._paragraph(token, state)
         if kind == "block_html":
             return self._block_html(token["raw"], state)
@@ -122,7 +142,8 @@ class QuireRenderer(mistune.HTMLRenderer):
 
     def _heading(self, token, state) -> str:
         level = token["attrs"]["level"]
-        text = "".join(plain_chunks(token.get("children", []), delimit=False)).strip()
+        # The id comes from the text as typed, so smart punctuation (on or off) never moves an anchor.
+        text = "".join(plain_chunks(token.get("children", []), delimit=False, typed=True)).strip()
         used = state.env["ids"]
         base = slugify_heading(text)
         anchor, n = base, 0
@@ -140,10 +161,11 @@ class QuireRenderer(mistune.HTMLRenderer):
         if len(children) == 1 and children[0]["type"] == "inline_math" and children[0]["attrs"]["display"]:
             state.env["has_math"] = True
             return self.display_math(children[0]["raw"])
-        figure = self._figure(children, state)
+        figure = self._figure(children, state) if self.figures and token["type"] == "paragraph" else None
         if figure:
             return figure
-        return "<p>" + self.render_tokens(token.get("children", []), state) + "</p>\n"
+        inner = self.render_tokens(token.get("children", []), state)
+        return inner if token["type"] == "block_text" else "<p>" + inner + "</p>\n"
 
     def _figure(self, children, state) -> str | None:
         if not children or children[0]["type"] != "image":
@@ -170,7 +192,7 @@ class QuireRenderer(mistune.HTMLRenderer):
     def _image(self, token, state, with_title: bool = True) -> str:
         attrs = token["attrs"]
         url = attrs["url"]
-        alt = "".join(plain_chunks(token.get("children", []))).strip()
+        alt = "".join(plain_chunks(token.get("children", []), images=True)).strip()
         parts = {"src": self.sanitize_url(url), "alt": alt}
         if with_title and attrs.get("title"):
             parts["title"] = attrs["title"]
@@ -201,7 +223,7 @@ class QuireRenderer(mistune.HTMLRenderer):
         return '<span class="math">\\(' + escape_text(text) + "\\)</span>"
 
     def block_code(self, code: str, info: str | None = None) -> str:
-        language = info.split(None, 1)[0] if info and info.strip() else ""
+        language = html.unescape(info.split(None, 1)[0]) if info and info.strip() else ""
         highlighted = highlight_code(code, language)
         cls = f' class="language-{html.escape(language, quote=True)}"' if language else ""
         body = highlighted if highlighted is not None else escape_text(code)
@@ -230,20 +252,21 @@ def _is_blank(token) -> bool:
     return token["type"] == "text" and not token.get("raw", "").strip()
 
 
-def plain_chunks(tokens, delimit: bool = True):
-    """Yield the plain text of inline tokens (a heading, an image's alt text), math with or without `$`."""
+def plain_chunks(tokens, delimit: bool = True, typed: bool = False, images: bool = False):
+    """Yield the plain text of inline tokens (a heading, an image's alt text), math with or without `$`,
+    text with smart punctuation or as typed, the alt text of images in it or not."""
     for tok in tokens:
         kind = tok["type"]
         if kind == "inline_math":
             yield f"${tok['raw']}$" if delimit else tok["raw"]
         elif kind in ("text", "codespan"):
-            yield tok["raw"]
+            yield tok.get("typed", tok["raw"]) if typed else tok["raw"]
         elif kind in ("softbreak", "linebreak"):
             yield " "
         elif kind == "inline_html":
             yield html.unescape(striptags(tok["raw"]))
-        elif kind != "image" and "children" in tok:
-            yield from plain_chunks(tok["children"], delimit)
+        elif (kind != "image" or images) and "children" in tok:
+            yield from plain_chunks(tok["children"], delimit, typed, images)
 
 
 def collect_text(tokens) -> tuple[str, str, str, bool]:
@@ -317,30 +340,27 @@ def html_ids(fragment: str) -> frozenset[str]:
     return frozenset(a or b for a, b in HTML_ID.findall(fragment))
 
 
-def parse_inline_math(inline, m, state) -> int:
-    """Parse `$x$` and kramdown's in-paragraph `$$x$$`, both as inline math (display flag kept)."""
-    display = m.group("display_math_text")
-    text = display if display is not None else (m.group("backtick_math_text") or m.group("math_text"))
-    state.append_token({"type": "inline_math", "raw": text, "attrs": {"display": display is not None}})
-    return m.end()
-
-
-_idle: list = []
+_idle: dict[bool, list] = {True: [], False: []}
 _idle_lock = threading.Lock()
 
 
-def _new_markdown():
-    """Build a mistune instance with Quire's renderer and plugins (about 20 ms: reuse them)."""
-    md = mistune.create_markdown(
-        renderer=QuireRenderer(escape=False),
-        plugins=[*PLUGINS, math_in_list, math_in_quote, table_in_list, table_in_quote],
-    )
-    md.inline.register("inline_math", INLINE_MATH_PATTERN, parse_inline_math, before="codespan")
-    return md
+def _new_markdown(extensions: bool = True):
+    """Build a mistune instance with Quire's parsers, renderer and plugins (about 20 ms: reuse them)."""
+    plugins = [import_plugin(name) for name in COMMONMARK_PLUGINS + (EXTENSIONS if extensions else ())]
+    plugins += [table_in_list, table_in_quote, kept_pairs]
+    if extensions:
+        plugins += [scripts, block_math, inline_math]
+    return mistune.Markdown(renderer=QuireRenderer(figures=extensions), block=QuireBlockParser(),
+                            inline=QuireInlineParser(), plugins=plugins)
 
 
-def render_markdown(text: str, image_size: Callable[[str], tuple[int, int] | None] | None = None) -> Rendered:
-    """Render Markdown text to HTML with its headings, plain text, summary text and math flag."""
+def render_markdown(text: str, image_size: Callable[[str], tuple[int, int] | None] | None = None,
+                    smart_punctuation: bool = True, extensions: bool = True) -> Rendered:
+    """Render Markdown text to HTML with its headings, plain text, summary text and math flag.
+
+    `extensions=False` leaves out what changes CommonMark's output (math, figures, marks, scripts, bare URLs);
+    with `smart_punctuation` off, that is plain CommonMark with GitHub's tables, strikethrough and task lists.
+    """
     deep = DEEP_INDENT.search(text)
     if deep:
         # mistune's list parsing grows faster than quadratically with indentation: refuse, don't hang.
@@ -348,16 +368,16 @@ def render_markdown(text: str, image_size: Callable[[str], tuple[int, int] | Non
     # A parse keeps state in the instance, so each thread borrows one; the dev server starts a thread per
     # request, which is why a thread-local instance would be rebuilt on every request.
     with _idle_lock:
-        md = _idle.pop() if _idle else None
-    md = md or _new_markdown()
+        md = _idle[extensions].pop() if _idle[extensions] else None
+    md = md or _new_markdown(extensions)
     try:
         state = md.block.state_cls()
-        state.env.update(ids=set(), headings=[], figures=0, has_math=False,
+        state.env.update(ids=set(), headings=[], figures=0, has_math=False, smart_punctuation=smart_punctuation,
                          image_size=image_size or (lambda url: None))
         body, state = md.parse(text, state)
     finally:
         with _idle_lock:
-            _idle.append(md)
+            _idle[extensions].append(md)
     text_plain, search_text, lead, has_more = collect_text(state.tokens)
     return Rendered(
         html=body,
@@ -377,9 +397,9 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def render_inline_markdown(text: str) -> str:
+def render_inline_markdown(text: str, smart_punctuation: bool = True) -> str:
     """Render a short Markdown snippet (settings text) to HTML."""
-    return render_markdown(text).html
+    return render_markdown(text, smart_punctuation=smart_punctuation).html
 
 
 def toc_html(headings: tuple[Heading, ...], depth: int) -> str:

@@ -49,6 +49,9 @@ SETTINGS = (
                                      "the summary."),
     Setting("related_posts", 3, "How many related posts (by shared tags, then recency) to list under a post."),
     Setting("toc_depth", 4, "Deepest heading level (1-6) listed in a post's table of contents."),
+    Setting("smart_punctuation", True, "Typographic punctuation in prose: `---` and `--` become em and en "
+                                       "dashes, straight quotes curly, `...` an ellipsis (never in code, math, "
+                                       "URLs or raw HTML)."),
 )
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}

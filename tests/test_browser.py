@@ -468,9 +468,34 @@ def test_narrow_screen_long_math_code_and_tables_scroll_in_their_box(builder, li
     layout = page.evaluate(NO_SIDEWAYS)
     assert layout["scroll"] <= PHONE["width"] and not layout["wide"], layout
     kinds = {box["tag"] for box in layout["boxes"]}
-    assert {"pre", "div", "mjx-container", "mjx-container[display]"} <= kinds, layout  # each scrolls in its box
+    # Code, display math (its div) and inline math each scroll in their own box; the formula in a display box
+    # does not scroll a second time.
+    assert {"pre", "div", "mjx-container"} <= kinds and "mjx-container[display]" not in kinds, layout
     for box in layout["boxes"]:
         assert box["overflow"] in ("auto", "scroll") and box["right"] <= PHONE["width"], box
+    assert page.evaluate(CLIPPED) == [], "a math box cuts off the top or bottom of its formula"
+
+
+def test_captions_centred_under_images_and_tables_with_rules_not_a_grid(builder, live_tmp, new_context):
+    builder.file("posts/2024-01-02-look/index.md", "---\ntitle: Look\ndate: 2024-01-02\n---\n"
+                 "![A dot](dot.svg)\n*A short caption.*\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    builder.file("posts/2024-01-02-look/dot.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100"/>')
+    page = open_page(new_context(), live_tmp + "/posts/2024-01-02-look/", math=False)
+    image, caption = page.locator("figure img").bounding_box(), page.locator("figcaption").bounding_box()
+    text = page.evaluate("""() => { const r = document.createRange();
+      r.selectNodeContents(document.querySelector("figcaption")); const b = r.getBoundingClientRect();
+      return {x: b.x, width: b.width}; }""")
+    assert abs((image["x"] + image["width"] / 2) - (text["x"] + text["width"] / 2)) < 2, (image, text)
+    assert abs((caption["x"] + caption["width"] / 2) - (image["x"] + image["width"] / 2)) < 2
+    borders = page.evaluate("""() => [...document.querySelectorAll(".post-content th, .post-content td")].map(c => {
+      const s = getComputedStyle(c); return [s.borderLeftWidth, s.borderRightWidth, s.borderTopWidth,
+                                             s.borderBottomWidth]; })""")
+    assert borders == [["0px", "0px", "0px", "2px"]] * 2 + [["0px", "0px", "0px", "1px"]] * 2, borders
+
+
+CLIPPED = """() => [...document.querySelectorAll(".math.display, mjx-container")]
+  .filter(e => getComputedStyle(e).overflowY !== "visible" && e.scrollHeight > e.clientHeight + 1)
+  .map(e => e.tagName.toLowerCase() + " " + e.scrollHeight + ">" + e.clientHeight)"""
 
 
 # ---------------------------------------------------------------- console, requests, math

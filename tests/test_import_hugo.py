@@ -202,6 +202,20 @@ def test_relative_links_to_other_pages_follow_them(tmp_path):
     assert "[the FAQ](/posts/faq/#custom-head)" in items["math"].body
 
 
+
+def test_preview_server_links_and_scheme_less_hosts_are_repaired(tmp_path):
+    items, report = imported(tmp_path, {
+        "content/posts/guide/faq.md": body("## Custom Head\n"),
+        "content/posts/math.md": body("See [the FAQ](http://localhost:1313/posts/guide/faq/#custom-head) and "
+                                      "[the tutorial](tensorflow.org/tutorials/recurrent).\n"),
+    })
+    assert ("[the FAQ](/posts/faq/#custom-head) and [the tutorial](https://tensorflow.org/tutorials/recurrent)"
+            in items["math"].body)
+    assert "is to the author's preview server: read as the old site's /posts/guide/faq/#custom-head" in \
+        messages(report)
+    assert report.counts["links_fixed"] == 1
+
+
 # The old site's address, and links that lead nowhere
 
 
@@ -242,6 +256,15 @@ def test_without_site_url_a_link_to_no_page_keeps_only_its_text(tmp_path):
     assert "lost.png is not in this import (add it beside index.md)" in text
     assert "which is imported as a draft: the link is broken until that post is published" in text
     assert report.counts["images_missing"] == 1 and report.counts["unconverted"] == 1
+
+
+def test_a_link_markdown_cannot_read_is_reported_as_left_as_typed(tmp_path):
+    items, report = imported(tmp_path, {"content/posts/m.md": body("See [it](/posts/not-here/ soon).\n")})
+    assert "See [it](/posts/not-here/ soon)." in items["m"].body
+    assert ("content/posts/m.md: link /posts/not-here/ leads to no imported page, in a link Markdown does not read "
+            "as one (it shows as typed): left as it is, fix it by hand") in messages(report)
+    assert "the link dropped" not in messages(report)
+    assert report.counts["unconverted"] == 1
 
 
 def test_inline_shortcodes_without_template_code_become_their_html(tmp_path):

@@ -94,6 +94,23 @@ def test_display_math_inside_a_blockquote():
     assert html(out).count("math display") == 1
 
 
+def test_display_math_opening_on_a_list_marker_stays_display():
+    source = "1. Outer\n    - $$\n    \\begin{align*} a &= b \\end{align*}\n    $$\n"
+    out, ctx = convert(source)
+    assert out.strip() == source.strip() and ctx.math == 1
+    rendered = html(out)
+    assert '<li><div class="math display">\\[\\begin{align*} a &amp;= b \\end{align*}\\]</div>' in rendered
+    assert '<span class="math">' not in rendered
+
+
+def test_display_math_followed_directly_by_the_next_list_item_stays_display():
+    out, ctx = convert("- First:\n\n  $$\n  x^2\n  $$\n- Next.\n")
+    assert "  $$\nx^2\n  $$\n- Next." in out and ctx.math == 1
+    rendered = html(out)
+    assert '<div class="math display">\\[x^2\\]</div>\n</li>\n<li><p>Next.</p>' in rendered
+    assert '<span class="math">' not in rendered
+
+
 # Liquid
 
 
@@ -134,6 +151,28 @@ def test_image_with_attributes_and_caption_becomes_an_html_figure():
     assert '<figcaption>Fig. 1. A dog and <span class="math">\\(\\alpha\\)</span>.</figcaption>' in out
     assert "{:" not in out and ctx.figures == 1
     assert html(out).count("<figure") == 1
+
+
+def test_image_attributes_and_caption_after_a_br_line_make_a_figure():
+    out, ctx = convert("""\
+        ![A net](/x/net.png)
+        {: style="width: 60%;" class="center"}
+        <br />
+        *Fig. 3. The net.*
+        """)
+    assert out.strip() == ('<figure class="center"><img src="/x/net.png" alt="A net" style="width: 60%;">'
+                           '<figcaption>Fig. 3. The net.</figcaption></figure>')
+    assert ctx.figures == 1
+
+
+def test_link_attributes_with_an_html_meaning_are_applied_the_others_reported():
+    out, ctx = convert('Get [the *data*](/x/d.zip){:target="_blank"} or [that](https://x.org "T")'
+                       '{: .btn #dl rel="nofollow" data-x="1"}.\n')
+    assert out.strip() == ('Get <a href="/x/d.zip" target="_blank">the *data*</a> or <a href="https://x.org" '
+                           'title="T" rel="nofollow" id="dl" class="btn">that</a>.')
+    assert '<a href="/x/d.zip" target="_blank">the <em>data</em></a>' in html(out)
+    assert [m for _, m in ctx.report.problems] == [
+        'link attribute(s) data-x in {: .btn #dl rel="nofollow" data-x="1"} have no HTML meaning; dropped']
 
 
 def test_plain_image_with_italic_caption_stays_markdown():
@@ -331,6 +370,37 @@ def test_with_site_url_a_relative_link_naming_a_file_points_at_the_old_site(tmp_
     assert "relative link TBA names neither a page of this import nor a file: left unconverted" in result.output
     assert "1 links at their old address" in result.output and "2 items left unconverted" in result.output
     assert runner.invoke(args=["check"]).exit_code == 0
+
+
+def test_scheme_less_addresses_and_preview_server_links_are_repaired(tmp_path, site_dir, runner):
+    src = write_site(tmp_path / "src", {
+        "_posts/2018-04-08-policy.md": post("## SAC\n\nText.\n", "title: Policy\ndate: 2018-04-08 00:15:06\n"),
+        "_posts/2019-01-01-links.md": post("""\
+            See [the tutorial](tensorflow.org/tutorials/recurrent), [SAC](http://127.0.0.1:4000/blog/2018/04/07/policy.html#sac),
+            [the post](http://localhost:4000/blog/2018/04/08/policy.html) and [an old one](http://localhost:4000/blog/2017/01/01/gone.html#x).
+            """),
+    })
+    result = runner.invoke(import_group, ["jekyll", str(src), "--site-url", "https://old.example.org"])
+    text = (site_dir / "posts" / "2019-01-01-links.md").read_text()
+    assert ("See [the tutorial](https://tensorflow.org/tutorials/recurrent), [SAC](/posts/2018-04-08-policy/#sac),\n"
+            "[the post](/posts/2018-04-08-policy/) and [an old one](https://old.example.org/blog/2017/01/01/gone.html#x)."
+            in text)
+    assert "written as https://tensorflow.org/tutorials/recurrent" in result.output
+    assert ("link http://127.0.0.1:4000/blog/2018/04/07/policy.html#sac is to the author's preview server: written "
+            "as /posts/2018-04-08-policy/#sac") in result.output
+    assert "linked at its old address https://old.example.org/blog/2017/01/01/gone.html#x" in result.output
+    assert "1 links repaired, 0 items left unconverted" in result.output
+    assert runner.invoke(args=["check"]).exit_code == 0
+
+
+def test_a_link_markdown_cannot_read_is_reported_as_left_as_typed(tmp_path, site_dir, runner):
+    src = write_site(tmp_path / "src", {"_posts/2019-01-01-a.md": post("See [ResNet](TBA soon).\n")})
+    result = runner.invoke(import_group, ["jekyll", str(src)])
+    assert (site_dir / "posts" / "2019-01-01-a.md").read_text().endswith("See [ResNet](TBA soon).\n")
+    assert "the link dropped" not in result.output
+    assert ("relative link TBA leads to no page in this import (with --site-url, a link naming a file points at the "
+            "old site), in a link Markdown does not read as one (it shows as typed): left as it is, fix it by hand"
+            in result.output)
 
 
 # Proof on the real Lil'Log posts: import with the old address, check, freeze

@@ -109,6 +109,11 @@ class TestCode:
         out = html("```nosuchlang\n<a> & b\n```")
         assert '<code class="language-nosuchlang">&lt;a&gt; &amp; b\n</code>' in out
 
+    def test_quotes_in_highlighted_code_are_escaped_so_nothing_reads_as_an_attribute(self):
+        out = html('```markdown\n{{< audio src="/a.mp3" >}}\n```\n\n```python\nx = "s"\n```')
+        assert 'src=&quot;/a.mp3&quot;' in out and 'src="' not in out
+        assert '<span class="s2">&quot;s&quot;</span>' in out
+
     def test_no_language(self):
         assert '<pre class="highlight"><code>plain\n</code></pre>' in html("```\nplain\n```")
 
@@ -187,3 +192,55 @@ def test_code_under_a_sub_path_is_not_rebased(builder, tmp_path):
     page = (tmp_path / "o" / "posts" / "code" / "index.html").read_text()
     assert "&lt;img src=&quot;/x.png&quot;&gt;" in page and "/blog/x.png" not in page
     assert "&quot;/y/&quot;" in page and "/blog/y/" not in page
+
+
+class TestRealPostBugs:
+    """Minimal inputs of bugs seen on real posts: nothing lost, moved or invented."""
+
+    def test_subscript_never_reaches_into_a_link_destination(self):
+        assert html("See [a/~u/](https://x.org/~u/) here.") == \
+            '<p>See <a href="https://x.org/~u/">a/~u/</a> here.</p>\n'
+
+    @pytest.mark.parametrize("source, expected", [
+        ("<https://x.org/~a/~b>", '<a href="https://x.org/~a/~b">https://x.org/~a/~b</a>'),
+        ("see https://x.org/~a/~b", '<a href="https://x.org/~a/~b">https://x.org/~a/~b</a>'),
+        ("`~a/~b`", "<code>~a/~b</code>"),
+        ("x~`a~`", "x~<code>a~</code>"),
+        ("cs.x.edu/~hinton/~x", "cs.x.edu/~hinton/~x"),
+        ("[a ~~b](c~~d)", '<a href="c~~d">a ~~b</a>'),
+        ("H~2~O and [x~i~](https://x.org/)", 'H<sub>2</sub>O and <a href="https://x.org/">x<sub>i</sub></a>'),
+    ])
+    def test_scripts_stay_out_of_urls_and_code(self, source, expected):
+        out = html(source)
+        assert expected in out and ("<sub>" in expected) == ("<sub>" in out)
+
+    def test_a_quote_interrupting_a_list_keeps_its_place(self):
+        out = html("1. One.\n> Quote.\n2. Two.\n\n### H\n")
+        assert out.index("One.") < out.index("<blockquote>") < out.index("Two.") < out.index("<h3")
+        assert out.count("<blockquote>") == 1
+
+    def test_a_line_of_spaces_after_a_heading_is_blank_not_code(self):
+        assert html("### H\n     \nText.\n") == ('<h3 id="h">H<a class="anchor" href="#h" aria-label="Link to this '
+                                               'section">#</a></h3>\n<p>Text.</p>\n')
+
+    def test_display_math_opening_on_a_list_marker_line_is_display(self):
+        out = html("1. Outer\n    - $$\n    \\begin{align*} a &= b \\end{align*}\n    $$\n")
+        assert '<li><div class="math display">\\[\\begin{align*} a &amp;= b \\end{align*}\\]</div>' in out
+        assert '<span class="math">' not in out
+
+    def test_display_math_right_before_the_next_list_item_is_display(self):
+        out = html("- Step:\n    $$\n    x^2\n    $$\n- Next.\n")
+        assert '<li>Step:<div class="math display">\\[x^2\\]</div>\n</li>\n<li>Next.</li>' in out
+        assert '<span class="math">' not in out
+
+    def test_a_double_dollar_line_closing_in_text_math_is_not_a_new_block(self):
+        out = html("Text $$a +\n$$\nmore.\n\n$$\nx\n$$\n")
+        assert out == ('<p>Text <span class="math">\\(a +\n\\)</span>\nmore.</p>\n'
+                       '<div class="math display">\\[x\\]</div>\n')
+
+
+def test_urls_of_any_scheme_are_kept_scripts_are_not():
+    out = html("[a](localhost:5001/x) <made-up://y> [b](java%2573cript:alert(1)) [c](data:text/html,x) "
+               "![d](data:image/png;base64,AA==)")
+    assert 'href="localhost:5001/x"' in out and 'href="made-up://y"' in out
+    assert out.count("#harmful-link") == 2 and 'src="data:image/png;base64,AA=="' in out

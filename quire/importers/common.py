@@ -30,7 +30,12 @@ CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`).+?(?<!`)\1(?!`)")
 SELF_CLOSED_A = re.compile(r"<a(\s[^<>]*?)\s*/>")
 EMPTY_ANCHOR = re.compile(r"""<a\s+(?:name|id)=(["'])([^"']+)\1\s*(?:/>|>\s*</a>)""")
 HTML_IDS = re.compile(r"\b(?:id|name)=[\"']([^\"']+)[\"']")
-SCHEMELESS = re.compile(r"^www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]\S*)?$", re.IGNORECASE)
+# `www.x.com`, or a host under a common top-level domain (`tensorflow.org/tutorials`): a web address whose
+# scheme was forgotten, which a browser would read as a relative path. (`notes.md` or `x.html` are files.)
+SCHEMELESS = re.compile(r"^(?:www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+|(?:[a-z0-9-]+\.)+(?:com|org|net|edu|gov|io|ai|dev|"
+                        r"co|uk|de|fr|cn|jp|ca|au|info))(?:[/?#]\S*)?$", re.IGNORECASE)
+LOCAL_SERVER = re.compile(r"^https?://(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[::1\])(?::\d+)?(?=[/?#]|$)",
+                          re.IGNORECASE)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp", ".ico"}
 
 
@@ -174,8 +179,16 @@ def old_address(site_url: str, path: str) -> str:
 
 
 def repaired_url(url: str) -> str | None:
-    """Return `https://www.x.com` for a scheme-less `www.x.com` (a browser reads that as a relative path)."""
+    """Return `https://www.x.com` for a scheme-less `www.x.com` or `x.org/path` (a browser reads that as a
+    relative path)."""
     return "https://" + url if SCHEMELESS.match(url) else None
+
+
+def local_preview_path(url: str) -> str | None:
+    """Return the path of a link to the author's preview server (`http://127.0.0.1:4000/a.html#b` gives
+    `/a.html#b`): a page of the old site as the author saw it before publishing. None for any other link."""
+    m = LOCAL_SERVER.match(url)
+    return "/" + url[m.end():].lstrip("/") if m else None
 
 
 def is_image(url: str) -> bool:
@@ -223,6 +236,15 @@ def unlink(body: str, url: str) -> str:
     anchor = re.compile(r"<a\b[^>]*?\shref=([\"']?)" + target + r"\1(?=[\s/>])[^>]*>(?P<text>.*?)</a\s*>",
                         re.DOTALL | re.IGNORECASE)
     return outside_code(body, lambda text: anchor.sub(r"\g<text>", markdown.sub(r"\g<text>", text)))
+
+
+def drop_link(body: str, url: str, why: str, hint: str = "") -> tuple[str, str]:
+    """Unlink url in a body, keeping the text; return the body and the report line: the link dropped, or, for a
+    link Markdown does not read as one (nothing to drop: it shows as typed), that it is left for the author."""
+    unlinked = unlink(body, url)
+    if unlinked != body:
+        return unlinked, f"{why}: left unconverted (its text is kept, the link dropped{'; ' + hint if hint else ''})"
+    return body, f"{why}, in a link Markdown does not read as one (it shows as typed): left as it is, fix it by hand"
 
 
 def replace_url(body: str, old: str, new: str) -> str:
@@ -294,9 +316,9 @@ def fix_links(items: list[Converted], report: Report, site_url: str | None = Non
         item.body = outside_code(item.body, lambda text, item=item, dead=dead: PAGE_ANCHOR.sub(
             partial(local, item=item, dead=dead), text))
         for anchor in dead:
-            report.warn(item.source, f"in-page link #{anchor} has no heading or id to point to: left unconverted "
-                                     f"(its text is kept, the link dropped)", unconverted=True)
-            item.body = unlink(item.body, "#" + anchor)
+            item.body, message = drop_link(item.body, "#" + anchor, f"in-page link #{anchor} has no heading or id "
+                                                                    f"to point to")
+            report.warn(item.source, message, unconverted=True)
 
 
 def unify_tags(items: list[Converted], report: Report) -> None:

@@ -17,17 +17,18 @@ from ..markdown import render_markdown
 from .common import (
     Converted,
     Report,
+    drop_link,
     fence_end,
     figure_html,
     fix_links,
     is_image,
+    local_preview_path,
     old_address,
     outside_code,
     render_caption,
     repaired_url,
     squeeze_html,
     unify_tags,
-    unlink,
 )
 
 CONTENT = (".md", ".markdown")
@@ -72,7 +73,7 @@ class Context:
     static: Path | None = None
     figures: int = 0
     files: dict[str, Path] = field(default_factory=dict)
-    unlinks: list[str] = field(default_factory=list)
+    unlinks: dict[str, tuple[str, str]] = field(default_factory=dict)  # links to drop: why, and a hint
 
     def warn(self, message: str, unconverted: bool = False) -> None:
         self.report.warn(self.page.rel, message, unconverted)
@@ -280,8 +281,9 @@ def convert_body(text: str, ctx: Context) -> str:
     body = outside_code(body, lambda text: LINK.sub(lambda m: m.group("pre") + _link(m.group("url"), ctx), text))
     body = re.sub(r"\0(\d+)\0", lambda m: kept[int(m.group(1))], body)
     body = ESCAPED.sub(r"{{\1 \2 \3}}", body)
-    for url in ctx.unlinks:
-        body = unlink(body, url)
+    for url, (why, hint) in ctx.unlinks.items():
+        body, message = drop_link(body, url, why, hint)
+        ctx.warn(message, unconverted=True)
     emoji = sorted(set(EMOJI.findall(re.sub(r"`[^`]*`|<code>.*?</code>", "", body))))
     if emoji:
         ctx.warn(f"emoji codes such as {emoji[0]} are left as typed (Quire does not turn them into emoji)")
@@ -408,9 +410,7 @@ def _ref(target: str, ctx: Context) -> str | None:
         return f"#{anchor}"
     url = ctx.by_name.get(path.strip()) or ctx.by_name.get(path.strip().removesuffix("/"))
     if url is None:
-        ctx.warn(f"ref to {target!r} names no imported page: left unconverted (its text is kept, the link dropped)",
-                 unconverted=True)
-        ctx.unlinks.append(target)
+        ctx.unlinks[target] = (f"ref to {target!r} names no imported page", "")
         return target
     return url + (f"#{anchor}" if anchor else "")
 
@@ -422,6 +422,10 @@ def _link(url: str, ctx: Context) -> str:
     the import points at its old address; without it a missing image is reported and a link to a missing page
     keeps its text and loses its link.
     """
+    local = local_preview_path(url)
+    if local is not None:  # the author's preview server (`hugo server`): the old site's own URL
+        ctx.warn(f"link {url} is to the author's preview server: read as the old site's {local}")
+        url = local
     if re.match(r"^[a-z][a-z0-9+.-]*:|^#|^//", url, re.IGNORECASE) or url in ctx.unlinks:
         return url
     fixed = repaired_url(url)
@@ -457,8 +461,5 @@ def _link(url: str, ctx: Context) -> str:
         ctx.warn(f"{url} is not in this import" + (" (add it beside index.md)" if ctx.page.bundle else "") +
                  " (with --site-url it is linked at its old address)")
         return url
-    if url not in ctx.unlinks:
-        ctx.unlinks.append(url)
-        ctx.warn(f"link {url} leads to no imported page: left unconverted (its text is kept, the link dropped; with "
-                 f"--site-url it points at the old site)", unconverted=True)
+    ctx.unlinks.setdefault(url, (f"link {url} leads to no imported page", "with --site-url it points at the old site"))
     return url

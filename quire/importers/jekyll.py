@@ -4,6 +4,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from html import escape as escape_html
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -18,18 +19,19 @@ from .common import (
     Report,
     close_anchors,
     display_math,
+    drop_link,
     fence_end,
     figure_html,
     fix_links,
     inline_math,
     is_image,
+    local_preview_path,
     old_address,
     prose,
     repaired_url,
     replace_url,
     squeeze_html,
     unify_tags,
-    unlink,
 )
 
 POST_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
@@ -56,6 +58,13 @@ HTML_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s+[^\s\"'>/=]+(?:
 HTML_BLOCK = re.compile(r"^ {0,3}<(?P<tag>div|table|pre|figure|blockquote|ul|ol|dl|p|h[1-6]|iframe|video|"
                         r"script|style|form|center|details|section|math)\b", re.IGNORECASE)
 LIST_ITEM = re.compile(r"^\s*(?:[*+-]|\d+\.)\s")
+LEADING_BREAKS = re.compile(r"\A(?:\s*<br\s*/?>)+", re.IGNORECASE)
+LINK_IAL = re.compile(r"""\[(?P<text>(?:[^\[\]\\]|\\.|\[[^\[\]]*\])*)\]\((?P<url>[^()\s]+)"""
+                      r"""(?:\s+(?:"(?P<title>[^"]*)"|'(?P<title2>[^']*)'))?\)\{:(?P<ial>[^{}\n]*)\}""")
+LINK_ATTRIBUTES = ("target", "rel", "title", "id")
+MATH_OPEN = re.compile(r"^(?P<lead>\s*(?:(?:[*+-]|\d+\.)[ \t]+)?)\$\$")
+LOCAL_LINK = re.compile(r"""(?:\]\(\s*<?|href=["']?)(https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0)[^\s)"'>]*)""",
+                        re.IGNORECASE)
 RELATIVE_LINK = re.compile(r"""(?:\]\(|href=["']?)(?![a-z][a-z0-9+.-]*:|/|#)([^\s)"'>]+)""", re.IGNORECASE)
 TABLE_SEP = re.compile(r"^\s*\|?[\s:|+-]*-[\s:|+-]*$")
 
@@ -139,6 +148,7 @@ def relative_links(items: list[Converted], report: Report, site_url: str | None)
     new_urls = {alias: (f"/posts/{c.slug}/" if c.kind == "post" else f"/{c.slug}/")
                 for c in items for alias in c.meta.get("aliases") or []}
     for item in items:
+        _local_preview_links(item, new_urls, report, site_url)
         beside = {rel.split("/", 2)[-1] for rel in item.files}
         for link in sorted(set(RELATIVE_LINK.findall(prose(item.body)))):
             if link.split("#", 1)[0].split("?", 1)[0] in beside:
@@ -167,9 +177,42 @@ def relative_links(items: list[Converted], report: Report, site_url: str | None)
             else:
                 why = "names neither a page of this import nor a file" if site_url else \
                     "leads to no page in this import (with --site-url, a link naming a file points at the old site)"
-                report.warn(item.source, f"relative link {link} {why}: left unconverted (its text is kept, the link "
-                                         f"dropped)", unconverted=True)
-                item.body = unlink(item.body, link)
+                item.body, message = drop_link(item.body, link, f"relative link {link} {why}")
+                report.warn(item.source, message, unconverted=True)
+
+
+def _local_preview_links(item: Converted, new_urls: dict[str, str], report: Report, site_url: str | None) -> None:
+    """Point links to the author's preview server (`http://127.0.0.1:4000/blog/2018/04/07/x.html#a`) where
+    the old site's own URLs go: the imported page, else the old public address, else nowhere.
+
+    The preview server may date a post a day off (it ran in the author's time zone), so a path that is no
+    old URL is matched by its file name when one imported page has it."""
+    by_name: dict[str, list[str]] = {}
+    for alias, new in new_urls.items():
+        by_name.setdefault(PurePosixPath(alias).name, []).append(new)
+    for link in sorted(set(LOCAL_LINK.findall(prose(item.body)))):
+        path = local_preview_path(link)
+        if path is None:
+            continue
+        target = urlsplit(path)
+        fragment = f"#{target.fragment}" if target.fragment else ""
+        same_name = set(by_name.get(PurePosixPath(target.path).name, [])) if PurePosixPath(target.path).suffix else ()
+        new = new_urls.get(target.path) or (same_name.pop() if len(same_name) == 1 else None)
+        if new:
+            report.counts["crosslinks"] += 1
+            report.warn(item.source, f"link {link} is to the author's preview server: written as {new}{fragment}")
+            item.body = replace_url(item.body, link, new + fragment)
+        elif site_url:
+            old = old_address(site_url, target.path) + fragment
+            report.counts["links_old"] += 1
+            report.warn(item.source, f"link {link} is to the author's preview server and names no page of this "
+                                     f"import: linked at its old address {old}")
+            item.body = replace_url(item.body, link, old)
+        else:
+            item.body, message = drop_link(item.body, link, f"link {link} is to the author's preview server and "
+                                                            f"names no page of this import",
+                                           "with --site-url it points at the old site")
+            report.warn(item.source, message, unconverted=True)
 
 
 def _config(src: Path, report: Report) -> dict[str, Any]:
@@ -380,15 +423,19 @@ def convert_lines(lines: list[str], ctx: Context) -> list[str]:
             out.extend(raw_html("\n".join(lines[i:end]), ctx).split("\n"))
             i, boundary = end, False
             continue
-        math = _display_math(lines, i) if boundary else None
+        # A list marker starts a block too: `- $$` opens display math inside the item.
+        math = _display_math(lines, i) if boundary or LIST_ITEM.match(line) else None
         if math:
             end, indent, tex = math
-            out.extend(display_math(tex, indent))
+            # TeX after a list marker stays as written (Quire reads it as the item's display math).
+            out.extend(display_math(tex, indent) if indent.strip() == "" else lines[i:end])
             ctx.math += 1
+            in_list = in_list or bool(LIST_ITEM.match(line))
             i, boundary = end, False
             continue
         j = i + 1
-        while j < len(lines) and lines[j].strip() and not (FENCE.match(lines[j]) or HTML_BLOCK.match(lines[j])):
+        while j < len(lines) and lines[j].strip() and not (FENCE.match(lines[j]) or HTML_BLOCK.match(lines[j]) or
+                                                           LIST_ITEM.match(lines[j]) and _display_math(lines, j)):
             j += 1
         chunk = lines[i:j]
         if line.lstrip().startswith(">"):
@@ -419,8 +466,9 @@ def _html_end(lines: list[str], i: int) -> int:
 
 
 def _display_math(lines: list[str], i: int) -> tuple[int, str, str] | None:
-    """Find kramdown display math: `$$` opening a block, its closing `$$` ending one (blank line after)."""
-    m = re.match(r"^(\s*)\$\$", lines[i])
+    """Find kramdown display math: `$$` opening a block (or a list item), its closing `$$` ending one (a blank
+    line, the next list item or the end after it). Returns the line after it, what precedes `$$`, the TeX."""
+    m = MATH_OPEN.match(lines[i])
     if not m:
         return None
     rest = "\n".join(lines[i:])
@@ -428,9 +476,10 @@ def _display_math(lines: list[str], i: int) -> tuple[int, str, str] | None:
     if close < 0 or rest[close + 2:].split("\n", 1)[0].strip():
         return None
     after = i + rest.count("\n", 0, close) + 1
-    if after < len(lines) and lines[after].strip() and not IAL.match(lines[after]):
+    if after < len(lines) and lines[after].strip() and not (IAL.match(lines[after]) or
+                                                            LIST_ITEM.match(lines[after])):
         return None
-    return after, m.group(1), rest[m.end():close].strip()
+    return after, m.group("lead"), rest[m.end():close].strip()
 
 
 def _quote(chunk: list[str], ctx: Context) -> list[str]:
@@ -556,9 +605,14 @@ def _images(lines: list[str]) -> list[tuple[str, str]] | None:
     return found or None
 
 
+def _caption_text(seg: Segment) -> str:
+    """Return a caption paragraph's text without the `<br />` lines some posts put between image and caption."""
+    return LEADING_BREAKS.sub("", "\n".join(seg.lines)).strip()
+
+
 def _is_caption(seg: Segment) -> bool:
     """Tell a caption: marked `{:.image-caption}`, or a paragraph in italics right under the image."""
-    text = "\n".join(seg.lines).strip()
+    text = _caption_text(seg)
     wrapped = len(text) > 2 and text[0] in "*_" and text[-1] == text[0] and text[1] != text[0]
     return "image-caption" in seg.classes or wrapped
 
@@ -566,7 +620,7 @@ def _is_caption(seg: Segment) -> bool:
 def _figure(images: list[tuple[str, str]], seg: Segment, caption: Segment | None, ctx: Context) -> list[str]:
     """Write an image paragraph as a figure: Quire's Markdown figure where it can say it all, else HTML."""
     anchors = "".join(close_anchors(c.strip()) for c in seg.lines if ANCHOR_LINE.match(c))
-    text = "\n".join(caption.lines).strip() if caption else ""
+    text = _caption_text(caption) if caption else ""
     wrapped = bool(text) and text[0] in "*_" and text[-1] == text[0]
     classes = [c for c in seg.classes if c != "center"]
     if len(images) == 1 and not seg.style and not classes and not anchors and (wrapped or not text):
@@ -677,6 +731,9 @@ def convert_inline(text: str, ctx: Context) -> str:
                 ctx.warn(f"{lone.group(0)[:40]} is not math in kramdown (that needs $$); kept as text")
             out.append(f"\\${lone.group(0)[1:-1]}\\$" if lone else "\\$")
             i = lone.end() if lone else i + 1
+        elif c == "[" and text[i - 1:i] != "!" and (link := LINK_IAL.match(text, i)):
+            out.append(_link_with_attributes(link, ctx))
+            i = link.end()
         elif text.startswith(("{{", "{%"), i) and (liq := LIQUID.match(text, i)):
             ctx.warn(f"Liquid {liq.group(0)} has no Quire equivalent; left visible as code", unconverted=True)
             out.append(f"`{liq.group(0)}`")
@@ -685,3 +742,19 @@ def convert_inline(text: str, ctx: Context) -> str:
             out.append(c)
             i += 1
     return "".join(out)
+
+
+def _link_with_attributes(link: re.Match, ctx: Context) -> str:
+    """Write `[text](url){:target="_blank"}` as an HTML link with the attributes HTML knows; drop the rest."""
+    attrs = parse_ial(link.group("ial"))
+    title = link.group("title") if link.group("title") is not None else link.group("title2")
+    kept = {"href": link.group("url"), "title": title}
+    kept.update({key: attrs[key] for key in LINK_ATTRIBUTES if attrs.get(key)})
+    if attrs["classes"]:
+        kept["class"] = " ".join(attrs["classes"])
+    dropped = sorted(set(attrs) - {"raw", "classes", "refs", *LINK_ATTRIBUTES}) + attrs.get("refs", [])
+    if dropped:
+        ctx.warn(f"link attribute(s) {', '.join(dropped)} in {{:{link.group('ial')}}} have no HTML meaning; dropped")
+    text = convert_inline(link.group("text"), ctx)
+    tag = "".join(f' {k}="{escape_html(v)}"' for k, v in kept.items() if v is not None)
+    return f"<a{tag}>{text}</a>"
