@@ -7,6 +7,7 @@ from urllib.parse import urljoin
 
 from flask import Flask, Response, abort, render_template, stream_with_context, url_for
 
+from .front_matter import XML_FORBIDDEN
 from .search import safe_json, search_index
 from .views import absolute, current_site, engine, format_date, url_of
 
@@ -32,11 +33,21 @@ def feed_items(posts) -> list[dict]:
     return items
 
 
+def rfc822(value: datetime) -> str:
+    """Format a date for RSS: RFC 822 with a four-digit year (strftime writes year 1 as `1`)."""
+    return f"{value:%a, %d %b} {value.year:04d} {value:%H:%M:%S %z}"
+
+
+def xml_response(body: str) -> Response:
+    """Answer XML without the characters XML 1.0 forbids (from a post's body, say), so it stays well-formed."""
+    return Response(XML_FORBIDDEN.sub("", body), mimetype=XML)
+
+
 def _feed(template: str, posts, title: str, self_url: str, page_url: str) -> Response:
     newest = max((p.updated or p.date for p in posts), default=None)
     body = render_template(template, items=feed_items(posts), title=title, self_url=absolute(self_url),
                            page_url=absolute(page_url), updated=newest or datetime(1970, 1, 1).astimezone())
-    return Response(body, mimetype=XML)
+    return xml_response(body)
 
 
 def rss():
@@ -104,7 +115,7 @@ def sitemap():
     site = current_site()
     body = render_template("sitemap.xml", posts=[*site.listed, *(p for p in site.pages_by_slug.values()
                                                                    if not p.listed)])
-    return Response(body, mimetype=XML)
+    return xml_response(body)
 
 
 def robots():
@@ -126,3 +137,4 @@ def init_app(app: Flask) -> None:
         ("/robots.txt", "robots", robots),
     ]:
         app.add_url_rule(rule, endpoint, view)
+    app.jinja_env.filters["rfc822"] = rfc822

@@ -3,7 +3,7 @@
 import posixpath
 import re
 from datetime import datetime
-from urllib.parse import urljoin
+from pathlib import Path
 
 from flask import (
     Flask,
@@ -18,10 +18,13 @@ from flask import (
 )
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import RequestRedirect
+from werkzeug.security import safe_join
 
 from .content import Post
 from .engine import Engine
 from .markdown import toc_html
+from .paths import resolves_inside
 from .search import search_posts
 from .site import Site, paginate
 
@@ -55,7 +58,8 @@ def absolute(path: str) -> str:
     root = request.script_root if request else ""
     if root and path.startswith(root + "/"):
         path = path[len(root):]
-    return urljoin(engine().settings["base_url"], path.lstrip("/"))
+    # Joined, not resolved: a request path such as /http:/evil.example/ must stay below base_url.
+    return engine().settings["base_url"] + path.lstrip("/")
 
 
 def format_date(value: datetime) -> str:
@@ -95,7 +99,7 @@ def page_file(slug: str, filename: str):
 def _bundle_file(post: Post | None, filename: str):
     if post is None or post.bundle is None or posixpath.basename(filename) == "index.md":
         abort(404)
-    return send_from_directory(engine().site_dir / post.bundle, filename)
+    return _send_inside(engine().site_dir / post.bundle, filename, engine().site_dir)
 
 
 def page_view(slug: str):
@@ -187,10 +191,27 @@ def stylesheet():
 def static(filename: str):
     """Serve a static file: the site's own static/ first, then the engine's."""
     eng = engine()
-    for folder in (eng.site_dir / "static", eng.project_root / "static"):
+    for folder, root in ((eng.site_dir / "static", eng.site_dir), (eng.project_root / "static", eng.project_root)):
         if (folder / filename).is_file():
-            return send_from_directory(folder, filename)
+            return _send_inside(folder, filename, root)
     abort(404)
+
+
+def _send_inside(folder, filename: str, root):
+    """Send a file of a folder, unless it is a symlink that leads outside root (404, as if it were not there)."""
+    path = safe_join(str(folder), filename)
+    if path is None or not resolves_inside(Path(path), root):
+        abort(404)
+    return send_from_directory(folder, filename)
+
+
+def serve_alias_before_redirect():
+    """Serve an alias whose path a route would redirect (`/about.html` to `/about.html/`): aliases come first."""
+    if isinstance(request.routing_exception, RequestRedirect) and request.method == "GET":
+        post = current_site().aliases.get(request.path)
+        if post is not None:
+            return redirect_page(url_of(post))
+    return None
 
 
 def template_globals() -> dict:
@@ -228,6 +249,7 @@ def init_app(app: Flask) -> None:
     ]
     for rule, endpoint, view, options in rules:
         app.add_url_rule(rule, endpoint, view, **options)
+    app.before_request(serve_alias_before_redirect)
     app.register_error_handler(NotFound, handle_not_found)
     app.register_error_handler(HTTPException, handle_http_error)
     app.context_processor(template_globals)

@@ -108,7 +108,7 @@ def test_standalone_page(builder, client):
     assert "<h1 class=\"post-title\">FAQ</h1>" in page and "Questions." in page
     assert "Estimated Reading Time" not in page
     for url in ("/archives/", "/", "/tags/"):
-        main = text_of(client.get(url)).split('<main id="main"', 1)[1]
+        main = text_of(client.get(url)).split('<main id="quire-main"', 1)[1]
         assert "/faq/" not in main
 
 
@@ -172,9 +172,9 @@ def test_method_not_allowed(client):
 def test_chrome(builder, client):
     page = text_of(client.get("/"))
     assert re.search(r'<html lang="en">', page)
-    assert 'id="theme-toggle"' in page and 'localStorage.getItem("quire-theme")' in page
+    assert 'id="quire-theme-toggle"' in page and 'localStorage.getItem("quire-theme")' in page
     assert 'href="https://elsewhere.example.org/" rel="noopener" target="_blank"' in page
-    assert "Powered by" in page and 'id="to-top"' in page
+    assert "Powered by" in page and 'id="quire-to-top"' in page
     assert 'rel="icon"' in page and 'name="description" content="A blog for tests."' in page
     assert 'type="application/rss+xml"' in page
     assert client.get("/assets/quire.css").status_code == 200
