@@ -160,7 +160,7 @@ def _valid_date(text: str) -> bool:
     return True
 
 
-def _key_line(text: str, key: str) -> int | None:
+def key_line(text: str, key: str) -> int | None:
     """Find the line of a front-matter key, for error messages."""
     match = re.search(rf"^{re.escape(key)}\s*[:=]", text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else None
@@ -254,7 +254,7 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
     slug = values["slug"] or nfc(bundle.name if bundle else path.stem)
     problem = slug_problem(slug, kind)
     if problem:
-        raise ContentError(rel, problem, _key_line(text, "slug"))
+        raise ContentError(rel, problem, key_line(text, "slug"))
     try:
         rendered = render_markdown(body, image_size=_bundle_image_size(bundle))
     except MarkdownTooDeep as exc:
@@ -304,7 +304,7 @@ def _checked_values(meta: dict[str, Any], kind: str, rel: str, text: str, tz: Zo
             raise ContentError(rel, f"missing '{key.name}' in the front matter: add a line '{key.name}: ...'", 2)
         problem = type_problem(key, meta.get(key.name))
         if problem:
-            raise ContentError(rel, problem, _key_line(text, key.name))
+            raise ContentError(rel, problem, key_line(text, key.name))
     values: dict[str, Any] = {}
     for name in ("title", "slug", "author", "summary", "description"):
         value = meta.get(name)
@@ -318,15 +318,15 @@ def _checked_values(meta: dict[str, Any], kind: str, rel: str, text: str, tz: Zo
         try:
             values[name] = parse_date(value, tz)
         except OverflowError as exc:
-            raise ContentError(rel, f"'{name}' {exc}", _key_line(text, name)) from None
+            raise ContentError(rel, f"'{name}' {exc}", key_line(text, name)) from None
         except ValueError:
             raise ContentError(rel, f"'{name}' {value!r} is not a date: write YYYY-MM-DD or "
-                                    f"YYYY-MM-DDTHH:MM:SS+HH:MM", _key_line(text, name)) from None
+                                    f"YYYY-MM-DDTHH:MM:SS+HH:MM", key_line(text, name)) from None
     aliases = meta.get("aliases") or []
     for alias in [aliases] if isinstance(aliases, str) else aliases:
         problem = alias_problem(alias.strip())
         if problem:
-            raise ContentError(rel, problem, _line_of(text, alias.strip()) or _key_line(text, "aliases"))
+            raise ContentError(rel, problem, _line_of(text, alias.strip()) or key_line(text, "aliases"))
     values["aliases"] = tuple(alias_path(a.strip()) for a in ([aliases] if isinstance(aliases, str) else aliases))
     return values
 
