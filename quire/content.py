@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import frontmatter
 import yaml
 
-from .front_matter import FRONT_MATTER, boolean, clean_text, type_problem, whole
+from .front_matter import FRONT_MATTER, boolean, clean_text, near_miss, type_problem, whole
 from .images import image_size
 from .markdown import Heading, MarkdownTooDeep, render_markdown
 from .paths import alias_path, alias_problem, nfc, slug_problem
@@ -301,7 +301,10 @@ def _checked_values(meta: dict[str, Any], kind: str, rel: str, text: str, tz: Zo
     """Check every known key's type and range (FRONT_MATTER); return the text, date and alias values."""
     for key in FRONT_MATTER:
         if kind in key.required and meta.get(key.name) in (None, ""):
-            raise ContentError(rel, f"missing '{key.name}' in the front matter: add a line '{key.name}: ...'", 2)
+            typo = next((k for k in meta if near_miss(str(k), set(meta)) == key.name), None)
+            hint = f" (is '{typo}' a misspelling of it?)" if typo else ""
+            raise ContentError(rel, f"missing '{key.name}' in the front matter: add a line '{key.name}: ...'"
+                                    f"{hint}", key_line(text, str(typo)) if typo else 2)
         problem = type_problem(key, meta.get(key.name))
         if problem:
             raise ContentError(rel, problem, key_line(text, key.name))

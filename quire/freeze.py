@@ -11,7 +11,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, url_for
 from flask_frozen import Freezer, MissingURLGeneratorWarning
@@ -108,7 +108,7 @@ def direct_files(app: Flask) -> list:
         producers.append(lambda folder=folder, root=root: (("static/" + p.relative_to(folder).as_posix(), p)
                                                            for p in _walk(folder, root)))
     with app.test_request_context():
-        bundles = [(engine.site_dir / p.bundle, url_for(p.kind, slug=p.slug).lstrip("/"))
+        bundles = [(engine.site_dir / p.bundle, unquote(url_for(p.kind, slug=p.slug)).lstrip("/"))
                    for p in (*site.posts_by_slug.values(), *site.pages_by_slug.values()) if p.bundle]
     for bundle, prefix in bundles:
         producers.append(lambda bundle=bundle, prefix=prefix: (

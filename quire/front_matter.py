@@ -135,13 +135,19 @@ def control_characters(value: Any) -> list[str]:
 
 
 def near_miss(name: str, present: set[str]) -> str | None:
-    """Return the known key an unknown key is probably a misspelling of (edit distance 2 at most), or None."""
+    """Return the known key an unknown key is probably a misspelling of (edit distance 2 at most), or None.
+
+    None too when the nearest known key is set as well (`data` beside `date` is a key of its own), unless the
+    two differ only in case (`Title` is never meant as a key of its own).
+    """
     if name in KEYS:
         return None
-    best = min(((_distance(name.lower(), key), key) for key in KEYS if key not in present), default=None)
-    if best is None or best[0] > 2 or best[0] >= len(name):
+    distance, key = min((_distance(name.lower(), key), key) for key in KEYS)
+    if distance == 0:
+        return key
+    if distance > 2 or distance >= len(name) or key in present:
         return None
-    return best[1]
+    return key
 
 
 def _distance(a: str, b: str) -> int:
