@@ -219,3 +219,18 @@ def test_page_bundle_files(builder, client, runner, tmp_path):
     dest = tmp_path / "out"
     assert runner.invoke(args=["freeze", "--dest", str(dest)]).exit_code == 0
     assert (dest / "about/me.svg").is_file()
+
+
+def test_heading_ids_never_collide_with_the_pages_own_ids(builder, client):
+    titles = ["Top", "Main", "To top", "Theme toggle", "Related heading", "Search results"]
+    builder.post("a", title="A", tags="[t]", body="".join(f"# {t}\n\nText.\n\n" for t in titles))
+    builder.post("b", title="B", tags="[t]")
+    page = text_of(client.get("/posts/a/"))
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert [i for i in ids if ids.count(i) > 1] == []
+    # Headings keep their GitHub-style ids; the page's own elements carry a prefix.
+    for heading in ("top", "main", "to-top", "theme-toggle", "related-heading", "search-results"):
+        assert f'id="{heading}"' in page
+    for own in ("quire-top", "quire-main", "quire-to-top", "quire-theme-toggle", "quire-related-heading"):
+        assert f'id="{own}"' in page
+    assert 'href="#quire-main"' in page and 'href="#quire-top"' in page
