@@ -5,6 +5,7 @@ import multiprocessing
 import os
 import stat
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,9 @@ from typing import Any, NamedTuple
 from .cache import RenderCache
 from .content import MARKDOWN_SUFFIXES, POST_SETTINGS, ContentError, Post, load_post
 from .workers import die_with_parent
+
+SAVE_WINDOW_NS = 1_000_000_000  # an empty file this recent is probably being saved
+SAVE_PAUSE = 0.05  # seconds to let that save finish
 
 
 def _is_leftover(name: str) -> bool:
@@ -103,14 +107,18 @@ def _load_safely(path: Path, kind: str, rel: str, settings: dict[str, Any], data
 def read_settled(path: Path, stamp: tuple) -> bytes:
     """Read a file; when it changed during the read (mtime or size before and after differ), read it again once.
 
-    An editor that saves in place truncates the file and then writes it: a read in between sees half a file.
+    An editor that saves in place truncates the file and then writes it: a read in between sees half a file,
+    or an empty one. An empty file saved in the last second is taken to be such a save, and read again shortly.
     """
-    for _ in range(2):
+    for attempt in range(2):
         data = path.read_bytes()
         st = os.stat(path)
         after = (st.st_mtime_ns, st.st_size)
-        if after == tuple(stamp[:2]) and len(data) == st.st_size:
+        settled = after == tuple(stamp[:2]) and len(data) == st.st_size
+        if settled and not (data == b"" and time.time_ns() - st.st_mtime_ns < SAVE_WINDOW_NS):
             break
+        if attempt == 0 and settled:
+            time.sleep(SAVE_PAUSE)
         stamp = after
     return data
 

@@ -202,7 +202,10 @@ def _send_inside(folder, filename: str, root):
     path = safe_join(str(folder), filename)
     if path is None or not resolves_inside(Path(path), root):
         abort(404)
-    return send_from_directory(folder, filename)
+    try:
+        return send_from_directory(folder, filename)
+    except PermissionError:
+        abort(403)
 
 
 def serve_alias_before_redirect():

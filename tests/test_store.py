@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -30,6 +31,20 @@ def test_a_read_that_sees_the_file_change_reads_again(builder, client, monkeypat
     response = client.get("/posts/a/")
     assert response.status_code == 200 and "Second version, saved in place." in response.get_data(as_text=True)
     assert calls.count(path) == 2
+
+
+def test_a_file_read_between_truncate_and_write_is_read_again(builder, client):
+    path = builder.post("a", title="A", body="First version.")
+    assert "First version." in client.get("/posts/a/").get_data(as_text=True)
+    text = path.read_bytes().replace(b"First", b"Second")
+    path.write_bytes(b"")  # the editor has truncated the file; its write follows a moment later
+    writer = threading.Timer(0.01, path.write_bytes, [text])
+    writer.start()
+    try:
+        response = client.get("/posts/a/")
+    finally:
+        writer.join()
+    assert response.status_code == 200 and "Second version." in response.get_data(as_text=True)
 
 
 def test_a_file_that_keeps_changing_is_reported_after_one_retry(builder, client, monkeypatch):
@@ -91,7 +106,7 @@ def test_unreadable_folders_and_images_are_one_files_error(builder, site_dir, tm
         from quire import create_app
         app = create_app({str(site_dir)!r}, config={{"TESTING": True}})
         client = app.test_client()
-        for url in ("/", "/posts/good/", "/posts/b/", "/posts/c/"):
+        for url in ("/", "/posts/good/", "/posts/b/", "/posts/c/", "/posts/b/i.png"):
             print(url, client.get(url).status_code)
         check = app.test_cli_runner().invoke(args=["check"])
         print("check", check.exit_code, check.output)
@@ -105,7 +120,8 @@ def test_unreadable_folders_and_images_are_one_files_error(builder, site_dir, tm
         os.chmod(site_dir / "posts/b/i.png", 0o644)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
-    assert lines[:4] == ["/ 200", "/posts/good/ 200", "/posts/b/ 200", "/posts/c/ 500"], result.stdout
+    assert lines[:5] == ["/ 200", "/posts/good/ 200", "/posts/b/ 200", "/posts/c/ 500", "/posts/b/i.png 403"], \
+        result.stdout
     assert "posts/c/index.md: error: cannot read the file: Permission denied" in result.stdout
 
 
