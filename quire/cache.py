@@ -9,7 +9,7 @@ from pathlib import Path
 import mistune
 import pygments
 
-_ENGINE_FILES = ("content.py", "images.py", "markdown.py", "terms.py")
+_ENGINE_FILES = ("content.py", "front_matter.py", "images.py", "markdown.py", "paths.py", "safe_yaml.py", "terms.py")
 
 
 def engine_fingerprint() -> str:

@@ -75,3 +75,17 @@ def test_unwritable_cache_is_skipped(builder, site_dir, tmp_path, monkeypatch):
     blocker = tmp_path / "file-not-folder"
     blocker.write_text("x")
     assert "posts/a/index.html" in build(site_dir, tmp_path / "out", monkeypatch, blocker / "cache")
+
+
+def test_engine_fingerprint_covers_every_module_that_shapes_a_post():
+    import re
+
+    from quire import PROJECT_ROOT, cache
+    package = PROJECT_ROOT / "quire"
+    todo, shaping = ["content.py"], set()
+    while todo:
+        name = todo.pop()
+        if name not in shaping:
+            shaping.add(name)
+            todo += [f"{m}.py" for m in re.findall(r"^from \.(\w+) import", (package / name).read_text(), re.M)]
+    assert shaping <= set(cache._ENGINE_FILES), shaping - set(cache._ENGINE_FILES)
