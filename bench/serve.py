@@ -17,13 +17,14 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+import measure  # bench/measure.py, beside this script
 
 PROJECT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # loopback only: never point this at another address
@@ -45,12 +46,6 @@ def post_text(i: int, version: int) -> str:
     body = "\n\n".join(f"## Section {s}\n\n{paragraph}\n\n```python\nx = {s}\n```" for s in range(12))
     return (f"---\ntitle: Post {i}\ndate: 2024-01-{i % 28 + 1:02d}\ntags: [t{i % 5}, gradient]\n---\n"
             f"{body}\n\n{END}\n")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def server_command(server: str, port: int, threads: int, workers: int) -> list[str]:
@@ -162,7 +157,7 @@ def run(args) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="quire-serve-bench-"))
     site = folder / "site"
     make_site(site, args.posts)
-    port = free_port()
+    port = measure.free_port()
     env = dict(os.environ, QUIRE_SITE=str(site),
                PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")])))
     log = folder / "server.log"
@@ -171,17 +166,10 @@ def run(args) -> dict:
                                   cwd=folder, stdout=subprocess.DEVNULL, stderr=sink)
     urls = ["/", "/posts/p1/", "/search/?q=gradient"]
     try:
-        deadline = time.monotonic() + 60
-        box = [None, port]
-        while True:
-            try:
-                if get(box, "/", 10)[0] == 200:
-                    break
-            except OSError:
-                box = [None, port]
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit(f"the server did not start:\n{log.read_text()[-2000:]}")
-            time.sleep(0.2)
+        try:
+            measure.wait_until_up(port, server, 60)
+        except RuntimeError as exc:
+            raise SystemExit(f"{exc}:\n{log.read_text()[-2000:]}") from None
         # Warm up under the same load: the server's threads and caches reach their working size first.
         warm = load(site, port, urls, args, args.warmup)
         rss_start = tree_rss_kib(server.pid)
@@ -189,12 +177,7 @@ def run(args) -> dict:
         result = load(site, port, urls, args, args.seconds, lambda: samples.append(tree_rss_kib(server.pid)))
         rss_end = tree_rss_kib(server.pid)
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        measure.stop(server)
         shutil.rmtree(folder, ignore_errors=True)
     latencies, elapsed = result["latencies"], result["elapsed"]
     growth = (rss_end - rss_start) / rss_start * 100 if rss_start else 0.0

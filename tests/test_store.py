@@ -86,23 +86,35 @@ def test_an_absurd_svg_size_leaves_the_image_unsized(builder, client, runner, si
     assert runner.invoke(args=["check"]).exit_code == 0
 
 
-def without_root_powers(command: str) -> list[str]:
-    """Run a shell command so that file permissions apply (root ignores them); skip where that is impossible."""
+def run_with_unreadable(paths: list[pathlib.Path], code: str) -> str:
+    """Run Python code in a child process while paths are unreadable (as root: without the power to read
+    them anyway); return its output. Skip where permissions cannot apply."""
+    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(textwrap.dedent(code))}"
     if os.geteuid() != 0:
-        return ["sh", "-c", command]
-    if not shutil.which("capsh"):
+        argv = ["sh", "-c", command]
+    elif shutil.which("capsh"):
+        argv = ["capsh", "--drop=cap_dac_override,cap_dac_read_search", "--", "-c", command]
+    else:
         pytest.skip("running as root without capsh: permissions cannot be tested")
-    return ["capsh", "--drop=cap_dac_override,cap_dac_read_search", "--", "-c", command]
+    modes = {path: path.stat().st_mode for path in paths}
+    for path in paths:
+        os.chmod(path, 0)
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, cwd=PROJECT, timeout=120,
+                                env=dict(os.environ, QUIRE_CACHE_DIR="off"))
+    finally:
+        for path, mode in modes.items():
+            os.chmod(path, mode)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
 
 
-def test_unreadable_folders_and_images_are_one_files_error(builder, site_dir, tmp_path):
+def test_unreadable_folders_and_images_are_one_files_error(builder, site_dir):
     builder.post("good", title="Good")
     builder.file("posts/b/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\n![i](i.png)\n")
     builder.file("posts/b/i.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
     builder.file("posts/c/index.md", "---\ntitle: C\ndate: 2024-01-01\n---\nText.\n")
-    os.chmod(site_dir / "posts/c", 0)
-    os.chmod(site_dir / "posts/b/i.png", 0)
-    code = textwrap.dedent(f"""
+    output = run_with_unreadable([site_dir / "posts/c", site_dir / "posts/b/i.png"], f"""
         from quire import create_app
         app = create_app({str(site_dir)!r}, config={{"TESTING": True}})
         client = app.test_client()
@@ -111,37 +123,20 @@ def test_unreadable_folders_and_images_are_one_files_error(builder, site_dir, tm
         check = app.test_cli_runner().invoke(args=["check"])
         print("check", check.exit_code, check.output)
     """)
-    try:
-        result = subprocess.run(without_root_powers(f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}"),
-                                capture_output=True, text=True, cwd=PROJECT, timeout=120,
-                                env=dict(os.environ, QUIRE_CACHE_DIR="off"))
-    finally:
-        os.chmod(site_dir / "posts/c", 0o755)
-        os.chmod(site_dir / "posts/b/i.png", 0o644)
-    assert result.returncode == 0, result.stderr[-3000:]
-    lines = result.stdout.splitlines()
-    assert lines[:5] == ["/ 200", "/posts/good/ 200", "/posts/b/ 200", "/posts/c/ 500", "/posts/b/i.png 403"], \
-        result.stdout
-    assert "posts/c/index.md: error: cannot read the file: Permission denied" in result.stdout
+    assert output.splitlines()[:5] == ["/ 200", "/posts/good/ 200", "/posts/b/ 200", "/posts/c/ 500",
+                                       "/posts/b/i.png 403"], output
+    assert "posts/c/index.md: error: cannot read the file: Permission denied" in output
 
 
 def test_an_unreadable_bundle_file_is_a_clear_freeze_error(builder, site_dir, tmp_path):
     builder.file("posts/b/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\n![i](i.png)\n")
     builder.file("posts/b/i.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
-    os.chmod(site_dir / "posts/b/i.png", 0)
-    code = textwrap.dedent(f"""
+    output = run_with_unreadable([site_dir / "posts/b/i.png"], f"""
         from quire import create_app
         result = create_app({str(site_dir)!r}).test_cli_runner().invoke(
             args=["freeze", "--dest", {str(tmp_path / "out")!r}, "--jobs", "1"])
         print(result.exit_code, result.output, repr(result.exception))
     """)
-    try:
-        result = subprocess.run(without_root_powers(f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}"),
-                                capture_output=True, text=True, cwd=PROJECT, timeout=120,
-                                env=dict(os.environ, QUIRE_CACHE_DIR="off"))
-    finally:
-        os.chmod(site_dir / "posts/b/i.png", 0o644)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.startswith("1 error: cannot write posts/b/i.png from "), result.stdout
-    assert "Permission denied" in result.stdout and "Traceback" not in result.stdout
+    assert output.startswith("1 error: cannot write posts/b/i.png from "), output
+    assert "Permission denied" in output and "Traceback" not in output
     assert not (tmp_path / "out").exists()
