@@ -146,7 +146,7 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None) -> Fr
         raise FreezeError("\n".join(problems) + f"\n{len(problems)} content error(s): nothing was written")
     dest.parent.mkdir(parents=True, exist_ok=True)
     with lock_destination(dest):
-        check_destination(dest)  # again: another freeze may have written it while this one waited for nothing
+        check_destination(dest)  # again, under the lock: the folder may have changed since
         _remove_leftovers(dest)
         work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
         try:
