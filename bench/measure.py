@@ -203,6 +203,16 @@ def wait_until_up(port: int, proc: subprocess.Popen, limit: float) -> float:
     raise RuntimeError(f"dev server did not answer GET / within {limit:.0f} s")
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server: SIGTERM, then SIGKILL if it has not exited within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def warm_ms(port: int, path: str, warmups: int = 3, samples: int = 20) -> dict:
     """Median, min and max milliseconds of `samples` GETs of path after `warmups` unmeasured ones."""
     for _ in range(warmups):

@@ -200,12 +200,7 @@ class Bench:
                 self.dev[name] = result
             self.dev["server_peak_mib"] = measure._status(proc.pid).get("VmHWM", 0) / 1024
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            measure.stop(proc)
         for key in ("home", "post_warm"):
             others = self.dev[key]["others_cores"]
             print(f"  GET {key:<10} median {self.dev[key]['median_ms']:.2f} ms (others used "

@@ -1,6 +1,7 @@
 """`flask check`: lint the whole site and report each finding as `path:line: level: message`."""
 
 import hashlib
+import os
 import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -12,7 +13,9 @@ from mistune.plugins.math import INLINE_MATH_PATTERN
 
 from . import urls
 from .blocks import opens_inline_math
-from .content import Post, read_text, tag_slug
+from .content import Post, key_line, read_text, tag_slug
+from .front_matter import KEYS, control_characters, near_miss
+from .paths import resolves_inside
 
 INLINE_MATH = re.compile(INLINE_MATH_PATTERN)
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -187,6 +190,41 @@ def leftover_findings(rel: str, text: str) -> list[Finding]:
     return found
 
 
+def front_matter_findings(post: Post, text: str) -> list[Finding]:
+    """Warn about keys that look like misspelt known keys, and control characters left out of values."""
+    found = []
+    present = set(post.meta)
+    for key, value in post.meta.items():
+        line = key_line(text, str(key)) or 0
+        meant = near_miss(str(key), present)
+        if meant:
+            found.append(Finding(post.source, line, "warning", f"unknown front-matter key '{key}': did you mean "
+                                                               f"'{meant}'? (other keys are kept in post.meta)"))
+        if key in KEYS:
+            chars = control_characters(value)
+            if chars:
+                found.append(Finding(post.source, line, "warning", f"'{key}' has control characters "
+                                                                   f"({', '.join(chars)}), left out of the "
+                                                                   f"site: delete them"))
+    return found
+
+
+def symlink_findings(engine, posts: list[Post]) -> list[Finding]:
+    """Report symlinks in bundles and static/ that lead outside the site folder (never served or copied)."""
+    folders = [(engine.site_dir / p.bundle, engine.site_dir) for p in posts if p.bundle]
+    folders += [(engine.site_dir / "static", engine.site_dir), (engine.project_root / "static", engine.project_root)]
+    found = []
+    for folder, root in folders:
+        for here, dirs, names in os.walk(folder) if folder.is_dir() else ():
+            for name in (*dirs, *names):
+                path = Path(here) / name
+                if path.is_symlink() and not resolves_inside(path, root):
+                    found.append(Finding(path.relative_to(root).as_posix(), 0, "error",
+                                         "symlink points outside the site folder, so it is never served or "
+                                         "copied: copy the file in"))
+    return found
+
+
 def _line_of(text: str, needle: str) -> int:
     index = text.find(needle)
     return text.count("\n", 0, index) + 1 if index >= 0 else 0
@@ -226,7 +264,9 @@ def check_site(app: Flask) -> list[Finding]:
             cached = file_findings(post.source, data, text)
             engine.cache.put(key, cached)
         found += cached
+        found += front_matter_findings(post, text)
     found += _url_findings(app, site, posts, sources)
+    found += symlink_findings(engine, posts)
     found += _tag_findings(posts, sources)
     found += _link_findings(app, site, posts, sources)
     found += _settings_findings(app, site)

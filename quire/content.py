@@ -5,7 +5,7 @@ import re
 import tomllib
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,8 +13,11 @@ from zoneinfo import ZoneInfo
 import frontmatter
 import yaml
 
+from .front_matter import FRONT_MATTER, boolean, clean_text, near_miss, type_problem, whole
 from .images import image_size
 from .markdown import Heading, MarkdownTooDeep, html_ids, render_markdown
+from .paths import alias_path, alias_problem, nfc, slug_problem
+from .safe_yaml import FrontMatterTooBig, check_bounds, load_yaml
 from .terms import Terms, index_terms
 
 WORDS_PER_MINUTE = 213
@@ -107,7 +110,7 @@ class _TomlHandler(frontmatter.default_handlers.BaseHandler):
 def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
     """Parse the front matter of a file's text; return metadata, body and the body's first line."""
     if YAML_FENCE.match(text):
-        close, handler, kind = YAML_CLOSE, frontmatter.YAMLHandler(), "YAML"
+        close, handler, kind = YAML_CLOSE, None, "YAML"
     elif TOML_FENCE.match(text):
         close, handler, kind = TOML_CLOSE, _TomlHandler(), "TOML"
     else:
@@ -122,7 +125,12 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
     body_start = match.end() + 1
     body_line = text.count("\n", 0, body_start) + 1
     try:
-        meta = handler.load(raw)
+        check_bounds(raw)
+        meta = load_yaml(raw) if kind == "YAML" else handler.load(raw)
+    except FrontMatterTooBig as exc:
+        raise ContentError(rel, str(exc), 1) from exc
+    except RecursionError as exc:
+        raise ContentError(rel, "the front matter is nested too deeply: flatten it", 1) from exc
     except yaml.YAMLError as exc:
         # The context mark is where the broken construct starts; the problem mark is where it was noticed.
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
@@ -133,7 +141,7 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
         found = re.search(r"line (\d+)", str(exc))
         line = int(found.group(1)) + 1 if found else None
         raise ContentError(rel, f"bad TOML front matter: {exc}", line) from exc
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         # PyYAML builds dates itself and raises ValueError for impossible ones like 2024-13-45.
         line = next((text.count("\n", 0, m.start()) + 1 for m in DATE_LINE.finditer(text, 0, match.start())
                      if not _valid_date(m.group(1))), None)
@@ -154,7 +162,7 @@ def _valid_date(text: str) -> bool:
     return True
 
 
-def _key_line(text: str, key: str) -> int | None:
+def key_line(text: str, key: str) -> int | None:
     """Find the line of a front-matter key, for error messages."""
     match = re.search(rf"^{re.escape(key)}\s*[:=]", text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else None
@@ -173,9 +181,13 @@ def parse_date(value: Any, tz: ZoneInfo) -> datetime:
         result = datetime.fromisoformat(text)
     else:
         raise ValueError(f"{value!r} is not a date")
-    if result.tzinfo is None:
-        return result.replace(tzinfo=tz)
-    return result.astimezone(tz)
+    try:
+        result = result.replace(tzinfo=tz) if result.tzinfo is None else result.astimezone(tz)
+        result.astimezone(UTC)  # feeds, sorting and comparisons may need it in UTC
+    except OverflowError:
+        raise OverflowError(f"{value} is out of range: in UTC and in the site's time zone it must fall "
+                            f"between the years 1 and 9999") from None
+    return result
 
 
 def parse_tags(value: Any) -> tuple[Tag, ...]:
@@ -190,21 +202,12 @@ def parse_tags(value: Any) -> tuple[Tag, ...]:
         names = [str(value)]
     tags, seen = [], set()
     for name in names:
-        name = name.strip().strip("\"'").strip()
+        name = nfc(clean_text(name)).strip().strip("\"'").strip()
         slug = tag_slug(name)
         if slug and slug not in seen:
             seen.add(slug)
             tags.append(Tag(slug, name))
     return tuple(tags)
-
-
-def _bool(meta: dict, key: str, default: bool, rel: str, text: str) -> bool:
-    value = meta.get(key, default)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "yes", "on", "false", "no", "off"):
-        return value.lower() in ("true", "yes", "on")
-    raise ContentError(rel, f"'{key}' must be true or false, not {value!r}", _key_line(text, key))
 
 
 def read_text(path: Path, rel: str, data: bytes | None = None) -> str:
@@ -231,8 +234,11 @@ def _bundle_image_size(bundle: Path | None):
         if bundle is None:
             return None
         name = url.split("#", 1)[0].split("?", 1)[0]
-        target = (bundle / name).resolve()
-        if not target.is_relative_to(bundle.resolve()) or not target.is_file():
+        try:
+            target = (bundle / name).resolve()
+            if not target.is_relative_to(bundle.resolve()) or not target.is_file():
+                return None
+        except OSError:  # an unreadable folder: the image stays unsized
             return None
         return image_size(target)
     return size
@@ -245,35 +251,12 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
     """Read, check and render one content file into a Post."""
     text = read_text(path, rel, data)
     meta, body, body_line = split_front_matter(text, rel)
-    tz = ZoneInfo(settings["timezone"])
-    # A page needs no date; a post, or a page shown in lists and feeds, does.
-    listed = _bool(meta, "listed", kind == "post", rel, text)
-    for key in ("title", "date") if kind == "post" or listed else ("title",):
-        if meta.get(key) in (None, ""):
-            raise ContentError(rel, f"missing '{key}' in the front matter: add a line '{key}: ...'", 2)
-    title = str(meta["title"]).strip()
-    dates = {}
-    for key in ("date", "updated"):
-        if meta.get(key) in (None, ""):
-            continue
-        try:
-            dates[key] = parse_date(meta[key], tz)
-        except ValueError:
-            raise ContentError(rel, f"'{key}' {meta[key]!r} is not a date: write YYYY-MM-DD or "
-                                    f"YYYY-MM-DDTHH:MM:SS+HH:MM", _key_line(text, key)) from None
+    values = _checked_values(meta, kind, rel, text, ZoneInfo(settings["timezone"]))
     bundle = path.parent if path.name == "index.md" else None
-    slug = str(meta.get("slug") or (bundle.name if bundle else path.stem)).strip().strip("/")
-    if not slug or "/" in slug or slug.startswith("."):
-        raise ContentError(rel, f"slug {slug!r} cannot be a URL part: use letters, digits and hyphens",
-                           _key_line(text, "slug"))
-    aliases = meta.get("aliases") or ()
-    if isinstance(aliases, str):
-        aliases = (aliases,)
-    try:
-        weight = int(meta.get("weight") or 0)
-    except (TypeError, ValueError):
-        raise ContentError(rel, f"'weight' must be a whole number, not {meta['weight']!r}",
-                           _key_line(text, "weight")) from None
+    slug = values["slug"] or nfc(bundle.name if bundle else path.stem)
+    problem = slug_problem(slug, kind)
+    if problem:
+        raise ContentError(rel, problem, key_line(text, "slug"))
     try:
         rendered = render_markdown(body, image_size=_bundle_image_size(bundle),
                                    smart_punctuation=settings["smart_punctuation"])
@@ -282,32 +265,31 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
     except RecursionError as exc:
         raise ContentError(rel, "the Markdown is nested too deeply to render: flatten lists and quotes") from exc
     words = rendered.text.split()
-    if meta.get("summary"):
-        summary = " ".join(str(meta["summary"]).split())
+    if values["summary"]:
+        summary = " ".join(values["summary"].split())
     elif rendered.has_more:
         summary = rendered.lead_text + " ..."
     else:
         # Summaries are prose: code blocks are left out (they are counted as words all the same).
         limit, lead = settings["summary_words"], rendered.lead_text.split()
         summary = " ".join(lead[:limit]) + (" ..." if len(lead) > limit else "")
-    math_flag = meta.get("math")
     return Post(
         source=rel,
         kind=kind,
         slug=slug,
-        title=title,
-        date=dates.get("date"),
-        updated=dates.get("updated"),
+        title=values["title"],
+        date=values["date"],
+        updated=values["updated"],
         tags=parse_tags(meta.get("tags")),
-        author=str(meta.get("author") or settings["author"]),
+        author=values["author"] or settings["author"],
         summary=summary,
-        description=" ".join(str(meta.get("description") or summary).split()),
-        draft=_bool(meta, "draft", False, rel, text),
-        toc=_bool(meta, "toc", True, rel, text),
-        math=rendered.has_math if math_flag is None else _bool(meta, "math", False, rel, text),
-        aliases=tuple(_alias_path(a) for a in aliases),
-        weight=weight,
-        listed=listed,
+        description=" ".join((values["description"] or summary).split()),
+        draft=boolean(meta.get("draft"), False),
+        toc=boolean(meta.get("toc"), True),
+        math=boolean(meta.get("math"), rendered.has_math),
+        aliases=values["aliases"],
+        weight=whole(meta.get("weight")),
+        listed=boolean(meta.get("listed"), kind == "post"),
         meta=dict(meta),
         html_z=zlib.compress(rendered.html.encode(), 1),
         headings=rendered.headings,
@@ -320,11 +302,46 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
     )
 
 
-def _alias_path(alias: Any) -> str:
-    """Make an alias a root-relative path; one without a file extension becomes a folder (static hosts)."""
-    path = "/" + str(alias).strip().lstrip("/")
-    if not path.endswith("/") and "." not in path.rsplit("/", 1)[1]:
-        path += "/"
-    return path
+def _checked_values(meta: dict[str, Any], kind: str, rel: str, text: str, tz: ZoneInfo) -> dict[str, Any]:
+    """Check every known key's type and range (FRONT_MATTER); return the text, date and alias values."""
+    for key in FRONT_MATTER:
+        if kind in key.required and meta.get(key.name) in (None, ""):
+            typo = next((k for k in meta if near_miss(str(k), set(meta)) == key.name), None)
+            hint = f" (is '{typo}' a misspelling of it?)" if typo else ""
+            raise ContentError(rel, f"missing '{key.name}' in the front matter: add a line '{key.name}: ...'"
+                                    f"{hint}", key_line(text, str(typo)) if typo else 2)
+        problem = type_problem(key, meta.get(key.name))
+        if problem:
+            raise ContentError(rel, problem, key_line(text, key.name))
+    values: dict[str, Any] = {}
+    for name in ("title", "slug", "author", "summary", "description"):
+        value = meta.get(name)
+        values[name] = clean_text(value).strip() if value is not None else ""
+    values["slug"] = nfc(values["slug"].strip("/"))
+    for name in ("date", "updated"):
+        value = meta.get(name)
+        values[name] = None
+        if value in (None, ""):
+            continue
+        try:
+            values[name] = parse_date(value, tz)
+        except OverflowError as exc:
+            raise ContentError(rel, f"'{name}' {exc}", key_line(text, name)) from None
+        except ValueError:
+            raise ContentError(rel, f"'{name}' {value!r} is not a date: write YYYY-MM-DD or "
+                                    f"YYYY-MM-DDTHH:MM:SS+HH:MM", key_line(text, name)) from None
+    if kind == "page" and boolean(meta.get("listed"), False) and values["date"] is None:
+        raise ContentError(rel, "missing 'date' in the front matter: a listed page is placed in lists and feeds by "
+                                "its date; add a line 'date: ...'", 2)
+    aliases = meta.get("aliases") or []
+    for alias in [aliases] if isinstance(aliases, str) else aliases:
+        problem = alias_problem(alias.strip())
+        if problem:
+            raise ContentError(rel, problem, _line_of(text, alias.strip()) or key_line(text, "aliases"))
+    values["aliases"] = tuple(alias_path(a.strip()) for a in ([aliases] if isinstance(aliases, str) else aliases))
+    return values
 
 
+def _line_of(text: str, needle: str) -> int | None:
+    index = text.find(needle) if needle else -1
+    return text.count("\n", 0, index) + 1 if index >= 0 else None

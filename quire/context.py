@@ -2,7 +2,6 @@
 
 import re
 from datetime import datetime
-from urllib.parse import urljoin
 
 from flask import current_app, g, request, url_for
 from markupsafe import Markup
@@ -41,7 +40,8 @@ def absolute(path: str) -> str:
     root = request.script_root if request else ""
     if root and path.startswith(root + "/"):
         path = path[len(root):]
-    return urljoin(engine().settings["base_url"], path.lstrip("/"))
+    # Joined, not resolved: a request path such as /http:/evil.example/ must stay below base_url.
+    return engine().settings["base_url"] + path.lstrip("/")
 
 
 def url_shape(endpoint: str, **placeholders) -> str:

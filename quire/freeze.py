@@ -1,5 +1,7 @@
 """Freeze the site to static files with Frozen-Flask: built aside, swapped in only on success."""
 
+import contextlib
+import fcntl
 import gc
 import multiprocessing
 import os
@@ -18,10 +20,9 @@ from . import urls
 from .check import check_site
 from .content import tag_slug
 from .context import absolute, url_of
+from .paths import KEEP, MARKER, nfc, output_problem, resolves_inside
 from .search import index_json_parts, search_index
-
-MARKER = ".quire-build"
-KEEP = (".git", "CNAME", ".nojekyll")
+from .workers import die_with_parent
 
 
 class FreezeError(Exception):
@@ -146,26 +147,33 @@ def direct_files(app: Flask) -> list:
         producers.append(lambda number=number, post=post: (
             (_file_path("search_text", doc=number, chunk=chunk), text.encode())
             for chunk, text in enumerate(post.terms.chunks)))
-    for folder in (engine.project_root / "static", engine.site_dir / "static"):
-        producers.append(lambda folder=folder: ((_file_path("static", filename=p.relative_to(folder).as_posix()), p)
-                                                for p in _walk(folder)))
+    for folder, root in ((engine.project_root / "static", engine.project_root),
+                         (engine.site_dir / "static", engine.site_dir)):
+        producers.append(lambda folder=folder, root=root: (
+            (_file_path("static", filename=p.relative_to(folder).as_posix()), p) for p in _walk(folder, root)))
     for post in (*site.posts_by_slug.values(), *site.pages_by_slug.values()):
         if post.bundle:
             bundle, endpoint = engine.site_dir / post.bundle, f"{post.kind}_file"
             producers.append(lambda bundle=bundle, endpoint=endpoint, slug=post.slug: (
                 (_file_path(endpoint, slug=slug, filename=p.relative_to(bundle).as_posix()), p)
-                for p in _walk(bundle) if p.name != "index.md"))
+                for p in _walk(bundle, engine.site_dir) if p.name != "index.md"))
     return producers
 
 
-def _walk(folder: Path):
+def _walk(folder: Path, root: Path):
+    """Yield the files of a folder to copy, refusing a symlink that leads outside root."""
     if not folder.is_dir():
         return
-    for root, dirs, names in os.walk(folder):
+    for here, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names):
-            if not name.startswith("."):
-                yield Path(root) / name
+            path = Path(here) / name
+            if name.startswith("."):
+                continue
+            if path.is_symlink() and not resolves_inside(path, root):
+                raise FreezeError(f"{path.relative_to(root)}: error: symlink points outside the site folder: "
+                                  f"copy the file in")
+            yield path
 
 
 def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignore_errors: bool = False,
@@ -177,33 +185,95 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
     """
     started = time.perf_counter()
     dest = dest.resolve()
+    engine = app.extensions["quire"]
+    refuse_nested(dest, engine.site_dir, engine.project_root)
     check_destination(dest)
     findings = [f for f in check_site(app) if f.level != "info"]
     errors = [str(f) for f in findings if f.level == "error"]
     if report:
         for finding in findings if ignore_errors else []:
             report(str(finding))
-    engine = app.extensions["quire"]
     # Frozen-Flask takes the script root (a site hosted under a path) from its own setting.
     app.config["FREEZER_BASE_URL"] = engine.settings["base_url"]
     if engine.settings_error is not None or (errors and not ignore_errors):
         raise FreezeError("\n".join(errors) + f"\n{len(errors)} error(s) (see `flask check`): nothing was "
                           f"written; fix them, or publish anyway with --ignore-errors")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(dest)
-    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
-    try:
-        pages = _write(app, work, progress, jobs if jobs is not None else os.cpu_count() or 1)
-        (work / MARKER).write_text("Written by Quire's `flask freeze`; the next freeze replaces this folder.\n")
-        _swap(work, dest)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+    with lock_destination(dest):
+        check_destination(dest)  # again, under the lock: the folder may have changed since
+        _remove_leftovers(dest)
+        work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+        try:
+            pages, written = _write(app, work, progress, jobs if jobs is not None else os.cpu_count() or 1)
+            (work / MARKER).write_text("Written by Quire's `flask freeze`; the next freeze replaces this folder.\n")
+            verify_tree(work, written)
+            _swap(work, dest)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+    engine.cache.prune()  # entries this freeze did not use belong to content that no longer exists
     files = sizes = 0
     for path in _walk_all(dest):
         files += 1
         sizes += path.stat().st_size
     return FreezeResult(pages, files, sizes, time.perf_counter() - started, dest)
+
+
+def refuse_nested(dest: Path, site_dir: Path, project_root: Path) -> None:
+    """Refuse a destination inside the content or static folders (each freeze would copy the last) or
+    around the site (the swap would take the site away)."""
+    for folder in (site_dir / "posts", site_dir / "pages", site_dir / "static", project_root / "static"):
+        if dest.is_relative_to(folder.resolve()):
+            raise FreezeError(f"{dest} is inside {folder}: every freeze would copy the previous output into the "
+                              f"next; choose a --dest outside posts/, pages/ and static/")
+    if site_dir.resolve().is_relative_to(dest):
+        raise FreezeError(f"{dest} holds the site itself ({site_dir}): choose another --dest")
+
+
+@contextlib.contextmanager
+def lock_destination(dest: Path):
+    """Hold an exclusive lock on dest for one freeze; a second freeze of the same dest is refused."""
+    lock = dest.with_name(f".{dest.name}.lock")
+    with open(lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise FreezeError(f"another `flask freeze` (pid {holder}) is writing {dest}: wait for it to finish, "
+                              f"or choose another --dest") from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def output_path(work: Path, rel: str) -> Path:
+    """Return where a relative output path is written, refusing any that would not land inside work.
+
+    Every file the freeze writes passes here, whatever produced its path: content was checked when it was
+    read, and this is the one place that makes sure nothing gets out of the build folder anyway.
+    """
+    rel = nfc(rel)
+    problem = output_problem(rel)
+    target = work / rel
+    if problem is None and not resolves_inside(target.parent, work):
+        problem = "it resolves outside the build folder"
+    if problem:
+        raise FreezeError(f"error: refusing to write {rel!r}: {problem}")
+    return target
+
+
+def verify_tree(work: Path, written: list[str]) -> None:
+    """Refuse to swap in a build folder that lacks a file the freeze wrote (another process deleted it)."""
+    missing = [rel for rel in [*written, "index.html", "404.html", MARKER] if not (work / rel).is_file()]
+    if missing:
+        raise FreezeError(f"error: the built site is incomplete ({len(missing)} file(s) missing, first "
+                          f"{missing[0]!r}): something removed them while the freeze ran")
 
 
 def _remove_leftovers(dest: Path) -> None:
@@ -221,37 +291,92 @@ def _walk_all(folder: Path):
             yield Path(root) / name
 
 
-def _freeze_share(app: Flask, work: Path, pages: list[str], files: list, tick, crawl: bool) -> int:
+class GuardedFreezer(Freezer):
+    """Frozen-Flask, with every page's file path passed through output_path."""
+
+    def urlpath_to_filepath(self, path: str) -> str:
+        rel = super().urlpath_to_filepath(path)
+        output_path(self.root, rel)
+        return nfc(rel)
+
+
+def _freeze_share(app: Flask, work: Path, pages: list[str], files: list, tick,
+                  crawl: bool) -> tuple[int, list[str]]:
     # tick() is called once per file written.
-    """Freeze some page URLs with Frozen-Flask and write some direct files; return the page count."""
+    """Freeze some page URLs with Frozen-Flask and write some direct files; return the page count and paths."""
     app.config["FREEZER_DESTINATION"] = str(work)
-    freezer = Freezer(app, with_static_files=False, with_no_argument_rules=False, log_url_for=crawl)
+    freezer = GuardedFreezer(app, with_static_files=False, with_no_argument_rules=False, log_url_for=crawl)
     freezer.register_generator(lambda: pages)
-    written = 0
+    written = []
     with warnings.catch_warnings():
         # Some endpoints are written directly, and a site may have no pages or bundles at all.
         warnings.simplefilter("ignore", MissingURLGeneratorWarning)
         try:
-            for _page in freezer.freeze_yield():
-                written += 1
+            for page in freezer.freeze_yield():
+                written.append(page.path.as_posix())
                 tick()
         except ValueError as exc:
             raise FreezeError(f"error: {exc}") from exc
+        except OSError as exc:
+            raise FreezeError(f"error: cannot write {exc.filename}: {exc.strerror}") from exc
+    count = len(written)
     # At the site's root: url_for then gives paths inside the output (absolute URLs still use base_url).
     with app.test_request_context():
         for produce in files:
             for rel, content in produce():
-                target = work / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if isinstance(content, Path):
-                    shutil.copyfile(content, target)
-                elif isinstance(content, bytes):
-                    target.write_bytes(content)
-                else:
-                    with open(target, "wb") as f:
-                        f.writelines(content)
+                write_file(work, rel, content)
+                written.append(nfc(rel))
                 tick()
-    return written
+    return count, written
+
+
+def write_file(work: Path, rel: str, content) -> None:
+    """Write one direct file (bytes, a file to copy, or an iterable of bytes) at its checked path."""
+    target = output_path(work, rel)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        elif isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            with open(target, "wb") as f:
+                f.writelines(content)
+    except OSError as exc:
+        source = f" from {content}" if isinstance(content, Path) else ""
+        raise FreezeError(f"error: cannot write {rel}{source}: {exc.strerror} ({exc.filename})") from exc
+
+
+def page_file(url: str) -> str:
+    """Return the output path of a page URL, as Frozen-Flask names it."""
+    return (url + "index.html" if url.endswith("/") else url).lstrip("/")
+
+
+def path_conflicts(app: Flask, pages: list[str]) -> list[str]:
+    """Find pages whose output file would need a folder where another output is a file (page index.xml)."""
+    files = {nfc(page_file(url)): url for url in [*pages, *urls.OWN_FILES]}
+    sources = _sources_by_url(app)
+    found = []
+    for rel, url in sorted(files.items()):
+        parts = rel.split("/")
+        for depth in range(1, len(parts)):
+            prefix = "/".join(parts[:depth])
+            if prefix in files:
+                who = sources.get(url, f"the page {url}")
+                found.append(f"{who}: error: its URL {url} needs a folder {prefix}/ where Quire writes "
+                             f"{files[prefix]} as a file: set another 'slug' or alias")
+    return found
+
+
+def _sources_by_url(app: Flask) -> dict[str, str]:
+    """Map the URL of every post, page and alias to the content file that makes it."""
+    site = app.extensions["quire"].site()
+    script = _script_root(app)
+    with app.test_request_context(base_url=script or None):
+        found = {url_for(p.kind, slug=p.slug)[len(script):]: p.source
+                 for p in (*site.posts_by_slug.values(), *site.pages_by_slug.values())}
+    found.update((alias, post.source) for alias, post in site.aliases.items())
+    return found
 
 
 _FORKED: tuple = ()
@@ -261,37 +386,43 @@ def _run_share(number: int):
     """Freeze one share in a forked worker; report failures as text (exceptions may not pickle)."""
     app, work, shares, counter = _FORKED
 
-    written = [0]
+    done = [0]
 
     def tick() -> None:
-        written[0] += 1
-        if written[0] % 50 == 0:  # a shared counter is slow to lock: report in steps
+        done[0] += 1
+        if done[0] % 50 == 0:  # a shared counter is slow to lock: report in steps
             with counter.get_lock():
                 counter.value += 50
 
     try:
-        pages = _freeze_share(app, work, *shares[number], tick, crawl=False)
+        outcome = _freeze_share(app, work, *shares[number], tick, crawl=False)
         with counter.get_lock():
-            counter.value += written[0] % 50
-        return pages
+            counter.value += done[0] % 50
+        return outcome
+    except FreezeError as exc:
+        return str(exc)
     except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return f"error: {type(exc).__name__}: {exc}"
 
 
-def _write(app: Flask, work: Path, progress, jobs: int) -> int:
+def _write(app: Flask, work: Path, progress, jobs: int) -> tuple[int, list[str]]:
     """Write all pages and files into work, in `jobs` forked processes when there is enough to share.
 
-    progress, if given, is called now and then with the number of files written so far.
+    progress, if given, is called now and then with the number of files written so far. Return the page
+    count and the relative path of every file written.
     """
     pages = page_urls(app, is_case_sensitive(work))
+    conflicts = path_conflicts(app, pages)
+    if conflicts:
+        raise FreezeError("\n".join(conflicts))
     files = direct_files(app)
     if jobs <= 1 or len(pages) < 100:
-        done = [0]
+        count = [0]
 
         def tick() -> None:
-            done[0] += 1
-            if progress and done[0] % 20 == 0:
-                progress(done[0])
+            count[0] += 1
+            if progress and count[0] % 20 == 0:
+                progress(count[0])
 
         # One process: also follow every url_for made while rendering, as a safety net.
         return _freeze_share(app, work, pages, files, tick, crawl=True)
@@ -302,7 +433,7 @@ def _write(app: Flask, work: Path, progress, jobs: int) -> int:
     # Keep the collector away from the inherited objects: touching them would copy every page per worker.
     gc.freeze()
     try:
-        with context.Pool(jobs) as pool:
+        with context.Pool(jobs, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             result = pool.map_async(_run_share, range(jobs))
             while not result.ready():
                 result.wait(0.25)
@@ -316,8 +447,8 @@ def _write(app: Flask, work: Path, progress, jobs: int) -> int:
         gc.unfreeze()
     failures = [o for o in outcomes if isinstance(o, str)]
     if failures:
-        raise FreezeError("error: " + "\n".join(failures))
-    return sum(outcomes)
+        raise FreezeError("\n".join(failures))
+    return sum(o[0] for o in outcomes), [rel for o in outcomes for rel in o[1]]
 
 
 def _swap(work: Path, dest: Path) -> None:

@@ -1,8 +1,11 @@
 """Pixel sizes of PNG, GIF, JPEG and SVG files, read from their first bytes (for <img width height>)."""
 
+import math
 import re
 import struct
 from pathlib import Path
+
+MAX_PIXELS = 1_000_000
 
 
 def image_size(path: Path) -> tuple[int, int] | None:
@@ -44,10 +47,17 @@ def _svg_size(text: str) -> tuple[int, int] | None:
     attrs = dict(re.findall(r'\b(width|height|viewBox)\s*=\s*["\']([^"\']*)["\']', tag.group(0)))
     try:
         if "width" in attrs and "height" in attrs:
-            return round(float(attrs["width"].rstrip("px"))), round(float(attrs["height"].rstrip("px")))
+            return _pixels(float(attrs["width"].rstrip("px")), float(attrs["height"].rstrip("px")))
         if "viewBox" in attrs:
             _, _, w, h = (float(v) for v in attrs["viewBox"].replace(",", " ").split())
-            return round(w), round(h)
+            return _pixels(w, h)
     except ValueError:
         return None
+    return None
+
+
+def _pixels(width: float, height: float) -> tuple[int, int] | None:
+    """Round a size to pixels; None for sizes no image has (negative, infinite, NaN, absurdly large)."""
+    if all(math.isfinite(v) and 0 < v <= MAX_PIXELS for v in (width, height)):
+        return round(width), round(height)
     return None

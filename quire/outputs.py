@@ -9,6 +9,7 @@ from flask import Flask, Response, abort, render_template, stream_with_context, 
 
 from . import urls
 from .context import absolute, current_site, engine, format_date, url_of
+from .front_matter import XML_FORBIDDEN
 from .search import index_json_parts, search_index
 
 XML = "application/xml"
@@ -33,11 +34,21 @@ def feed_items(posts) -> list[dict]:
     return items
 
 
+def rfc822(value: datetime) -> str:
+    """Format a date for RSS: RFC 822 with a four-digit year (strftime writes year 1 as `1`)."""
+    return f"{value:%a, %d %b} {value.year:04d} {value:%H:%M:%S %z}"
+
+
+def xml_response(body: str) -> Response:
+    """Answer XML without the characters XML 1.0 forbids (from a post's body, say), so it stays well-formed."""
+    return Response(XML_FORBIDDEN.sub("", body), mimetype=XML)
+
+
 def _feed(template: str, posts, title: str, self_url: str, page_url: str) -> Response:
     newest = max((p.updated or p.date for p in posts), default=None)
     body = render_template(template, items=feed_items(posts), title=title, self_url=absolute(self_url),
                            page_url=absolute(page_url), updated=newest or datetime(1970, 1, 1).astimezone())
-    return Response(body, mimetype=XML)
+    return xml_response(body)
 
 
 def rss():
@@ -106,7 +117,7 @@ def sitemap():
     site = current_site()
     body = render_template("sitemap.xml", posts=[*site.listed, *(p for p in site.pages_by_slug.values()
                                                                    if not p.listed)])
-    return Response(body, mimetype=XML)
+    return xml_response(body)
 
 
 def robots():
@@ -119,3 +130,4 @@ def init_app(app: Flask) -> None:
     urls.register(app, {"rss": rss, "atom": atom, "posts_feed": posts_feed, "tag_feed": tag_feed,
                         "index_json": index_json, "search_index": search_index_json, "search_shard": search_shard,
                         "search_text": search_text, "sitemap": sitemap, "robots": robots})
+    app.jinja_env.filters["rfc822"] = rfc822

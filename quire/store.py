@@ -5,6 +5,7 @@ import multiprocessing
 import os
 import stat
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,10 @@ from typing import Any, NamedTuple
 
 from .cache import RenderCache
 from .content import MARKDOWN_SUFFIXES, POST_SETTINGS, ContentError, Post, load_post
+from .workers import die_with_parent
+
+SAVE_WINDOW_NS = 1_000_000_000  # an empty file this recent is probably being saved
+SAVE_PAUSE = 0.05  # seconds to let that save finish
 
 
 def _is_leftover(name: str) -> bool:
@@ -74,6 +79,9 @@ class Listing:
                         stamp += (os.stat(bundle).st_mtime_ns,)
                 except (FileNotFoundError, NotADirectoryError):
                     continue
+                except OSError as exc:  # unreadable: loading it reports the error for this file alone
+                    found.append(SourceFile(path, kind, rel, ("unreadable", exc.errno), linked))
+                    continue
                 if stat.S_ISREG(st.st_mode):
                     found.append(SourceFile(path, kind, rel, stamp, linked))
         return found
@@ -92,6 +100,27 @@ def _load_safely(path: Path, kind: str, rel: str, settings: dict[str, Any], data
         return load_post(path, kind, rel, settings, data)
     except ContentError as exc:
         return exc
+    except Exception as exc:  # a bug for one file must not take every page down
+        return ContentError(rel, f"Quire failed on this file ({type(exc).__name__}: {exc}); please report it")
+
+
+def read_settled(path: Path, stamp: tuple) -> bytes:
+    """Read a file; when it changed during the read (mtime or size before and after differ), read it again once.
+
+    An editor that saves in place truncates the file and then writes it: a read in between sees half a file,
+    or an empty one. An empty file saved in the last second is taken to be such a save, and read again shortly.
+    """
+    for attempt in range(2):
+        data = path.read_bytes()
+        st = os.stat(path)
+        after = (st.st_mtime_ns, st.st_size)
+        settled = after == tuple(stamp[:2]) and len(data) == st.st_size
+        if settled and not (data == b"" and time.time_ns() - st.st_mtime_ns < SAVE_WINDOW_NS):
+            break
+        if attempt == 0 and settled:
+            time.sleep(SAVE_PAUSE)
+        stamp = after
+    return data
 
 
 class ContentStore:
@@ -150,7 +179,7 @@ class ContentStore:
         for i, f in enumerate(todo):
             path, kind, rel = Path(f.path), f.kind, f.rel
             try:
-                data = path.read_bytes()
+                data = read_settled(path, f.stamp)
             except OSError as exc:
                 results[i] = ContentError(rel, f"cannot read the file: {exc.strerror}")
                 continue
@@ -167,7 +196,8 @@ class ContentStore:
             columns = zip(*(args for _, _, args in misses), strict=True)
             gc.freeze()  # the workers then leave the parent's objects (and their memory pages) alone
             try:
-                with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_parent,
+                                         initargs=(os.getpid(),)) as pool:
                     loaded = list(pool.map(_load_safely, *columns, chunksize=4))
             finally:
                 gc.unfreeze()

@@ -1,15 +1,19 @@
 """Routes to templates: home, posts and their files, pages, tags, archives, search, errors, aliases."""
 
 import posixpath
+from pathlib import Path
 
 from flask import Flask, Response, abort, render_template, request, send_from_directory, url_for
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import RequestRedirect
+from werkzeug.security import safe_join
 
 from . import urls
 from .content import Post, tag_slug
 from .context import current_site, engine, format_date, rebase, template_globals, url_of
 from .markdown import toc_html
+from .paths import resolves_inside
 from .search import search_posts
 from .site import paginate
 
@@ -37,7 +41,7 @@ def page_file(slug: str, filename: str):
 def _bundle_file(post: Post | None, filename: str):
     if post is None or post.bundle is None or posixpath.basename(filename) == "index.md":
         abort(404)
-    return send_from_directory(engine().site_dir / post.bundle, filename)
+    return _send_inside(engine().site_dir / post.bundle, filename, engine().site_dir)
 
 
 def page_view(slug: str):
@@ -144,10 +148,30 @@ def stylesheet():
 def static(filename: str):
     """Serve a static file: the site's own static/ first, then the engine's."""
     eng = engine()
-    for folder in (eng.site_dir / "static", eng.project_root / "static"):
+    for folder, root in ((eng.site_dir / "static", eng.site_dir), (eng.project_root / "static", eng.project_root)):
         if (folder / filename).is_file():
-            return send_from_directory(folder, filename)
+            return _send_inside(folder, filename, root)
     abort(404)
+
+
+def _send_inside(folder, filename: str, root):
+    """Send a file of a folder, unless it is a symlink that leads outside root (404, as if it were not there)."""
+    path = safe_join(str(folder), filename)
+    if path is None or not resolves_inside(Path(path), root):
+        abort(404)
+    try:
+        return send_from_directory(folder, filename)
+    except PermissionError:
+        abort(403)
+
+
+def serve_alias_before_redirect():
+    """Serve an alias whose path a route would redirect (`/about.html` to `/about.html/`): aliases come first."""
+    if isinstance(request.routing_exception, RequestRedirect) and request.method == "GET":
+        post = current_site().aliases.get(request.path)
+        if post is not None:
+            return redirect_page(url_of(post))
+    return None
 
 
 def refresh_settings():
@@ -165,6 +189,7 @@ def init_app(app: Flask) -> None:
                         "tag": tag, "archives": archives, "search": search, "not_found": not_found_page,
                         "stylesheet": stylesheet, "static": static, "page": page_view, "page_file": page_file})
     app.before_request(refresh_settings)
+    app.before_request(serve_alias_before_redirect)
     app.register_error_handler(NotFound, handle_not_found)
     app.register_error_handler(HTTPException, handle_http_error)
     app.context_processor(template_globals)

@@ -8,7 +8,7 @@
     return root.getAttribute("data-theme") || (dark.matches ? "dark" : "light");
   }
 
-  var toggle = document.getElementById("theme-toggle");
+  var toggle = document.getElementById("quire-theme-toggle");
   if (toggle) {
     var showState = function () { toggle.setAttribute("aria-pressed", String(currentTheme() === "dark")); };
     showState();
@@ -52,7 +52,7 @@
   markScrollers();
   window.addEventListener("resize", markScrollers, { passive: true });
 
-  var toTop = document.getElementById("to-top");
+  var toTop = document.getElementById("quire-to-top");
   if (toTop) {
     var update = function () {
       toTop.classList.toggle("visible", window.scrollY > 400);

@@ -128,7 +128,7 @@ def look(page) -> dict:
     return page.evaluate("""() => ({
         attr: document.documentElement.getAttribute("data-theme"),
         bg: getComputedStyle(document.body).backgroundColor,
-        pressed: document.getElementById("theme-toggle").getAttribute("aria-pressed"),
+        pressed: document.getElementById("quire-theme-toggle").getAttribute("aria-pressed"),
         stored: localStorage.getItem("quire-theme"),
     })""")
 
@@ -148,14 +148,14 @@ def kb(size: int) -> str:
 def test_theme_toggle_switches_and_persists(base, new_context):
     page = open_page(new_context(color_scheme="light"), base + "/", math=False)
     assert look(page) == {"attr": None, "bg": LIGHT_BG, "pressed": "false", "stored": None}
-    page.click("#theme-toggle")
+    page.click("#quire-theme-toggle")
     assert look(page) == {"attr": "dark", "bg": DARK_BG, "pressed": "true", "stored": "dark"}
     page.reload()
     assert look(page) == {"attr": "dark", "bg": DARK_BG, "pressed": "true", "stored": "dark"}
     page.click("text=Archive")
     page.wait_for_url("**/archives/")
     assert look(page)["bg"] == DARK_BG
-    page.click("#theme-toggle")
+    page.click("#quire-theme-toggle")
     page.reload()
     assert look(page) == {"attr": "light", "bg": LIGHT_BG, "pressed": "false", "stored": "light"}
 
@@ -163,19 +163,19 @@ def test_theme_toggle_switches_and_persists(base, new_context):
 def test_theme_follows_os_until_chosen(base, new_context):
     page = open_page(new_context(color_scheme="dark"), base + "/", math=False)
     assert look(page) == {"attr": None, "bg": DARK_BG, "pressed": "true", "stored": None}
-    toggle = page.locator("#theme-toggle")
+    toggle = page.locator("#quire-theme-toggle")
     page.emulate_media(color_scheme="light")
     sync_api.expect(toggle).to_have_attribute("aria-pressed", "false")  # the media change event is async
     assert look(page) == {"attr": None, "bg": LIGHT_BG, "pressed": "false", "stored": None}
     page.emulate_media(color_scheme="dark")
     sync_api.expect(toggle).to_have_attribute("aria-pressed", "true")
     assert look(page)["bg"] == DARK_BG
-    page.click("#theme-toggle")  # the reader chooses light while the OS says dark
+    page.click("#quire-theme-toggle")  # the reader chooses light while the OS says dark
     assert look(page) == {"attr": "light", "bg": LIGHT_BG, "pressed": "false", "stored": "light"}
     page.reload()
     assert look(page)["bg"] == LIGHT_BG
     page.emulate_media(color_scheme="light")
-    page.click("#theme-toggle")
+    page.click("#quire-theme-toggle")
     page.emulate_media(color_scheme="dark")
     page.emulate_media(color_scheme="light")
     page.wait_for_timeout(100)
@@ -203,7 +203,7 @@ def test_theme_never_flashes(base, new_context, stored, os_scheme, bg):
     context = new_context(mathjax="block", color_scheme=os_scheme)
     page = open_page(context, base + MATH_POST, math=False)
     if stored:
-        page.click("#theme-toggle")
+        page.click("#quire-theme-toggle")
     assert look(page)["stored"] == stored
     head = page.evaluate("""() => Array.from(document.head.children)
         .filter(e => e.matches('script:not([type]), script[type="text/javascript"], link[rel="stylesheet"]'))
@@ -295,7 +295,7 @@ def test_copy_button_copies_tricky_code(builder, live_tmp, new_context):
 
 def test_scroll_to_top(base, new_context):
     page = open_page(new_context(mathjax="block"), base + MATH_POST, math=False)
-    button = page.locator("#to-top")
+    button = page.locator("#quire-to-top")
     assert not button.is_visible()
     page.evaluate("window.scrollTo({top: 3000, behavior: 'instant'})")
     sync_api.expect(button).to_be_visible()
@@ -421,7 +421,7 @@ def test_narrow_screen_menu_and_no_sideways_scroll(base, new_context):
         assert a["x"] + a["width"] <= b["x"] + 0.5 or a["y"] + a["height"] <= b["y"] + 0.5, (a, b)
     page.locator(".menu a", has_text="Archive").tap()
     page.wait_for_url("**/archives/")
-    page.locator("#theme-toggle").tap()
+    page.locator("#quire-theme-toggle").tap()
     assert look(page)["attr"] == "dark"
     scrolled = {}
     for path in ("/", MATH_POST, "/posts/2025-02-14-attention-step-by-step/", "/tags/", "/archives/",

@@ -137,3 +137,30 @@ def test_hostile_title_is_text_everywhere(builder, client):
     assert data[0]["title"] == EVIL
     index = json.loads(client.get("/search/index.json").data)
     assert index["docs"][0][0] == EVIL
+
+
+def test_year_one_dates_have_four_digit_years_in_feeds_and_sitemap(builder, client):
+    builder.post("old", title="Old", date="0001-01-01", tags="[t]")
+    rss = text_of(client.get("/index.xml"))
+    assert "<pubDate>Mon, 01 Jan 0001 00:00:00 +0000</pubDate>" in rss
+    assert "<lastBuildDate>Mon, 01 Jan 0001 00:00:00 +0000</lastBuildDate>" in rss
+    assert "<pubDate>Mon, 01 Jan 0001 00:00:00 +0000</pubDate>" in text_of(client.get("/tags/t/index.xml"))
+    assert "<published>0001-01-01T00:00:00+00:00</published>" in text_of(client.get("/atom.xml"))
+    assert "<lastmod>0001-01-01T00:00:00+00:00</lastmod>" in text_of(client.get("/sitemap.xml"))
+    assert feedparser.parse(rss).entries[0].published_parsed[:3] == (1, 1, 1)
+
+
+def test_control_characters_never_make_feeds_ill_formed(site_dir, builder):
+    from quire import create_app
+    with open(site_dir / "site.toml", "a", encoding="utf-8") as f:
+        f.write("full_text_feed = true\n")
+    builder.file("posts/c.md", '---\ntitle: "Ti\\x01tle\\0"\ndate: 2024-01-01\ntags: ["t\\x01g"]\n---\n'
+                               "Body with \x01 and \x0b inside.\n")
+    client = create_app(site_dir, config={"TESTING": True}).test_client()
+    for url in ("/index.xml", "/atom.xml", "/tags/tg/index.xml", "/sitemap.xml"):
+        body = client.get(url).data
+        root = ET.fromstring(body)  # raises on ill-formed XML
+        assert root is not None and b"\x01" not in body and b"\x0b" not in body, url
+    rss = text_of(client.get("/index.xml"))
+    assert "<title>Title</title>" in rss and "<category>tg</category>" in rss and "Body with  and  inside." in rss
+    assert "\x00" not in text_of(client.get("/posts/c/"))

@@ -108,7 +108,7 @@ def test_standalone_page(builder, client):
     assert "<h1 class=\"post-title\">FAQ</h1>" in page and "Questions." in page
     assert "Estimated Reading Time" not in page
     for url in ("/archives/", "/", "/tags/"):
-        main = text_of(client.get(url)).split('<main id="main"', 1)[1]
+        main = text_of(client.get(url)).split('<main id="quire-main"', 1)[1]
         assert "/faq/" not in main
 
 
@@ -172,9 +172,9 @@ def test_method_not_allowed(client):
 def test_chrome(builder, client):
     page = text_of(client.get("/"))
     assert re.search(r'<html lang="en">', page)
-    assert 'id="theme-toggle"' in page and 'localStorage.getItem("quire-theme")' in page
+    assert 'id="quire-theme-toggle"' in page and 'localStorage.getItem("quire-theme")' in page
     assert 'href="https://elsewhere.example.org/" rel="noopener" target="_blank"' in page
-    assert "Powered by" in page and 'id="to-top"' in page
+    assert "Powered by" in page and 'id="quire-to-top"' in page
     assert 'rel="icon"' in page and 'name="description" content="A blog for tests."' in page
     assert 'type="application/rss+xml"' in page
     assert client.get("/assets/quire.css").status_code == 200
@@ -219,3 +219,18 @@ def test_page_bundle_files(builder, client, runner, tmp_path):
     dest = tmp_path / "out"
     assert runner.invoke(args=["freeze", "--dest", str(dest)]).exit_code == 0
     assert (dest / "about/me.svg").is_file()
+
+
+def test_heading_ids_never_collide_with_the_pages_own_ids(builder, client):
+    titles = ["Top", "Main", "To top", "Theme toggle", "Related heading", "Search results"]
+    builder.post("a", title="A", tags="[t]", body="".join(f"# {t}\n\nText.\n\n" for t in titles))
+    builder.post("b", title="B", tags="[t]")
+    page = text_of(client.get("/posts/a/"))
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert [i for i in ids if ids.count(i) > 1] == []
+    # Headings keep their GitHub-style ids; the page's own elements carry a prefix.
+    for heading in ("top", "main", "to-top", "theme-toggle", "related-heading", "search-results"):
+        assert f'id="{heading}"' in page
+    for own in ("quire-top", "quire-main", "quire-to-top", "quire-theme-toggle", "quire-related-heading"):
+        assert f'id="{own}"' in page
+    assert 'href="#quire-main"' in page and 'href="#quire-top"' in page

@@ -13,10 +13,11 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from ..content import tag_slug
+from ..front_matter import FRONT_MATTER
 from ..markdown import render_inline_markdown, render_markdown
+from ..paths import alias_problem
 
-FRONT_MATTER_ORDER = ("title", "date", "updated", "slug", "tags", "author", "summary", "description", "draft",
-                      "toc", "math", "weight", "aliases")
+FRONT_MATTER_ORDER = tuple(key.name for key in FRONT_MATTER)
 COUNTS = (("posts", "posts"), ("pages", "pages"), ("math", "math expressions"), ("figures", "figures"),
           ("crosslinks", "cross-links converted"), ("links_old", "links at their old address"),
           ("links_missing", "links to posts not imported"), ("images_old", "images at their old address"),
@@ -341,6 +342,7 @@ def write_items(items: list[Converted], site_dir: Path, force: bool, dry_run: bo
                 echo) -> None:
     """Write converted posts and pages (and their files) into the site, never overwriting without force."""
     for item in items:
+        drop_unsafe_aliases(item, report)
         target = site_dir / item.rel
         # A flat post and a bundle of the same slug would clash: look for both spellings.
         twin = site_dir / (item.rel[:-len("/index.md")] + ".md" if item.bundle else item.rel[:-3] + "/index.md")
@@ -355,6 +357,21 @@ def write_items(items: list[Converted], site_dir: Path, force: bool, dry_run: bo
                 _write(item, target, twin, site_dir, force)
         for line in report.lines_for(item.source):
             echo(line)
+
+
+def drop_unsafe_aliases(item: Converted, report: Report) -> None:
+    """Drop the old URLs (permalink, redirect_from, aliases, url) that would leave the site's URL space."""
+    aliases = item.meta.get("aliases")
+    if not aliases:
+        return
+    kept = []
+    for alias in [aliases] if isinstance(aliases, str) else aliases:
+        problem = alias_problem(str(alias).strip())
+        if problem:
+            report.warn(item.source, f"{problem}; dropped", unconverted=True)
+        else:
+            kept.append(alias)
+    item.meta["aliases"] = kept
 
 
 def _write(item: Converted, target: Path, twin: Path, site_dir: Path, force: bool) -> None:
