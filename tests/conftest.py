@@ -8,6 +8,7 @@ import pytest
 from quire import create_app
 
 PROJECT = Path(__file__).resolve().parent.parent
+# The one dependency outside the repository: real corpora and references beside the project, read by shared().
 SHARED = PROJECT.parent / "shared"
 
 SITE_TOML = """\
@@ -36,6 +37,14 @@ def post_text(title: str, date: str, body: str = "Some text.", **meta) -> str:
         lines.append(f"{key}: {value}")
     lines.append("---")
     return "\n".join(lines) + "\n" + textwrap.dedent(body).lstrip("\n")
+
+
+def shared(rel: str) -> Path:
+    """Return a path under ../shared, or skip the test when that checkout does not have it."""
+    path = SHARED / rel
+    if not path.exists():
+        pytest.skip(f"{rel} is not at {path} (../shared beside the project)")
+    return path
 
 
 class SiteBuilder:
