@@ -1,5 +1,8 @@
 """Fixtures: a small site in tmp_path per test, the app over it, its test client and CLI runner."""
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -45,6 +48,19 @@ def shared(rel: str) -> Path:
     if not path.exists():
         pytest.skip(f"{rel} is not at {path} (../shared beside the project)")
     return path
+
+
+def flask_env(site: Path) -> dict[str, str]:
+    """The environment in which `python -m flask` serves a site folder with this project's app (no render cache)."""
+    env = dict(os.environ, QUIRE_SITE=str(site), FLASK_APP=str(PROJECT / "app.py"), QUIRE_CACHE_DIR="off")
+    env.pop("QUIRE_DRAFTS", None)
+    return env
+
+
+def flask(site: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the real entry point, `python -m flask ARGS`, over a site folder."""
+    return subprocess.run([sys.executable, "-m", "flask", *args], env=flask_env(site), capture_output=True,
+                          text=True, timeout=timeout)
 
 
 class SiteBuilder:
