@@ -360,7 +360,7 @@ def serial_snapshot(site_dir: Path):
 
 def test_parallel_loading_gives_what_serial_loading_gives(many, site_dir, pools):
     parallel = store_of(site_dir).snapshot()
-    assert pools == [2]
+    assert pools == [2], f"loaded serially: other threads run ({threading.enumerate()})"
     serial = serial_snapshot(site_dir)
     assert pools == [2]
     assert len(parallel.posts) == ContentStore.PARALLEL_MIN + 3
