@@ -5,6 +5,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
@@ -29,10 +30,21 @@ def _progress_printer():
     return show
 
 
+def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Accept only a full address: anything else would write every link relative to its own page."""
+    if value:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise click.BadParameter("give the full address the site is published at, such as "
+                                     "https://example.org/blog/")
+    return value
+
+
 @click.command("freeze")
 @click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: build/ in the site folder).")
-@click.option("--base-url", default=None, help="URL the site is published at, e.g. https://example.org/blog/.")
+@click.option("--base-url", default=None, callback=_base_url,
+              help="URL the site is published at, e.g. https://example.org/blog/.")
 @click.option("--drafts", is_flag=True, help="Include drafts and future-dated posts.")
 @click.option("--jobs", type=int, default=None, help="Processes to use (default: one per core; 1 also follows "
                                                      "every url_for as a safety net).")
@@ -73,15 +85,20 @@ def _serve(folder: Path, port: int, base_url: str) -> None:
     """Serve a frozen folder on loopback, under the base URL's path."""
     import functools
     import http.server
-    from urllib.parse import urlsplit
 
     prefix = urlsplit(base_url).path.rstrip("/")
 
     class Handler(http.server.SimpleHTTPRequestHandler):
+        def send_head(self):
+            # Only the base URL's path is the site, as where it is published: a link that misses it fails here too.
+            path = urlsplit(self.path).path
+            if prefix and path != prefix and not path.startswith(prefix + "/"):
+                self.send_error(404, f"Outside {prefix}/, where this site lives")
+                return None
+            return super().send_head()
+
         def translate_path(self, path):
-            if prefix and path.startswith(prefix):
-                path = path[len(prefix):] or "/"
-            return super().translate_path(path)
+            return super().translate_path(path[len(prefix):] if prefix else path)
 
     handler = functools.partial(Handler, directory=str(folder))
     with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:

@@ -1,5 +1,8 @@
 """Fixtures: a small site in tmp_path per test, the app over it, its test client and CLI runner."""
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -8,6 +11,7 @@ import pytest
 from quire import create_app
 
 PROJECT = Path(__file__).resolve().parent.parent
+# The one dependency outside the repository: real corpora and references beside the project, read by shared().
 SHARED = PROJECT.parent / "shared"
 
 SITE_TOML = """\
@@ -36,6 +40,27 @@ def post_text(title: str, date: str, body: str = "Some text.", **meta) -> str:
         lines.append(f"{key}: {value}")
     lines.append("---")
     return "\n".join(lines) + "\n" + textwrap.dedent(body).lstrip("\n")
+
+
+def shared(rel: str) -> Path:
+    """Return a path under ../shared, or skip the test when that checkout does not have it."""
+    path = SHARED / rel
+    if not path.exists():
+        pytest.skip(f"{rel} is not at {path} (../shared beside the project)")
+    return path
+
+
+def flask_env(site: Path) -> dict[str, str]:
+    """The environment in which `python -m flask` serves a site folder with this project's app (no render cache)."""
+    env = dict(os.environ, QUIRE_SITE=str(site), FLASK_APP=str(PROJECT / "app.py"), QUIRE_CACHE_DIR="off")
+    env.pop("QUIRE_DRAFTS", None)
+    return env
+
+
+def flask(site: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the real entry point, `python -m flask ARGS`, over a site folder."""
+    return subprocess.run([sys.executable, "-m", "flask", *args], env=flask_env(site), capture_output=True,
+                          text=True, timeout=timeout)
 
 
 class SiteBuilder:

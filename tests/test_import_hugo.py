@@ -13,10 +13,10 @@ from quire.importers.common import Report
 from quire.importers.hugo import import_hugo
 from quire.markdown import render_markdown
 
-from conftest import SHARED, SITE_TOML
+from conftest import SITE_TOML, shared
 from linkcheck import broken_links
 
-PAPERMOD = SHARED / "corpus" / "hugo-papermod-example"
+PAPERMOD_CONTENT = "corpus/hugo-papermod-example/content"
 
 
 def hugo_site(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -301,12 +301,11 @@ def papermod(tmp_path_factory):
 
     Returns an app showing drafts, the import's output, the site folder, the check's result and the frozen folder.
     """
-    if not (PAPERMOD / "content").is_dir():
-        pytest.skip(f"the PaperMod example corpus is not at {PAPERMOD} (../shared/corpus beside the project)")
+    papermod_dir = shared(PAPERMOD_CONTENT).parent
     site = tmp_path_factory.mktemp("papermod")
     (site / "site.toml").write_text(SITE_TOML, encoding="utf-8")
     result = create_app(site, config={"TESTING": True}).test_cli_runner().invoke(
-        import_group, ["hugo", str(PAPERMOD), "--site-url", PAPERMOD_URL])
+        import_group, ["hugo", str(papermod_dir), "--site-url", PAPERMOD_URL])
     assert result.exit_code == 0, result.output
     published = create_app(site, config={"TESTING": True})
     check = published.test_cli_runner().invoke(args=["check"])

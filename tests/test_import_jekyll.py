@@ -14,10 +14,10 @@ from quire.importers.common import Report
 from quire.importers.jekyll import Context, convert_body
 from quire.markdown import render_markdown
 
-from conftest import SHARED, SITE_TOML
+from conftest import SITE_TOML, shared
 from linkcheck import broken_links
 
-LILLOG = SHARED / "corpus" / "jekyll-lillog"
+LILLOG_POSTS = "corpus/jekyll-lillog/_posts"
 
 
 def convert(text: str, root: Path = Path("/nonexistent")) -> tuple[str, Context]:
@@ -451,13 +451,12 @@ def frozen_post(dest: Path, slug: str) -> str:
 @pytest.fixture(scope="module")
 def lillog(tmp_path_factory):
     """Import the Lil'Log posts with their old address into a fresh site, check it and freeze it, once."""
-    if not (LILLOG / "_posts").is_dir():
-        pytest.skip(f"the Lil'Log corpus is not at {LILLOG} (../shared/corpus beside the project)")
+    lillog_dir = shared(LILLOG_POSTS).parent
     site = tmp_path_factory.mktemp("lillog")
     (site / "site.toml").write_text(SITE_TOML, encoding="utf-8")
     app = create_app(site, config={"TESTING": True})
     runner = app.test_cli_runner()
-    result = runner.invoke(import_group, ["jekyll", str(LILLOG), "--site-url", SITE_URL])
+    result = runner.invoke(import_group, ["jekyll", str(lillog_dir), "--site-url", SITE_URL])
     assert result.exit_code == 0, result.output
     app = create_app(site, config={"TESTING": True})  # a fresh app reads the imported site
     check = app.test_cli_runner().invoke(args=["check"])
@@ -468,7 +467,7 @@ def lillog(tmp_path_factory):
 
 
 def sources() -> list[Path]:
-    return sorted((LILLOG / "_posts").glob("*.md"))
+    return sorted(shared(LILLOG_POSTS).glob("*.md"))
 
 
 def test_lillog_every_post_imports_and_answers(lillog):

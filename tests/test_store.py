@@ -1,142 +1,378 @@
-"""The content store: files changing while read, unreadable files and folders, one file's failure kept to itself."""
+"""ContentStore and Listing: what changed on disk, leftovers, bundles, symlinks, the render cache, parallel loading."""
 
 import os
-import pathlib
-import shlex
-import shutil
-import subprocess
-import sys
-import textwrap
 import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import fields
+from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT
+import quire.store
+from quire.cache import RenderCache
+from quire.settings import DEFAULTS
+from quire.store import ContentStore, Listing
+
+from conftest import post_text
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"/>'
 
 
-def test_a_read_that_sees_the_file_change_reads_again(builder, client, monkeypatch):
-    path = builder.post("a", title="A", body="First version.")
-    assert "First version." in client.get("/posts/a/").get_data(as_text=True)
-    builder.post("a", title="A", body="Second version, saved in place.")
-    real = pathlib.Path.read_bytes
-    calls = []
-
-    def read_mid_save(self):
-        calls.append(self)
-        if self == path and len(calls) == 1:
-            return b""  # the read fell between the editor's truncate and its write
-        return real(self)
-
-    monkeypatch.setattr(pathlib.Path, "read_bytes", read_mid_save)
-    response = client.get("/posts/a/")
-    assert response.status_code == 200 and "Second version, saved in place." in response.get_data(as_text=True)
-    assert calls.count(path) == 2
+def store_of(site_dir: Path, cache: RenderCache | None = None, **settings) -> ContentStore:
+    return ContentStore(site_dir, dict(DEFAULTS, **settings), cache)
 
 
-def test_a_file_read_between_truncate_and_write_is_read_again(builder, client):
-    path = builder.post("a", title="A", body="First version.")
-    assert "First version." in client.get("/posts/a/").get_data(as_text=True)
-    text = path.read_bytes().replace(b"First", b"Second")
-    path.write_bytes(b"")  # the editor has truncated the file; its write follows a moment later
-    writer = threading.Timer(0.01, path.write_bytes, [text])
-    writer.start()
-    try:
-        response = client.get("/posts/a/")
-    finally:
-        writer.join()
-    assert response.status_code == 200 and "Second version." in response.get_data(as_text=True)
+def sources(snapshot) -> list[str]:
+    return [p.source for p in snapshot.posts]
 
 
-def test_a_file_that_keeps_changing_is_reported_after_one_retry(builder, client, monkeypatch):
-    builder.post("a", title="A", body="Text.")
-    builder.post("b", title="B")
-    monkeypatch.setattr(pathlib.Path, "read_bytes", lambda self: b"---\ntitle: half")
-    response = client.get("/posts/a/")
-    assert response.status_code == 500 and "never closed" in response.get_data(as_text=True)
-
-
-def test_one_files_unexpected_failure_stays_its_own(builder, client, monkeypatch):
-    from quire import content
-    real = content.render_markdown
-
-    def render(body, **kwargs):
-        if "BOOM" in body:
-            raise ZeroDivisionError("division by zero")
-        return real(body, **kwargs)
-
-    monkeypatch.setattr(content, "render_markdown", render)
-    builder.post("bad", title="Bad", body="BOOM")
-    builder.post("good", title="Good")
-    assert client.get("/").status_code == 200 and client.get("/posts/good/").status_code == 200
-    page = client.get("/posts/bad/")
-    assert page.status_code == 500
-    assert "<code>posts/bad.md</code>" in page.get_data(as_text=True)
-    assert "Quire failed on this file (ZeroDivisionError: division by zero)" in page.get_data(as_text=True)
-
-
-@pytest.mark.parametrize("size", ['width="Infinity" height="10"', 'width="1e400" height="5"', 'width="NaN" height="5"',
-                                  'width="-4" height="5"', 'viewBox="0 0 inf 10"'])
-def test_an_absurd_svg_size_leaves_the_image_unsized(builder, client, runner, size):
-    builder.file("posts/b/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\n![s](s.svg)\n")
-    builder.file("posts/b/s.svg", f'<svg xmlns="http://www.w3.org/2000/svg" {size}/>')
-    builder.post("good", title="Good")
-    assert client.get("/").status_code == 200
-    page = client.get("/posts/b/").get_data(as_text=True)
-    assert '<img src="s.svg" alt="s" loading="lazy"' in page and "width=" not in page.split('src="s.svg"')[1][:40]
-    assert runner.invoke(args=["check"]).exit_code == 0
-
-
-def run_with_unreadable(paths: list[pathlib.Path], code: str) -> str:
-    """Run Python code in a child process while paths are unreadable (as root: without the power to read
-    them anyway); return its output. Skip where permissions cannot apply."""
-    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(textwrap.dedent(code))}"
-    if os.geteuid() != 0:
-        argv = ["sh", "-c", command]
-    elif shutil.which("capsh"):
-        argv = ["capsh", "--drop=cap_dac_override,cap_dac_read_search", "--", "-c", command]
-    else:
-        pytest.skip("running as root without capsh: permissions cannot be tested")
-    modes = {path: path.stat().st_mode for path in paths}
+def later(*paths: Path) -> None:
+    """Move mtimes on, as time passes between edits: the disk's clock ticks coarsely, a test runs faster."""
+    stamp = time.time_ns() + 2_000_000_000
     for path in paths:
-        os.chmod(path, 0)
-    try:
-        result = subprocess.run(argv, capture_output=True, text=True, cwd=PROJECT, timeout=120,
-                                env=dict(os.environ, QUIRE_CACHE_DIR="off"))
-    finally:
-        for path, mode in modes.items():
-            os.chmod(path, mode)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+        os.utime(path, ns=(stamp, stamp), follow_symlinks=False)
 
 
-def test_unreadable_folders_and_images_are_one_files_error(builder, site_dir):
-    builder.post("good", title="Good")
-    builder.file("posts/b/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\n![i](i.png)\n")
-    builder.file("posts/b/i.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
-    builder.file("posts/c/index.md", "---\ntitle: C\ndate: 2024-01-01\n---\nText.\n")
-    output = run_with_unreadable([site_dir / "posts/c", site_dir / "posts/b/i.png"], f"""
-        from quire import create_app
-        app = create_app({str(site_dir)!r}, config={{"TESTING": True}})
-        client = app.test_client()
-        for url in ("/", "/posts/good/", "/posts/b/", "/posts/c/", "/posts/b/i.png"):
-            print(url, client.get(url).status_code)
-        check = app.test_cli_runner().invoke(args=["check"])
-        print("check", check.exit_code, check.output)
-    """)
-    assert output.splitlines()[:5] == ["/ 200", "/posts/good/ 200", "/posts/b/ 200", "/posts/c/ 500",
-                                       "/posts/b/i.png 403"], output
-    assert "posts/c/index.md: error: cannot read the file: Permission denied" in output
+@pytest.fixture
+def load_calls(monkeypatch) -> list[str]:
+    """Count the files the store renders (in this process), by their path in the site."""
+    calls, real = [], quire.store.load_post
+
+    def counting(path, kind, rel, settings, data=None):
+        calls.append(rel)
+        return real(path, kind, rel, settings, data)
+
+    monkeypatch.setattr(quire.store, "load_post", counting)
+    return calls
 
 
-def test_an_unreadable_bundle_file_is_a_clear_freeze_error(builder, site_dir, tmp_path):
-    builder.file("posts/b/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\n![i](i.png)\n")
-    builder.file("posts/b/i.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
-    output = run_with_unreadable([site_dir / "posts/b/i.png"], f"""
-        from quire import create_app
-        result = create_app({str(site_dir)!r}).test_cli_runner().invoke(
-            args=["freeze", "--dest", {str(tmp_path / "out")!r}, "--jobs", "1"])
-        print(result.exit_code, result.output, repr(result.exception))
-    """)
-    assert output.startswith("1 error: cannot write posts/b/i.png from "), output
-    assert "Permission denied" in output and "Traceback" not in output
-    assert not (tmp_path / "out").exists()
+# What changed on disk
+
+
+def test_an_unchanged_store_returns_the_very_same_snapshot(builder, site_dir, load_calls):
+    builder.post("a")
+    builder.page("about")
+    store = store_of(site_dir)
+    first = store.snapshot()
+    assert sources(first) == ["posts/a.md", "pages/about.md"] and first.errors == ()
+    assert store.snapshot() is first
+    assert load_calls == ["posts/a.md", "pages/about.md"]
+
+
+def test_a_new_file_is_seen_and_the_others_are_not_loaded_again(builder, site_dir, load_calls):
+    builder.post("a")
+    store = store_of(site_dir)
+    first = store.snapshot()
+    builder.post("b")
+    builder.page("about")
+    later(site_dir / "posts", site_dir / "pages")
+    second = store.snapshot()
+    assert sources(second) == ["posts/a.md", "posts/b.md", "pages/about.md"]
+    assert second.posts[0] is first.posts[0]
+    assert load_calls == ["posts/a.md", "posts/b.md", "pages/about.md"]
+
+
+def test_a_changed_file_is_seen_even_at_the_same_size(builder, site_dir):
+    path = builder.post("a", title="Title A")
+    store = store_of(site_dir)
+    assert store.snapshot().posts[0].title == "Title A"
+    path.write_text(path.read_text().replace("Title A", "Title B"))
+    later(path)
+    assert store.snapshot().posts[0].title == "Title B"
+
+
+def test_a_deleted_file_is_gone(builder, site_dir):
+    builder.post("a")
+    gone = builder.post("b")
+    store = store_of(site_dir)
+    assert sources(store.snapshot()) == ["posts/a.md", "posts/b.md"]
+    gone.unlink()
+    later(site_dir / "posts")
+    assert sources(store.snapshot()) == ["posts/a.md"]
+
+
+def test_a_renamed_file_is_seen_under_its_new_name(builder, site_dir):
+    path = builder.post("old-name", title="Kept")
+    store = store_of(site_dir)
+    assert [p.slug for p in store.snapshot().posts] == ["old-name"]
+    path.rename(site_dir / "posts" / "new-name.md")
+    later(site_dir / "posts")
+    snapshot = store.snapshot()
+    assert [(p.source, p.slug, p.title) for p in snapshot.posts] == [("posts/new-name.md", "new-name", "Kept")]
+
+
+def test_a_file_deleted_and_written_again_is_read_again_even_with_its_old_stamp(builder, site_dir):
+    path = builder.post("a", title="Old")
+    store = store_of(site_dir)
+    assert store.snapshot().posts[0].title == "Old"
+    stamp = path.stat().st_mtime_ns
+    path.unlink()
+    later(site_dir / "posts")
+    assert store.snapshot().posts == ()
+    path.write_text(post_text("New", "2024-01-01"))  # the same size as before
+    os.utime(path, ns=(stamp, stamp))
+    later(site_dir / "posts")
+    assert store.snapshot().posts[0].title == "New"
+
+
+def test_a_broken_file_is_an_error_until_it_is_fixed(builder, site_dir):
+    path = builder.file("posts/a.md", "---\ntitle: [unclosed\ndate: 2024-01-01\n---\nText.\n")
+    store = store_of(site_dir)
+    broken = store.snapshot()
+    assert broken.posts == () and [(e.path, e.line) for e in broken.errors] == [("posts/a.md", 2)]
+    path.write_text(post_text("Fixed", "2024-01-01"))
+    later(path)
+    fixed = store.snapshot()
+    assert sources(fixed) == ["posts/a.md"] and fixed.errors == ()
+
+
+# What the listing takes for content
+
+
+def test_editor_leftovers_hidden_files_and_other_files_are_ignored(builder, site_dir):
+    builder.post("good")
+    builder.page("about")
+    for folder in ("posts", "pages"):
+        for name in (".#good.md", "#good.md#", "good.md~", ".good.md.swp", ".good.md.swx", "good.md.tmp",
+                     "_draft.md", ".hidden.md", "notes.txt", "4913"):
+            builder.file(f"{folder}/{name}", "junk, not a post")
+        for bundle in (".git", "_drafts", ".hidden-bundle", "copy~", "work.tmp"):
+            builder.file(f"{folder}/{bundle}/index.md", "junk, not a post")
+        builder.file(f"{folder}/folder.md/index.md", "junk, not a post")  # a folder is no flat file
+    snapshot = store_of(site_dir).snapshot()
+    assert sources(snapshot) == ["posts/good.md", "pages/about.md"]
+    assert snapshot.errors == ()
+
+
+def test_listing_names_each_files_kind_path_and_link(builder, site_dir):
+    builder.post("a")
+    builder.file("posts/b.markdown", post_text("B", "2024-01-01"))
+    builder.file("posts/c/index.md", post_text("C", "2024-01-01"))
+    os.symlink("a.md", site_dir / "posts" / "d.md")
+    builder.page("about")
+    files = Listing(site_dir).files()
+    assert [(f.kind, f.rel, f.linked, len(f.stamp)) for f in files] == [
+        ("post", "posts/a.md", False, 2),
+        ("post", "posts/b.markdown", False, 2),
+        ("post", "posts/c/index.md", False, 3),  # a bundle's stamp includes its folder
+        ("post", "posts/d.md", True, 2),
+        ("page", "pages/about.md", False, 2),
+    ]
+    assert files[0].path == str(site_dir / "posts" / "a.md")
+
+
+def test_a_folder_is_listed_again_only_when_it_changes(builder, site_dir, monkeypatch):
+    builder.post("a")
+    scanned, real = [], os.scandir
+    monkeypatch.setattr(quire.store.os, "scandir", lambda path: scanned.append(Path(path).name) or real(path))
+    listing = Listing(site_dir)
+    assert [f.rel for f in listing.files()] == ["posts/a.md"]
+    assert [f.rel for f in listing.files()] == ["posts/a.md"]
+    assert scanned == ["posts", "pages"]
+    builder.post("b")
+    later(site_dir / "posts")
+    assert [f.rel for f in listing.files()] == ["posts/a.md", "posts/b.md"]
+    assert scanned == ["posts", "pages", "posts"]
+
+
+def test_a_site_without_pages_folder_or_with_a_file_for_it(builder, site_dir):
+    builder.post("a")
+    (site_dir / "pages").rmdir()
+    store = store_of(site_dir)
+    assert sources(store.snapshot()) == ["posts/a.md"]
+    (site_dir / "pages").write_text("not a folder")
+    assert sources(store.snapshot()) == ["posts/a.md"]
+
+
+# Bundles
+
+
+def test_a_bundle_folder_without_index_md_yet(builder, site_dir):
+    builder.file("posts/fresh/figure.svg", SVG)
+    store = store_of(site_dir)
+    empty = store.snapshot()
+    assert empty.posts == () and empty.errors == ()
+    # Creating index.md changes the bundle's folder, not posts/: the listing must find it all the same.
+    builder.file("posts/fresh/index.md", post_text("Fresh", "2024-01-01", "![Figure](figure.svg)\n"))
+    snapshot = store.snapshot()
+    assert [(p.source, p.slug, p.bundle) for p in snapshot.posts] == [("posts/fresh/index.md", "fresh", "posts/fresh")]
+    assert 'width="40" height="20"' in snapshot.posts[0].html
+
+
+def test_a_file_added_to_a_bundle_renders_its_post_again(builder, site_dir):
+    builder.file("posts/b/index.md", post_text("B", "2024-01-01", "![Wide](wide.svg)\n"))
+    store = store_of(site_dir)
+    before = store.snapshot().posts[0].html
+    assert 'src="wide.svg"' in before and "width=" not in before
+    builder.file("posts/b/wide.svg", SVG)
+    later(site_dir / "posts" / "b")
+    assert 'width="40" height="20"' in store.snapshot().posts[0].html
+
+
+# Symlinks
+
+
+@pytest.fixture
+def outside(tmp_path_factory) -> Path:
+    """A folder beside the site holding a post file and a bundle."""
+    folder = tmp_path_factory.mktemp("outside")
+    (folder / "secret.md").write_text(post_text("Secret", "2024-01-01", "Secret text.\n"))
+    (folder / "bundle").mkdir()
+    (folder / "bundle" / "index.md").write_text(post_text("Secret bundle", "2024-01-01"))
+    return folder
+
+
+@pytest.mark.parametrize("link, target, rel", [
+    ("posts/link.md", "secret.md", "posts/link.md"),
+    ("posts/linked-bundle", "bundle", "posts/linked-bundle/index.md"),
+    ("posts/real-bundle/index.md", "secret.md", "posts/real-bundle/index.md"),
+    ("pages/link.md", "secret.md", "pages/link.md"),
+])
+def test_a_symlink_out_of_the_site_is_an_error(builder, site_dir, outside, link, target, rel):
+    builder.post("good")
+    (site_dir / link).parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(outside / target, site_dir / link)
+    snapshot = store_of(site_dir).snapshot()
+    assert sources(snapshot) == ["posts/good.md"]
+    assert [str(e) for e in snapshot.errors] == [
+        f"{rel}: error: symlink points outside the site folder: copy the file in"]
+
+
+def test_a_symlink_within_the_site_is_content(builder, site_dir):
+    builder.file("drafts-kept-elsewhere/kept.md", post_text("Kept", "2024-01-01"))
+    os.symlink("../drafts-kept-elsewhere/kept.md", site_dir / "posts" / "kept.md")
+    snapshot = store_of(site_dir).snapshot()
+    assert [(p.source, p.title) for p in snapshot.posts] == [("posts/kept.md", "Kept")]
+    assert snapshot.errors == ()
+
+
+# The render cache on disk
+
+
+def test_a_second_store_over_the_same_cache_folder_renders_nothing_again(builder, site_dir, tmp_path_factory,
+                                                                         load_calls):
+    builder.post("a", title="A", body="# Head\n\n$x^2$ and `code`.\n")
+    builder.file("posts/b/index.md", post_text("B", "2024-01-02", "![Figure](figure.svg)\n"))
+    builder.file("posts/b/figure.svg", SVG)
+    builder.page("about")
+    builder.file("posts/broken.md", "no front matter\n")
+    folder = tmp_path_factory.mktemp("cache")
+    cold = store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    assert load_calls == ["posts/a.md", "posts/b/index.md", "posts/broken.md", "pages/about.md"]
+    load_calls.clear()
+    warm = store_of(site_dir, RenderCache(folder, "engine-1"), title="Not a setting posts depend on").snapshot()
+    assert load_calls == ["posts/broken.md"]  # errors are not cached: they are cheap and want fixing
+    assert [(p.source, p.title, p.html) for p in warm.posts] == [(p.source, p.title, p.html) for p in cold.posts]
+    assert [str(e) for e in warm.errors] == [str(e) for e in cold.errors]
+
+
+@pytest.mark.parametrize("salt, settings", [
+    ("engine-2", {}),  # other engine code
+    ("engine-1", {"summary_words": 5}),
+    ("engine-1", {"timezone": "Asia/Tokyo"}),
+    ("engine-1", {"author": "Someone Else"}),
+])
+def test_the_render_cache_misses_when_engine_or_post_settings_change(builder, site_dir, tmp_path_factory,
+                                                                     load_calls, salt, settings):
+    builder.post("a")
+    builder.post("b")
+    folder = tmp_path_factory.mktemp("cache")
+    store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    load_calls.clear()
+    store_of(site_dir, RenderCache(folder, salt), **settings).snapshot()
+    assert load_calls == ["posts/a.md", "posts/b.md"]
+
+
+def test_the_render_cache_misses_only_the_changed_file(builder, site_dir, tmp_path_factory, load_calls):
+    builder.post("a")
+    changed = builder.post("b", title="Before")
+    folder = tmp_path_factory.mktemp("cache")
+    store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    changed.write_text(post_text("After", "2024-01-01"))
+    load_calls.clear()
+    warm = store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    assert load_calls == ["posts/b.md"]
+    assert [p.title for p in warm.posts] == ["A post", "After"]
+
+
+def test_the_render_cache_misses_a_bundle_whose_files_changed(builder, site_dir, tmp_path_factory, load_calls):
+    builder.file("posts/b/index.md", post_text("B", "2024-01-01", "![Wide](wide.svg)\n"))
+    folder = tmp_path_factory.mktemp("cache")
+    assert "width=" not in store_of(site_dir, RenderCache(folder, "engine-1")).snapshot().posts[0].html
+    builder.file("posts/b/wide.svg", SVG)
+    later(site_dir / "posts" / "b")
+    load_calls.clear()
+    warm = store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    assert load_calls == ["posts/b/index.md"]
+    assert 'width="40" height="20"' in warm.posts[0].html
+
+
+# Loading in parallel
+
+
+def described(posts) -> list[dict]:
+    """Every field of each post, as comparable values."""
+    rows = []
+    for post in posts:
+        row = {f.name: getattr(post, f.name) for f in fields(post)}
+        row["terms"] = (post.terms.counts, post.terms.chunks)
+        rows.append(row)
+    return rows
+
+
+@pytest.fixture
+def many(builder):
+    """More files than the store loads serially, two of them broken at known lines."""
+    for i in range(ContentStore.PARALLEL_MIN + 2):
+        builder.post(f"p{i:02d}", title=f"Post {i}", date=f"2024-01-{i % 28 + 1:02d}", tags=f"[t{i % 3}, shared]",
+                     body=f"# Heading {i}\n\nText about $x_{i}$ and `code` {i}.\n\n## More\n\nWords.\n")
+    builder.file("posts/q-bundle/index.md", post_text("Bundle", "2024-02-01", "![Figure](figure.svg)\n"))
+    builder.file("posts/q-bundle/figure.svg", SVG)
+    builder.file("posts/r-broken-yaml.md", "---\ntitle: Fine\ntitle: [unclosed\ndate: 2024-01-01\n---\nText.\n")
+    builder.file("posts/s-broken-weight.md", "---\ntitle: W\ndate: 2024-01-01\nweight: heavy\n---\nText.\n")
+    return builder
+
+
+@pytest.fixture
+def pools(monkeypatch) -> list[int]:
+    """Record the process pools the store starts (their worker counts), on any machine with 2 cores or more."""
+    started = []
+
+    class CountedPool(ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            started.append(kwargs["max_workers"])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(quire.store, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(quire.store.os, "cpu_count", lambda: 2)
+    for thread in threading.enumerate():  # the store forks only when no other thread runs: let them end
+        if thread is not threading.current_thread():
+            thread.join(timeout=5)
+    return started
+
+
+def serial_snapshot(site_dir: Path):
+    store = store_of(site_dir)
+    store.PARALLEL_MIN = 10**6
+    return store.snapshot()
+
+
+def test_parallel_loading_gives_what_serial_loading_gives(many, site_dir, pools):
+    parallel = store_of(site_dir).snapshot()
+    assert pools == [2], f"loaded serially: other threads run ({threading.enumerate()})"
+    serial = serial_snapshot(site_dir)
+    assert pools == [2]
+    assert len(parallel.posts) == ContentStore.PARALLEL_MIN + 3
+    assert described(parallel.posts) == described(serial.posts)
+    assert 'width="40" height="20"' in parallel.posts[-1].html
+
+
+def test_content_errors_keep_their_path_and_line_through_the_workers(many, site_dir, pools):
+    parallel = store_of(site_dir).snapshot()
+    assert pools == [2]
+    assert [(e.path, e.line) for e in parallel.errors] == [("posts/r-broken-yaml.md", 3),
+                                                          ("posts/s-broken-weight.md", 4)]
+    assert parallel.errors[0].message.startswith("bad YAML front matter: ")
+    assert str(parallel.errors[1]) == "posts/s-broken-weight.md:4: error: 'weight' must be a whole number, not 'heavy'"
+    assert [str(e) for e in parallel.errors] == [str(e) for e in serial_snapshot(site_dir).errors]
