@@ -23,6 +23,7 @@ COUNTS = (("posts", "posts"), ("pages", "pages"), ("math", "math expressions"), 
           ("links_missing", "links to posts not imported"), ("images_old", "images at their old address"),
           ("images_missing", "images missing"), ("links_fixed", "links repaired"),
           ("unconverted", "items left unconverted"))
+COUNT_KEYS = frozenset(key for key, _ in COUNTS)
 OPTIONAL_COUNTS = ("links_old", "links_missing", "images_old", "links_fixed")
 POST_LINK = re.compile(r"(?<=[(\s\"'=])(?P<url>/posts/(?P<slug>[^/\s#\"')]+)/)(?:#(?P<anchor>[^\s\"')>]*))?")
 PAGE_ANCHOR = re.compile(r"\]\(#(?P<anchor>[^\s)]+)\)|href=\"#(?P<anchor2>[^\"]+)\"")
@@ -47,12 +48,19 @@ class Report:
         self.problems: list[tuple[str, str]] = []
         self.counts: Counter = Counter()
 
-    def warn(self, where: str, message: str, unconverted: bool = False) -> None:
-        """Record a problem (shown once per file and message); `unconverted` counts it as left unconverted."""
-        if unconverted:
-            self.counts["unconverted"] += 1
+    def warn(self, where: str, message: str, count: str | None = None) -> None:
+        """Record a problem (shown once per file and message) and count it under `count`, a key of COUNTS
+        (every call counts: the same decision met twice is two links)."""
+        if count is not None:
+            self.count(count)
         if (where, message) not in self.problems:
             self.problems.append((where, message))
+
+    def count(self, key: str, n: int = 1) -> None:
+        """Add n to one of the summary's counts (a key of COUNTS)."""
+        if key not in COUNT_KEYS:
+            raise KeyError(f"no count {key!r} in the import summary")
+        self.counts[key] += n
 
     def lines_for(self, where: str) -> list[str]:
         """Return the problem lines of one source file."""
@@ -273,32 +281,30 @@ def fix_links(items: list[Converted], report: Report, site_url: str | None = Non
         if target is None:
             old = old_post_url(slug) if old_post_url and site_url else None
             if old:
-                report.counts["links_old"] += 1
                 report.warn(item.source, f"links to {slug}, a post that is not in this import: linked at its old "
-                                         f"address {old}")
+                                         f"address {old}", count="links_old")
                 return with_anchor(old, anchor)
-            report.counts["links_missing"] += 1
-            report.warn(item.source, f"links to /posts/{slug}/, a post that is not in this import" +
-                        ("" if site_url else " (with --site-url it is linked at its old address)"))
+            report.warn(item.source, f"links to {m.group('url')}, a post that is not in this import" +
+                        ("" if site_url else " (with --site-url it is linked at its old address)"),
+                        count="links_missing")
             return m.group(0)
         if target.meta.get("draft") and not item.meta.get("draft"):
             if site_url and target.old_url:
                 old = old_address(site_url, target.old_url)
-                report.counts["links_old"] += 1
-                report.warn(item.source, f"links to /posts/{slug}/, which is imported as a draft: linked at its "
-                                         f"old address {old}")
+                report.warn(item.source, f"links to {m.group('url')}, which is imported as a draft: linked at its "
+                                         f"old address {old}", count="links_old")
                 return with_anchor(old, anchor)
-            report.warn(item.source, f"links to /posts/{slug}/, which is imported as a draft: the link is broken "
+            report.warn(item.source, f"links to {m.group('url')}, which is imported as a draft: the link is broken "
                                      f"until that post is published")
-        report.counts["crosslinks"] += 1
+        report.count("crosslinks")
         if anchor is None:
             return m.group(0)
         if anchor == "":
             return m.group("url")
         found = match_anchor(unquote(anchor), ids[slug])
         if found is None:
-            report.warn(item.source, f"anchor #{anchor} does not exist in /posts/{slug}/: the link now "
-                                     f"points at the post itself", unconverted=True)
+            report.warn(item.source, f"anchor #{anchor} does not exist in {m.group('url')}: the link now "
+                                     f"points at the post itself", count="unconverted")
             return m.group("url")
         return f"{m.group('url')}#{anchor if unquote(anchor) == found else found}"
 
@@ -319,7 +325,7 @@ def fix_links(items: list[Converted], report: Report, site_url: str | None = Non
         for anchor in dead:
             item.body, message = drop_link(item.body, "#" + anchor, f"in-page link #{anchor} has no heading or id "
                                                                     f"to point to")
-            report.warn(item.source, message, unconverted=True)
+            report.warn(item.source, message, count="unconverted")
 
 
 def unify_tags(items: list[Converted], report: Report) -> None:
@@ -352,7 +358,7 @@ def write_items(items: list[Converted], site_dir: Path, force: bool, dry_run: bo
         else:
             verb = ("would replace" if exists else "would write") if dry_run else ("replaced" if exists else "wrote")
             echo(f"{verb} {item.rel} from {item.source}")
-            report.counts["posts" if item.kind == "post" else "pages"] += 1
+            report.count("posts" if item.kind == "post" else "pages")
             if not dry_run:
                 _write(item, target, twin, site_dir, force)
         for line in report.lines_for(item.source):
@@ -368,7 +374,7 @@ def drop_unsafe_aliases(item: Converted, report: Report) -> None:
     for alias in [aliases] if isinstance(aliases, str) else aliases:
         problem = alias_problem(str(alias).strip())
         if problem:
-            report.warn(item.source, f"{problem}; dropped", unconverted=True)
+            report.warn(item.source, f"{problem}; dropped", count="unconverted")
         else:
             kept.append(alias)
     item.meta["aliases"] = kept

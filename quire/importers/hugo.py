@@ -75,8 +75,8 @@ class Context:
     files: dict[str, Path] = field(default_factory=dict)
     unlinks: dict[str, tuple[str, str]] = field(default_factory=dict)  # links to drop: why, and a hint
 
-    def warn(self, message: str, unconverted: bool = False) -> None:
-        self.report.warn(self.page.rel, message, unconverted)
+    def warn(self, message: str, count: str | None = None) -> None:
+        self.report.warn(self.page.rel, message, count)
 
 
 def import_hugo(src: Path, report: Report, site_url: str | None = None) -> list[Converted]:
@@ -88,7 +88,7 @@ def import_hugo(src: Path, report: Report, site_url: str | None = None) -> list[
     config = _config(src, report)
     content = src / "content"
     if not content.is_dir():
-        report.warn(str(src), "no content/ folder: is this a Hugo site?", unconverted=True)
+        report.warn(str(src), "no content/ folder: is this a Hugo site?", count="unconverted")
         return []
     sources = _discover(content, config, report)
     by_url = {s.old_url: _new_url(s) for s in sources}
@@ -100,13 +100,13 @@ def import_hugo(src: Path, report: Report, site_url: str | None = None) -> list[
     for source in sources:
         if source.bundle and source.kind == "page":
             report.warn(source.rel, "files beside a page are not imported (Quire pages have no bundles)",
-                        unconverted=True)
+                        count="unconverted")
             source.bundle = None
         ctx = Context(source, report, by_url, by_name, site_url, src / "static")
         body = convert_body(source.body, ctx)
         meta = _front_matter(source, config, ctx)
-        report.counts["math"] += render_markdown(body).html.count('class="math')
-        report.counts["figures"] += ctx.figures
+        report.count("math", render_markdown(body).html.count('class="math'))
+        report.count("figures", ctx.figures)
         files: dict[str, Path | None] = dict(ctx.files)
         if source.bundle:
             files.update({f"posts/{source.slug}/{p.relative_to(source.bundle).as_posix()}": p
@@ -153,7 +153,7 @@ def _discover(content: Path, config: dict, report: Report) -> list[Source]:
         try:
             meta, body, _ = split_front_matter(read_text(path, rel), rel)
         except ContentError as exc:
-            report.warn(rel, f"skipped: {exc.message}", unconverted=True)
+            report.warn(rel, f"skipped: {exc.message}", count="unconverted")
             continue
         source = _source(path, stem, rel, content, meta, body, report)
         if source is None:
@@ -176,7 +176,7 @@ def _source(path: Path, stem: str, rel: str, content: Path, meta: dict, body: st
     if stem == "_index":
         has_text = bool(body.strip())
         report.warn(rel, "section page skipped: Quire has no section pages" +
-                    (" (its text was not imported)" if has_text else ""), unconverted=has_text)
+                    (" (its text was not imported)" if has_text else ""), count="unconverted" if has_text else None)
         return None
     bundle = path.parent if stem == "index" else None
     folders = parts[:-2] if bundle else parts[:-1]
@@ -283,7 +283,7 @@ def convert_body(text: str, ctx: Context) -> str:
     body = ESCAPED.sub(r"{{\1 \2 \3}}", body)
     for url, (why, hint) in ctx.unlinks.items():
         body, message = drop_link(body, url, why, hint)
-        ctx.warn(message, unconverted=True)
+        ctx.warn(message, count="unconverted")
     emoji = sorted(set(EMOJI.findall(re.sub(r"`[^`]*`|<code>.*?</code>", "", body))))
     if emoji:
         ctx.warn(f"emoji codes such as {emoji[0]} are left as typed (Quire does not turn them into emoji)")
@@ -312,7 +312,7 @@ def shortcodes(text: str, ctx: Context) -> str:
         replaced = _shortcode(name, _args(m.group("args")), inner, ctx, prefix if alone else None)
         if replaced is None:
             shown = text[m.start():end]
-            ctx.warn(f"shortcode {name!r} has no Quire equivalent; left visible as code", unconverted=True)
+            ctx.warn(f"shortcode {name!r} has no Quire equivalent; left visible as code", count="unconverted")
             replaced = _visible(shown, prefix if alone else None)
         out.append(replaced)
         pos = end

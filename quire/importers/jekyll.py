@@ -87,8 +87,8 @@ class Context:
     caption_math: int = 0
     figures: int = 0
 
-    def warn(self, message: str, unconverted: bool = False) -> None:
-        self.report.warn(self.source, message, unconverted)
+    def warn(self, message: str, count: str | None = None) -> None:
+        self.report.warn(self.source, message, count)
 
 
 def import_jekyll(src: Path, report: Report, site_url: str | None = None) -> list[Converted]:
@@ -102,7 +102,7 @@ def import_jekyll(src: Path, report: Report, site_url: str | None = None) -> lis
     items = []
     posts = sorted(p for p in (src / "_posts").rglob("*") if p.suffix in MARKDOWN and p.is_file())
     if not posts:
-        report.warn(str(src), "no posts found in _posts/", unconverted=False)
+        report.warn(str(src), "no posts found in _posts/")
     for path in posts:
         item = _convert_file(path, src, config, report, "post", old_base)
         if item:
@@ -178,7 +178,7 @@ def relative_links(items: list[Converted], report: Report, site_url: str | None)
                 why = "names neither a page of this import nor a file" if site_url else \
                     "leads to no page in this import (with --site-url, a link naming a file points at the old site)"
                 item.body, message = drop_link(item.body, link, f"relative link {link} {why}")
-                report.warn(item.source, message, unconverted=True)
+                report.warn(item.source, message, count="unconverted")
 
 
 def _local_preview_links(item: Converted, new_urls: dict[str, str], report: Report, site_url: str | None) -> None:
@@ -212,7 +212,7 @@ def _local_preview_links(item: Converted, new_urls: dict[str, str], report: Repo
             item.body, message = drop_link(item.body, link, f"link {link} is to the author's preview server and "
                                                             f"names no page of this import",
                                            "with --site-url it points at the old site")
-            report.warn(item.source, message, unconverted=True)
+            report.warn(item.source, message, count="unconverted")
 
 
 def _config(src: Path, report: Report) -> dict[str, Any]:
@@ -239,13 +239,13 @@ def _convert_file(path: Path, src: Path, config: dict, report: Report, kind: str
         if kind == "page":
             report.warn(rel, "skipped: no front matter, so Jekyll did not treat it as a page")
         else:
-            report.warn(rel, f"skipped: {exc.message}", unconverted=True)
+            report.warn(rel, f"skipped: {exc.message}", count="unconverted")
         return None
     stem = path.stem
     if kind == "post":
         match = POST_NAME.match(stem)
         if not match:
-            report.warn(rel, "skipped: a post's file name must start with YYYY-MM-DD-", unconverted=True)
+            report.warn(rel, "skipped: a post's file name must start with YYYY-MM-DD-", count="unconverted")
             return None
         slug, title_part = stem, match.group(4)
         file_date = date(*(int(g) for g in match.groups()[:3]))
@@ -256,8 +256,8 @@ def _convert_file(path: Path, src: Path, config: dict, report: Report, kind: str
     ctx = Context(rel, report, src, prefix, f"posts/{slug}/" if kind == "post" else "static/", old_base)
     body = convert_body(body, ctx, config, is_html=path.suffix == ".html")
     meta, body = _front_matter(meta, body, ctx, config, file_date, title_part, path)
-    report.counts["math"] += ctx.math
-    report.counts["figures"] += ctx.figures
+    report.count("math", ctx.math)
+    report.count("figures", ctx.figures)
     files = {(f"posts/{slug}/{name}" if kind == "post" else f"static/{name}"): source
              for name, source in ctx.files.items()}
     return Converted(kind, slug, rel, meta, body, bundle=kind == "post" and bool(files), files=files,
@@ -383,15 +383,13 @@ def asset(path: str, ctx: Context) -> str:
         old = ctx.old_base + path
         if name not in ctx.remote:
             ctx.remote.add(name)
-            ctx.warn(f"{name} is not in the source: linked at its old address {old}")
-            ctx.report.counts["images_old"] += 1
+            ctx.warn(f"{name} is not in the source: linked at its old address {old}", count="images_old")
         return old
     if rel not in ctx.files:
         ctx.files[rel] = source if source.is_file() else None
         if not source.is_file():
             ctx.warn(f"{name} is not in the source; add it as {ctx.image_folder}{rel} (or give --site-url to "
-                     f"link it at its old address)")
-            ctx.report.counts["images_missing"] += 1
+                     f"link it at its old address)", count="images_missing")
     return ctx.image_prefix + rel
 
 
@@ -682,7 +680,7 @@ def _table(seg: Segment, ctx: Context) -> list[str]:
         for cell in row:
             if re.search(r"\$[^$]*(?<!\\)\|[^$]*\$", cell):
                 ctx.warn("a `|` inside math in a table row ends the cell in Quire: write \\vert or \\mid",
-                         unconverted=True)
+                         count="unconverted")
     table = ["| " + " | ".join(r) + " |" for r in (header, align, *body)]
     if seg.classes or seg.style:
         cls = f' class="{" ".join(seg.classes)}"' if seg.classes else ""
@@ -735,7 +733,7 @@ def convert_inline(text: str, ctx: Context) -> str:
             out.append(_link_with_attributes(link, ctx))
             i = link.end()
         elif text.startswith(("{{", "{%"), i) and (liq := LIQUID.match(text, i)):
-            ctx.warn(f"Liquid {liq.group(0)} has no Quire equivalent; left visible as code", unconverted=True)
+            ctx.warn(f"Liquid {liq.group(0)} has no Quire equivalent; left visible as code", count="unconverted")
             out.append(f"`{liq.group(0)}`")
             i = liq.end()
         else:
