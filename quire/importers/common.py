@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import yaml
 
@@ -198,6 +198,75 @@ def local_preview_path(url: str) -> str | None:
     `/a.html#b`): a page of the old site as the author saw it before publishing. None for any other link."""
     m = LOCAL_SERVER.match(url)
     return "/" + url[m.end():].lstrip("/") if m else None
+
+
+SCHEME_OR_FRAGMENT = re.compile(r"^[a-z][a-z0-9+.-]*:|^#|^//", re.IGNORECASE)
+NO_SITE_URL = " (with --site-url it is linked at its old address)"
+
+
+@dataclass(frozen=True)
+class LinkRules:
+    """How one engine's links differ (the steps are resolve_link's): its URLs, and how its report words a link."""
+
+    folders: bool = False  # a path without a suffix names a folder (Hugo's pretty URLs): look it up with its /
+    old_needs_file: bool = False  # with --site-url only a link naming a file goes to the old site (`TBA` is no page)
+    keep_missing_files: bool = False  # a file the import lacks is reported and kept; else only images are
+    old: str = "{url} is not in this import: linked at its old address {old}"
+    missing: str = "{url} is not in this import"
+    dead: str = "link {url} leads to no imported page"
+    dead_with_site_url: str = "link {url} leads to no imported page"
+    dead_hint: str = "with --site-url it points at the old site"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What to do with one link: write `url` (the link itself when it stays), report `message` and count `count`
+    (`note`, said first, is counted by nobody); `drop`: unlink it, keeping its text (`message` says why, `hint`
+    what would help; the caller counts it as unconverted once it is dropped)."""
+
+    url: str
+    count: str | None = None
+    message: str = ""
+    note: str = ""
+    drop: bool = False
+    hint: str = ""
+
+
+def resolve_link(url: str, page_url: str, lookup: Callable[[str], str | None], site_url: str | None,
+                 rules: LinkRules, own: Callable[[str, str], str | None] | None = None) -> Resolved:
+    """Decide where a link of an imported page goes: the author's preview server is read as the old site, a scheme
+    or a fragment is left alone, a scheme-less host is repaired; else the link, resolved against the page's old
+    URL, points at the imported page with that old URL (`lookup`; #fragment kept), at one of the engine's own
+    files (`own`: path, link -> URL), at the old site with --site-url, or is reported missing (a file) or dropped."""
+    note = ""
+    local = local_preview_path(url)
+    if local is not None:  # the author's preview server (`hugo server`, `jekyll serve`): the old site's own URL
+        note = f"link {url} is to the author's preview server: read as the old site's {local}"
+        url = local
+    if SCHEME_OR_FRAGMENT.match(url):
+        return Resolved(url, note=note)
+    fixed = repaired_url(url)
+    if fixed:
+        return Resolved(fixed, "links_fixed", f"link {url} has no scheme (a browser reads it as a relative path): "
+                                              f"written as {fixed}", note)
+    parts = urlsplit(urljoin("http://old" + (page_url or "/"), url))
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    is_file = bool(PurePosixPath(parts.path).suffix)
+    path = parts.path if parts.path.endswith("/") or is_file or not rules.folders else parts.path + "/"
+    new = lookup(path)
+    if new is not None:
+        return Resolved(new + fragment, note=note)
+    kept = own(path, url) if own else None
+    if kept is not None:
+        return Resolved(kept, note=note)
+    if site_url and (is_file or not rules.old_needs_file):
+        old = old_address(site_url, parts.path) + fragment
+        return Resolved(old, "images_old" if is_image(path) else "links_old", rules.old.format(url=url, old=old), note)
+    if is_file and (rules.keep_missing_files or is_image(path)):
+        return Resolved(url, "images_missing" if is_image(path) else None,
+                        rules.missing.format(url=url) + ("" if site_url else NO_SITE_URL), note)
+    dead = rules.dead_with_site_url if site_url else rules.dead
+    return Resolved(url, None, dead.format(url=url), note, drop=True, hint=rules.dead_hint)
 
 
 def is_image(url: str) -> bool:

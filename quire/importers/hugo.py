@@ -4,11 +4,12 @@ import html
 import re
 import shlex
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote
 
 import yaml
 
@@ -16,17 +17,15 @@ from ..content import ContentError, read_text, split_front_matter
 from ..markdown import render_markdown
 from .common import (
     Converted,
+    LinkRules,
     Report,
     drop_link,
     fence_end,
     figure_html,
     fix_links,
-    is_image,
-    local_preview_path,
-    old_address,
     outside_code,
     render_caption,
-    repaired_url,
+    resolve_link,
     squeeze_html,
     unify_tags,
 )
@@ -43,6 +42,8 @@ QUIRE_ROUTES = {"archives", "search", "tags", "page", "posts", "assets", "static
 QUIRE_FILES = {"/", "/index.xml", "/atom.xml", "/sitemap.xml", "/robots.txt", "/index.json"}
 QUIRE_LISTS = {"archives", "search", "tags", "page"}  # pages Quire makes itself, at the same paths as Hugo
 DROPPED_KEYS = ("layout", "ShowToc", "TocOpen", "lastmod", "url", "slug", "publishDate")
+LINKS = LinkRules(folders=True, keep_missing_files=True)
+BUNDLE_LINKS = replace(LINKS, missing="{url} is not in this import (add it beside index.md)")
 IFRAME = ('<div class="embed"><iframe src="{src}" title="{title}" loading="lazy" allowfullscreen '
           'style="width: 100%; aspect-ratio: 16 / 9; border: 0;"></iframe></div>')
 
@@ -419,28 +420,25 @@ def _link(url: str, ctx: Context) -> str:
     """Point a link at an old Hugo URL (absolute or relative) to the page's new URL, or decide what to do.
 
     A file of the bundle or of static/ is kept (static files are copied); with --site-url anything else outside
-    the import points at its old address; without it a missing image is reported and a link to a missing page
+    the import points at its old address; without it a missing file is reported and a link to a missing page
     keeps its text and loses its link.
     """
-    local = local_preview_path(url)
-    if local is not None:  # the author's preview server (`hugo server`): the old site's own URL
-        ctx.warn(f"link {url} is to the author's preview server: read as the old site's {local}")
-        url = local
-    if re.match(r"^[a-z][a-z0-9+.-]*:|^#|^//", url, re.IGNORECASE) or url in ctx.unlinks:
+    if url in ctx.unlinks:
         return url
-    fixed = repaired_url(url)
-    if fixed:
-        ctx.report.counts["links_fixed"] += 1
-        ctx.warn(f"link {url} has no scheme (a browser reads it as a relative path): written as {fixed}")
-        return fixed
-    parts = urlsplit(urljoin(ctx.page.old_url, url))
-    fragment = f"#{parts.fragment}" if parts.fragment else ""
-    is_file = bool(PurePosixPath(parts.path).suffix)
-    path = parts.path if parts.path.endswith("/") or is_file else parts.path + "/"
-    new = ctx.by_url.get(path)
-    if new is not None:
-        return new + fragment
-    if is_file:
+    rules = BUNDLE_LINKS if ctx.page.bundle else LINKS
+    resolved = resolve_link(url, ctx.page.old_url, ctx.by_url.get, ctx.site_url, rules, partial(_own_file, ctx=ctx))
+    if resolved.note:
+        ctx.warn(resolved.note)
+    if resolved.drop:
+        ctx.unlinks.setdefault(resolved.url, (resolved.message, resolved.hint))
+    elif resolved.message:
+        ctx.warn(resolved.message, count=resolved.count)
+    return resolved.url
+
+
+def _own_file(path: str, url: str, ctx: Context) -> str | None:
+    """Keep a link to a file of the page's bundle or to a page Quire makes itself; copy a file of static/."""
+    if PurePosixPath(path).suffix:
         bundle = ctx.page.bundle
         if bundle and path.startswith(ctx.page.old_url) and (bundle / unquote(path[len(ctx.page.old_url):])).is_file():
             return url
@@ -450,16 +448,4 @@ def _link(url: str, ctx: Context) -> str:
             return f"/static{path}"
     elif path in QUIRE_FILES or path.split("/")[1] in QUIRE_LISTS:
         return url
-    if ctx.site_url:
-        old = old_address(ctx.site_url, parts.path) + fragment
-        ctx.report.counts["images_old" if is_image(path) else "links_old"] += 1
-        ctx.warn(f"{url} is not in this import: linked at its old address {old}")
-        return old
-    if is_file:
-        if is_image(path):
-            ctx.report.counts["images_missing"] += 1
-        ctx.warn(f"{url} is not in this import" + (" (add it beside index.md)" if ctx.page.bundle else "") +
-                 " (with --site-url it is linked at its old address)")
-        return url
-    ctx.unlinks.setdefault(url, (f"link {url} leads to no imported page", "with --site-url it points at the old site"))
-    return url
+    return None
