@@ -16,6 +16,7 @@ from ..content import tag_slug
 from ..front_matter import FRONT_MATTER
 from ..markdown import render_inline_markdown, render_markdown
 from ..paths import alias_problem
+from ..urls import build
 
 FRONT_MATTER_ORDER = tuple(key.name for key in FRONT_MATTER)
 COUNTS = (("posts", "posts"), ("pages", "pages"), ("math", "math expressions"), ("figures", "figures"),
@@ -25,7 +26,9 @@ COUNTS = (("posts", "posts"), ("pages", "pages"), ("math", "math expressions"), 
           ("unconverted", "items left unconverted"))
 COUNT_KEYS = frozenset(key for key, _ in COUNTS)
 OPTIONAL_COUNTS = ("links_old", "links_missing", "images_old", "links_fixed")
-POST_LINK = re.compile(r"(?<=[(\s\"'=])(?P<url>/posts/(?P<slug>[^/\s#\"')]+)/)(?:#(?P<anchor>[^\s\"')>]*))?")
+POSTS = build("post", slug="-").removesuffix("-/")  # the folder Quire serves posts in
+POST_LINK = re.compile(r"(?<=[(\s\"'=])(?P<url>" + re.escape(POSTS) +
+                       r"(?P<slug>[^/\s#\"')]+)/)(?:#(?P<anchor>[^\s\"')>]*))?")
 PAGE_ANCHOR = re.compile(r"\]\(#(?P<anchor>[^\s)]+)\)|href=\"#(?P<anchor2>[^\"]+)\"")
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
 CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`).+?(?<!`)\1(?!`)")
@@ -180,6 +183,11 @@ def match_anchor(anchor: str, ids: set[str]) -> str | None:
         return anchor
     close = [i for i in ids if _squash(i) == _squash(anchor)]
     return close[0] if len(close) == 1 else None
+
+
+def new_url(kind: str, slug: str) -> str:
+    """Return the URL Quire serves an imported post or page at."""
+    return build("post" if kind == "post" else "page", slug=slug)
 
 
 def old_address(site_url: str, path: str) -> str:

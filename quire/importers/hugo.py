@@ -15,7 +15,9 @@ import yaml
 
 from ..content import ContentError, read_text, split_front_matter
 from ..markdown import render_markdown
+from ..urls import EACH_TAG, LIST, PAGE, RESERVED, ROUTES, build
 from .common import (
+    POSTS,
     Converted,
     LinkRules,
     Report,
@@ -23,6 +25,7 @@ from .common import (
     fence_end,
     figure_html,
     fix_links,
+    new_url,
     outside_code,
     render_caption,
     resolve_link,
@@ -38,9 +41,12 @@ ESCAPED = re.compile(r"\{\{([<%])/\*\s*(.*?)\s*\*/([>%])\}\}", re.DOTALL)
 LINK = re.compile(r"(?P<pre>\]\(\s*<?|\b(?:href|src)=[\"'])(?P<url>[^\s)\"'>]+)")
 HTML_TEX = re.compile(r"(?<!\\)\\\((.+?)\\\)|(?<!\\)\\\[(.+?)\\\]", re.DOTALL)
 EMOJI = re.compile(r"(?<![\w:]):[a-z0-9_+-]+:(?![\w:])")
-QUIRE_ROUTES = {"archives", "search", "tags", "page", "posts", "assets", "static", "404"}
-QUIRE_FILES = {"/", "/index.xml", "/atom.xml", "/sitemap.xml", "/robots.txt", "/index.json"}
-QUIRE_LISTS = {"archives", "search", "tags", "page"}  # pages Quire makes itself, at the same paths as Hugo
+# Names no imported page may take: Quire's own first path segments, and its 404 page (Hugo's 404.md).
+QUIRE_MADE = RESERVED | {PurePosixPath(build("not_found")).stem}
+# Lists Quire makes itself at the paths Hugo used (/tags/x/, /page/2/, /archives/): a link there stays. A /posts/
+# link names a post, which the import maps or reports, and Quire's home is the one list at "/".
+QUIRE_LISTS = {r.rule.split("/")[1] for r in ROUTES if r.freeze in (PAGE, LIST, EACH_TAG) and r.rule.endswith("/")
+               } - {"", POSTS.strip("/")}
 DROPPED_KEYS = ("layout", "ShowToc", "TocOpen", "lastmod", "url", "slug", "publishDate")
 LINKS = LinkRules(folders=True, keep_missing_files=True)
 BUNDLE_LINKS = replace(LINKS, missing="{url} is not in this import (add it beside index.md)")
@@ -188,14 +194,14 @@ def _source(path: Path, stem: str, rel: str, content: Path, meta: dict, body: st
     if meta.get("url"):
         old_url = "/" + str(meta["url"]).strip("/") + "/"
     slug = re.sub(r"[^\w-]+", "-", PurePosixPath(old_url.rstrip("/")).name or name).strip("-").lower()
-    if kind == "page" and (slug in QUIRE_ROUTES or meta.get("layout") in ("archives", "search")):
+    if kind == "page" and (slug in QUIRE_MADE or meta.get("layout") in ("archives", "search")):
         report.warn(rel, f"skipped: Quire makes /{slug}/ itself")
         return None
     return Source(path, rel, kind, slug, old_url, meta, body, bundle)
 
 
 def _new_url(source: Source) -> str:
-    return f"/posts/{source.slug}/" if source.kind == "post" else f"/{source.slug}/"
+    return new_url(source.kind, source.slug)
 
 
 def _names(sources: list[Source]) -> dict[str, str]:
@@ -446,6 +452,6 @@ def _own_file(path: str, url: str, ctx: Context) -> str | None:
         if static and static.is_file() and url.startswith("/"):
             ctx.files[f"static{unquote(path)}"] = static  # Hugo's static/ is served at the root, Quire's at /static/
             return f"/static{path}"
-    elif path in QUIRE_FILES or path.split("/")[1] in QUIRE_LISTS:
+    elif path == build("index") or path.split("/")[1] in QUIRE_LISTS:
         return url
     return None

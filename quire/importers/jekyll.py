@@ -7,15 +7,18 @@ from datetime import date, datetime
 from html import escape as escape_html
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import yaml
 
 from ..content import ContentError, read_text, split_front_matter
+from ..urls import build
 from .common import (
     EMPTY_ANCHOR,
     FENCE,
+    POSTS,
     Converted,
+    LinkRules,
     Report,
     close_anchors,
     display_math,
@@ -24,12 +27,12 @@ from .common import (
     figure_html,
     fix_links,
     inline_math,
-    is_image,
     local_preview_path,
+    new_url,
     old_address,
     prose,
-    repaired_url,
     replace_url,
+    resolve_link,
     squeeze_html,
     unify_tags,
 )
@@ -66,6 +69,12 @@ MATH_OPEN = re.compile(r"^(?P<lead>\s*(?:(?:[*+-]|\d+\.)[ \t]+)?)\$\$")
 LOCAL_LINK = re.compile(r"""(?:\]\(\s*<?|href=["']?)(https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0)[^\s)"'>]*)""",
                         re.IGNORECASE)
 RELATIVE_LINK = re.compile(r"""(?:\]\(|href=["']?)(?![a-z][a-z0-9+.-]*:|/|#)([^\s)"'>]+)""", re.IGNORECASE)
+RELATIVE_LINKS = LinkRules(
+    old_needs_file=True, old="relative link {url} is not in this import: linked at its old address {old}",
+    missing="image {url} is not in the source",
+    dead="relative link {url} leads to no page in this import (with --site-url, a link naming a file points at the "
+         "old site)",
+    dead_with_site_url="relative link {url} names neither a page of this import nor a file", dead_hint="")
 TABLE_SEP = re.compile(r"^\s*\|?[\s:|+-]*-[\s:|+-]*$")
 
 
@@ -145,40 +154,24 @@ def relative_links(items: list[Converted], report: Report, site_url: str | None)
     URL; with site_url a link naming a file (`contact.html`) points at the old site; any other (`TBA`) keeps its
     text and loses its link.
     """
-    new_urls = {alias: (f"/posts/{c.slug}/" if c.kind == "post" else f"/{c.slug}/")
-                for c in items for alias in c.meta.get("aliases") or []}
+    new_urls = {alias: new_url(c.kind, c.slug) for c in items for alias in c.meta.get("aliases") or []}
     for item in items:
         _local_preview_links(item, new_urls, report, site_url)
         beside = {rel.split("/", 2)[-1] for rel in item.files}
         for link in sorted(set(RELATIVE_LINK.findall(prose(item.body)))):
             if link.split("#", 1)[0].split("?", 1)[0] in beside:
                 continue
-            fixed = repaired_url(link)
-            target = urlsplit(urljoin("http://old" + (item.old_url or "/"), link))
-            fragment = f"#{target.fragment}" if target.fragment else ""
-            if fixed:
-                report.counts["links_fixed"] += 1
-                report.warn(item.source, f"link {link} has no scheme (a browser reads it as a relative path): "
-                                         f"written as {fixed}")
-                item.body = replace_url(item.body, link, fixed)
-            elif target.path in new_urls:
-                item.body = replace_url(item.body, link, new_urls[target.path] + fragment)
-                report.counts["crosslinks"] += not new_urls[target.path].startswith("/posts/")
-            elif site_url and PurePosixPath(target.path).suffix:
-                old = old_address(site_url, target.path) + fragment
-                report.counts["images_old" if is_image(link) else "links_old"] += 1
-                report.warn(item.source, f"relative link {link} is not in this import: linked at its old "
-                                         f"address {old}")
-                item.body = replace_url(item.body, link, old)
-            elif is_image(link):
-                report.counts["images_missing"] += 1
-                report.warn(item.source, f"image {link} is not in the source" +
-                            ("" if site_url else " (with --site-url it is linked at its old address)"))
-            else:
-                why = "names neither a page of this import nor a file" if site_url else \
-                    "leads to no page in this import (with --site-url, a link naming a file points at the old site)"
-                item.body, message = drop_link(item.body, link, f"relative link {link} {why}")
+            resolved = resolve_link(link, item.old_url, new_urls.get, site_url, RELATIVE_LINKS)
+            if resolved.drop:
+                item.body, message = drop_link(item.body, link, resolved.message, resolved.hint)
                 report.warn(item.source, message, count="unconverted")
+                continue
+            if resolved.message:
+                report.warn(item.source, resolved.message, count=resolved.count)
+            if resolved.url != link:
+                item.body = replace_url(item.body, link, resolved.url)
+                # a link moved to an imported page is a cross-link (fix_links counts those to posts)
+                report.count("crosslinks", not resolved.message and not resolved.url.startswith(POSTS))
 
 
 def _local_preview_links(item: Converted, new_urls: dict[str, str], report: Report, site_url: str | None) -> None:
@@ -199,14 +192,13 @@ def _local_preview_links(item: Converted, new_urls: dict[str, str], report: Repo
         same_name = set(by_name.get(PurePosixPath(target.path).name, [])) if PurePosixPath(target.path).suffix else ()
         new = new_urls.get(target.path) or (same_name.pop() if len(same_name) == 1 else None)
         if new:
-            report.counts["crosslinks"] += 1
-            report.warn(item.source, f"link {link} is to the author's preview server: written as {new}{fragment}")
+            report.warn(item.source, f"link {link} is to the author's preview server: written as {new}{fragment}",
+                        count="crosslinks")
             item.body = replace_url(item.body, link, new + fragment)
         elif site_url:
             old = old_address(site_url, target.path) + fragment
-            report.counts["links_old"] += 1
             report.warn(item.source, f"link {link} is to the author's preview server and names no page of this "
-                                     f"import: linked at its old address {old}")
+                                     f"import: linked at its old address {old}", count="links_old")
             item.body = replace_url(item.body, link, old)
         else:
             item.body, message = drop_link(item.body, link, f"link {link} is to the author's preview server and "
@@ -356,13 +348,13 @@ def liquid(text: str) -> str:
             return url.group(2) if url else m.group(0)
         name, args = m.group(2), m.group(3)
         if name == "post_url":
-            return f"/posts/{args.strip().rsplit('/', 1)[-1]}/"
+            return build("post", slug=args.strip().rsplit("/", 1)[-1])
         if name == "highlight":
             return "```" + (args.split()[0] if args.split() else "")
         if name == "endhighlight":
             return "```"
         if name == "link" and args.strip().startswith("_posts/"):
-            return f"/posts/{Path(args.strip()).stem}/"
+            return build("post", slug=Path(args.strip()).stem)
         return m.group(0)
 
     # Raw text stays Markdown but its braces are masked, so no later step reads them as Liquid.
