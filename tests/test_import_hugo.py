@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from quire import create_app
-from quire.importers import import_group
+from quire.cli import import_group
 from quire.importers.common import Report
 from quire.importers.hugo import import_hugo
 from quire.markdown import render_markdown

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 import pytest
 
 from quire import create_app
-from quire.importers import import_group
+from quire.cli import import_group
 from quire.importers.common import Report
 from quire.importers.jekyll import Context, convert_body
 from quire.markdown import render_markdown

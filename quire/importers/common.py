@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import yaml
 
@@ -16,6 +16,7 @@ from ..content import tag_slug
 from ..front_matter import FRONT_MATTER
 from ..markdown import render_inline_markdown, render_markdown
 from ..paths import alias_problem
+from ..urls import build
 
 FRONT_MATTER_ORDER = tuple(key.name for key in FRONT_MATTER)
 COUNTS = (("posts", "posts"), ("pages", "pages"), ("math", "math expressions"), ("figures", "figures"),
@@ -23,8 +24,11 @@ COUNTS = (("posts", "posts"), ("pages", "pages"), ("math", "math expressions"), 
           ("links_missing", "links to posts not imported"), ("images_old", "images at their old address"),
           ("images_missing", "images missing"), ("links_fixed", "links repaired"),
           ("unconverted", "items left unconverted"))
+COUNT_KEYS = frozenset(key for key, _ in COUNTS)
 OPTIONAL_COUNTS = ("links_old", "links_missing", "images_old", "links_fixed")
-POST_LINK = re.compile(r"(?<=[(\s\"'=])(?P<url>/posts/(?P<slug>[^/\s#\"')]+)/)(?:#(?P<anchor>[^\s\"')>]*))?")
+POSTS = build("post", slug="-").removesuffix("-/")  # the folder Quire serves posts in
+POST_LINK = re.compile(r"(?<=[(\s\"'=])(?P<url>" + re.escape(POSTS) +
+                       r"(?P<slug>[^/\s#\"')]+)/)(?:#(?P<anchor>[^\s\"')>]*))?")
 PAGE_ANCHOR = re.compile(r"\]\(#(?P<anchor>[^\s)]+)\)|href=\"#(?P<anchor2>[^\"]+)\"")
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
 CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`).+?(?<!`)\1(?!`)")
@@ -47,12 +51,19 @@ class Report:
         self.problems: list[tuple[str, str]] = []
         self.counts: Counter = Counter()
 
-    def warn(self, where: str, message: str, unconverted: bool = False) -> None:
-        """Record a problem (shown once per file and message); `unconverted` counts it as left unconverted."""
-        if unconverted:
-            self.counts["unconverted"] += 1
+    def warn(self, where: str, message: str, count: str | None = None) -> None:
+        """Record a problem (shown once per file and message) and count it under `count`, a key of COUNTS
+        (every call counts: the same decision met twice is two links)."""
+        if count is not None:
+            self.count(count)
         if (where, message) not in self.problems:
             self.problems.append((where, message))
+
+    def count(self, key: str, n: int = 1) -> None:
+        """Add n to one of the summary's counts (a key of COUNTS)."""
+        if key not in COUNT_KEYS:
+            raise KeyError(f"no count {key!r} in the import summary")
+        self.counts[key] += n
 
     def lines_for(self, where: str) -> list[str]:
         """Return the problem lines of one source file."""
@@ -174,6 +185,11 @@ def match_anchor(anchor: str, ids: set[str]) -> str | None:
     return close[0] if len(close) == 1 else None
 
 
+def new_url(kind: str, slug: str) -> str:
+    """Return the URL Quire serves an imported post or page at."""
+    return build("post" if kind == "post" else "page", slug=slug)
+
+
 def old_address(site_url: str, path: str) -> str:
     """Join the old site's address and a path on it: https://example.org/blog + /2018/x.html."""
     return site_url.rstrip("/") + "/" + path.lstrip("/")
@@ -190,6 +206,75 @@ def local_preview_path(url: str) -> str | None:
     `/a.html#b`): a page of the old site as the author saw it before publishing. None for any other link."""
     m = LOCAL_SERVER.match(url)
     return "/" + url[m.end():].lstrip("/") if m else None
+
+
+SCHEME_OR_FRAGMENT = re.compile(r"^[a-z][a-z0-9+.-]*:|^#|^//", re.IGNORECASE)
+NO_SITE_URL = " (with --site-url it is linked at its old address)"
+
+
+@dataclass(frozen=True)
+class LinkRules:
+    """How one engine's links differ (the steps are resolve_link's): its URLs, and how its report words a link."""
+
+    folders: bool = False  # a path without a suffix names a folder (Hugo's pretty URLs): look it up with its /
+    old_needs_file: bool = False  # with --site-url only a link naming a file goes to the old site (`TBA` is no page)
+    keep_missing_files: bool = False  # a file the import lacks is reported and kept; else only images are
+    old: str = "{url} is not in this import: linked at its old address {old}"
+    missing: str = "{url} is not in this import"
+    dead: str = "link {url} leads to no imported page"
+    dead_with_site_url: str = "link {url} leads to no imported page"
+    dead_hint: str = "with --site-url it points at the old site"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What to do with one link: write `url` (the link itself when it stays), report `message` and count `count`
+    (`note`, said first, is counted by nobody); `drop`: unlink it, keeping its text (`message` says why, `hint`
+    what would help; the caller counts it as unconverted once it is dropped)."""
+
+    url: str
+    count: str | None = None
+    message: str = ""
+    note: str = ""
+    drop: bool = False
+    hint: str = ""
+
+
+def resolve_link(url: str, page_url: str, lookup: Callable[[str], str | None], site_url: str | None,
+                 rules: LinkRules, own: Callable[[str, str], str | None] | None = None) -> Resolved:
+    """Decide where a link of an imported page goes: the author's preview server is read as the old site, a scheme
+    or a fragment is left alone, a scheme-less host is repaired; else the link, resolved against the page's old
+    URL, points at the imported page with that old URL (`lookup`; #fragment kept), at one of the engine's own
+    files (`own`: path, link -> URL), at the old site with --site-url, or is reported missing (a file) or dropped."""
+    note = ""
+    local = local_preview_path(url)
+    if local is not None:  # the author's preview server (`hugo server`, `jekyll serve`): the old site's own URL
+        note = f"link {url} is to the author's preview server: read as the old site's {local}"
+        url = local
+    if SCHEME_OR_FRAGMENT.match(url):
+        return Resolved(url, note=note)
+    fixed = repaired_url(url)
+    if fixed:
+        return Resolved(fixed, "links_fixed", f"link {url} has no scheme (a browser reads it as a relative path): "
+                                              f"written as {fixed}", note)
+    parts = urlsplit(urljoin("http://old" + (page_url or "/"), url))
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    is_file = bool(PurePosixPath(parts.path).suffix)
+    path = parts.path if parts.path.endswith("/") or is_file or not rules.folders else parts.path + "/"
+    new = lookup(path)
+    if new is not None:
+        return Resolved(new + fragment, note=note)
+    kept = own(path, url) if own else None
+    if kept is not None:
+        return Resolved(kept, note=note)
+    if site_url and (is_file or not rules.old_needs_file):
+        old = old_address(site_url, parts.path) + fragment
+        return Resolved(old, "images_old" if is_image(path) else "links_old", rules.old.format(url=url, old=old), note)
+    if is_file and (rules.keep_missing_files or is_image(path)):
+        return Resolved(url, "images_missing" if is_image(path) else None,
+                        rules.missing.format(url=url) + ("" if site_url else NO_SITE_URL), note)
+    dead = rules.dead_with_site_url if site_url else rules.dead
+    return Resolved(url, None, dead.format(url=url), note, drop=True, hint=rules.dead_hint)
 
 
 def is_image(url: str) -> bool:
@@ -273,32 +358,30 @@ def fix_links(items: list[Converted], report: Report, site_url: str | None = Non
         if target is None:
             old = old_post_url(slug) if old_post_url and site_url else None
             if old:
-                report.counts["links_old"] += 1
                 report.warn(item.source, f"links to {slug}, a post that is not in this import: linked at its old "
-                                         f"address {old}")
+                                         f"address {old}", count="links_old")
                 return with_anchor(old, anchor)
-            report.counts["links_missing"] += 1
-            report.warn(item.source, f"links to /posts/{slug}/, a post that is not in this import" +
-                        ("" if site_url else " (with --site-url it is linked at its old address)"))
+            report.warn(item.source, f"links to {m.group('url')}, a post that is not in this import" +
+                        ("" if site_url else " (with --site-url it is linked at its old address)"),
+                        count="links_missing")
             return m.group(0)
         if target.meta.get("draft") and not item.meta.get("draft"):
             if site_url and target.old_url:
                 old = old_address(site_url, target.old_url)
-                report.counts["links_old"] += 1
-                report.warn(item.source, f"links to /posts/{slug}/, which is imported as a draft: linked at its "
-                                         f"old address {old}")
+                report.warn(item.source, f"links to {m.group('url')}, which is imported as a draft: linked at its "
+                                         f"old address {old}", count="links_old")
                 return with_anchor(old, anchor)
-            report.warn(item.source, f"links to /posts/{slug}/, which is imported as a draft: the link is broken "
+            report.warn(item.source, f"links to {m.group('url')}, which is imported as a draft: the link is broken "
                                      f"until that post is published")
-        report.counts["crosslinks"] += 1
+        report.count("crosslinks")
         if anchor is None:
             return m.group(0)
         if anchor == "":
             return m.group("url")
         found = match_anchor(unquote(anchor), ids[slug])
         if found is None:
-            report.warn(item.source, f"anchor #{anchor} does not exist in /posts/{slug}/: the link now "
-                                     f"points at the post itself", unconverted=True)
+            report.warn(item.source, f"anchor #{anchor} does not exist in {m.group('url')}: the link now "
+                                     f"points at the post itself", count="unconverted")
             return m.group("url")
         return f"{m.group('url')}#{anchor if unquote(anchor) == found else found}"
 
@@ -319,7 +402,7 @@ def fix_links(items: list[Converted], report: Report, site_url: str | None = Non
         for anchor in dead:
             item.body, message = drop_link(item.body, "#" + anchor, f"in-page link #{anchor} has no heading or id "
                                                                     f"to point to")
-            report.warn(item.source, message, unconverted=True)
+            report.warn(item.source, message, count="unconverted")
 
 
 def unify_tags(items: list[Converted], report: Report) -> None:
@@ -352,7 +435,7 @@ def write_items(items: list[Converted], site_dir: Path, force: bool, dry_run: bo
         else:
             verb = ("would replace" if exists else "would write") if dry_run else ("replaced" if exists else "wrote")
             echo(f"{verb} {item.rel} from {item.source}")
-            report.counts["posts" if item.kind == "post" else "pages"] += 1
+            report.count("posts" if item.kind == "post" else "pages")
             if not dry_run:
                 _write(item, target, twin, site_dir, force)
         for line in report.lines_for(item.source):
@@ -368,7 +451,7 @@ def drop_unsafe_aliases(item: Converted, report: Report) -> None:
     for alias in [aliases] if isinstance(aliases, str) else aliases:
         problem = alias_problem(str(alias).strip())
         if problem:
-            report.warn(item.source, f"{problem}; dropped", unconverted=True)
+            report.warn(item.source, f"{problem}; dropped", count="unconverted")
         else:
             kept.append(alias)
     item.meta["aliases"] = kept

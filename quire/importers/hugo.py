@@ -4,29 +4,31 @@ import html
 import re
 import shlex
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote
 
 import yaml
 
 from ..content import ContentError, read_text, split_front_matter
 from ..markdown import render_markdown
+from ..urls import EACH_TAG, LIST, PAGE, RESERVED, ROUTES, build
 from .common import (
+    POSTS,
     Converted,
+    LinkRules,
     Report,
     drop_link,
     fence_end,
     figure_html,
     fix_links,
-    is_image,
-    local_preview_path,
-    old_address,
+    new_url,
     outside_code,
     render_caption,
-    repaired_url,
+    resolve_link,
     squeeze_html,
     unify_tags,
 )
@@ -39,10 +41,15 @@ ESCAPED = re.compile(r"\{\{([<%])/\*\s*(.*?)\s*\*/([>%])\}\}", re.DOTALL)
 LINK = re.compile(r"(?P<pre>\]\(\s*<?|\b(?:href|src)=[\"'])(?P<url>[^\s)\"'>]+)")
 HTML_TEX = re.compile(r"(?<!\\)\\\((.+?)\\\)|(?<!\\)\\\[(.+?)\\\]", re.DOTALL)
 EMOJI = re.compile(r"(?<![\w:]):[a-z0-9_+-]+:(?![\w:])")
-QUIRE_ROUTES = {"archives", "search", "tags", "page", "posts", "assets", "static", "404"}
-QUIRE_FILES = {"/", "/index.xml", "/atom.xml", "/sitemap.xml", "/robots.txt", "/index.json"}
-QUIRE_LISTS = {"archives", "search", "tags", "page"}  # pages Quire makes itself, at the same paths as Hugo
+# Names no imported page may take: Quire's own first path segments, and its 404 page (Hugo's 404.md).
+QUIRE_MADE = RESERVED | {PurePosixPath(build("not_found")).stem}
+# Lists Quire makes itself at the paths Hugo used (/tags/x/, /page/2/, /archives/): a link there stays. A /posts/
+# link names a post, which the import maps or reports, and Quire's home is the one list at "/".
+QUIRE_LISTS = {r.rule.split("/")[1] for r in ROUTES if r.freeze in (PAGE, LIST, EACH_TAG) and r.rule.endswith("/")
+               } - {"", POSTS.strip("/")}
 DROPPED_KEYS = ("layout", "ShowToc", "TocOpen", "lastmod", "url", "slug", "publishDate")
+LINKS = LinkRules(folders=True, keep_missing_files=True)
+BUNDLE_LINKS = replace(LINKS, missing="{url} is not in this import (add it beside index.md)")
 IFRAME = ('<div class="embed"><iframe src="{src}" title="{title}" loading="lazy" allowfullscreen '
           'style="width: 100%; aspect-ratio: 16 / 9; border: 0;"></iframe></div>')
 
@@ -75,8 +82,8 @@ class Context:
     files: dict[str, Path] = field(default_factory=dict)
     unlinks: dict[str, tuple[str, str]] = field(default_factory=dict)  # links to drop: why, and a hint
 
-    def warn(self, message: str, unconverted: bool = False) -> None:
-        self.report.warn(self.page.rel, message, unconverted)
+    def warn(self, message: str, count: str | None = None) -> None:
+        self.report.warn(self.page.rel, message, count)
 
 
 def import_hugo(src: Path, report: Report, site_url: str | None = None) -> list[Converted]:
@@ -88,7 +95,7 @@ def import_hugo(src: Path, report: Report, site_url: str | None = None) -> list[
     config = _config(src, report)
     content = src / "content"
     if not content.is_dir():
-        report.warn(str(src), "no content/ folder: is this a Hugo site?", unconverted=True)
+        report.warn(str(src), "no content/ folder: is this a Hugo site?", count="unconverted")
         return []
     sources = _discover(content, config, report)
     by_url = {s.old_url: _new_url(s) for s in sources}
@@ -100,13 +107,13 @@ def import_hugo(src: Path, report: Report, site_url: str | None = None) -> list[
     for source in sources:
         if source.bundle and source.kind == "page":
             report.warn(source.rel, "files beside a page are not imported (Quire pages have no bundles)",
-                        unconverted=True)
+                        count="unconverted")
             source.bundle = None
         ctx = Context(source, report, by_url, by_name, site_url, src / "static")
         body = convert_body(source.body, ctx)
         meta = _front_matter(source, config, ctx)
-        report.counts["math"] += render_markdown(body).html.count('class="math')
-        report.counts["figures"] += ctx.figures
+        report.count("math", render_markdown(body).html.count('class="math'))
+        report.count("figures", ctx.figures)
         files: dict[str, Path | None] = dict(ctx.files)
         if source.bundle:
             files.update({f"posts/{source.slug}/{p.relative_to(source.bundle).as_posix()}": p
@@ -153,7 +160,7 @@ def _discover(content: Path, config: dict, report: Report) -> list[Source]:
         try:
             meta, body, _ = split_front_matter(read_text(path, rel), rel)
         except ContentError as exc:
-            report.warn(rel, f"skipped: {exc.message}", unconverted=True)
+            report.warn(rel, f"skipped: {exc.message}", count="unconverted")
             continue
         source = _source(path, stem, rel, content, meta, body, report)
         if source is None:
@@ -176,7 +183,7 @@ def _source(path: Path, stem: str, rel: str, content: Path, meta: dict, body: st
     if stem == "_index":
         has_text = bool(body.strip())
         report.warn(rel, "section page skipped: Quire has no section pages" +
-                    (" (its text was not imported)" if has_text else ""), unconverted=has_text)
+                    (" (its text was not imported)" if has_text else ""), count="unconverted" if has_text else None)
         return None
     bundle = path.parent if stem == "index" else None
     folders = parts[:-2] if bundle else parts[:-1]
@@ -187,14 +194,14 @@ def _source(path: Path, stem: str, rel: str, content: Path, meta: dict, body: st
     if meta.get("url"):
         old_url = "/" + str(meta["url"]).strip("/") + "/"
     slug = re.sub(r"[^\w-]+", "-", PurePosixPath(old_url.rstrip("/")).name or name).strip("-").lower()
-    if kind == "page" and (slug in QUIRE_ROUTES or meta.get("layout") in ("archives", "search")):
+    if kind == "page" and (slug in QUIRE_MADE or meta.get("layout") in ("archives", "search")):
         report.warn(rel, f"skipped: Quire makes /{slug}/ itself")
         return None
     return Source(path, rel, kind, slug, old_url, meta, body, bundle)
 
 
 def _new_url(source: Source) -> str:
-    return f"/posts/{source.slug}/" if source.kind == "post" else f"/{source.slug}/"
+    return new_url(source.kind, source.slug)
 
 
 def _names(sources: list[Source]) -> dict[str, str]:
@@ -283,7 +290,7 @@ def convert_body(text: str, ctx: Context) -> str:
     body = ESCAPED.sub(r"{{\1 \2 \3}}", body)
     for url, (why, hint) in ctx.unlinks.items():
         body, message = drop_link(body, url, why, hint)
-        ctx.warn(message, unconverted=True)
+        ctx.warn(message, count="unconverted")
     emoji = sorted(set(EMOJI.findall(re.sub(r"`[^`]*`|<code>.*?</code>", "", body))))
     if emoji:
         ctx.warn(f"emoji codes such as {emoji[0]} are left as typed (Quire does not turn them into emoji)")
@@ -312,7 +319,7 @@ def shortcodes(text: str, ctx: Context) -> str:
         replaced = _shortcode(name, _args(m.group("args")), inner, ctx, prefix if alone else None)
         if replaced is None:
             shown = text[m.start():end]
-            ctx.warn(f"shortcode {name!r} has no Quire equivalent; left visible as code", unconverted=True)
+            ctx.warn(f"shortcode {name!r} has no Quire equivalent; left visible as code", count="unconverted")
             replaced = _visible(shown, prefix if alone else None)
         out.append(replaced)
         pos = end
@@ -419,28 +426,25 @@ def _link(url: str, ctx: Context) -> str:
     """Point a link at an old Hugo URL (absolute or relative) to the page's new URL, or decide what to do.
 
     A file of the bundle or of static/ is kept (static files are copied); with --site-url anything else outside
-    the import points at its old address; without it a missing image is reported and a link to a missing page
+    the import points at its old address; without it a missing file is reported and a link to a missing page
     keeps its text and loses its link.
     """
-    local = local_preview_path(url)
-    if local is not None:  # the author's preview server (`hugo server`): the old site's own URL
-        ctx.warn(f"link {url} is to the author's preview server: read as the old site's {local}")
-        url = local
-    if re.match(r"^[a-z][a-z0-9+.-]*:|^#|^//", url, re.IGNORECASE) or url in ctx.unlinks:
+    if url in ctx.unlinks:
         return url
-    fixed = repaired_url(url)
-    if fixed:
-        ctx.report.counts["links_fixed"] += 1
-        ctx.warn(f"link {url} has no scheme (a browser reads it as a relative path): written as {fixed}")
-        return fixed
-    parts = urlsplit(urljoin(ctx.page.old_url, url))
-    fragment = f"#{parts.fragment}" if parts.fragment else ""
-    is_file = bool(PurePosixPath(parts.path).suffix)
-    path = parts.path if parts.path.endswith("/") or is_file else parts.path + "/"
-    new = ctx.by_url.get(path)
-    if new is not None:
-        return new + fragment
-    if is_file:
+    rules = BUNDLE_LINKS if ctx.page.bundle else LINKS
+    resolved = resolve_link(url, ctx.page.old_url, ctx.by_url.get, ctx.site_url, rules, partial(_own_file, ctx=ctx))
+    if resolved.note:
+        ctx.warn(resolved.note)
+    if resolved.drop:
+        ctx.unlinks.setdefault(resolved.url, (resolved.message, resolved.hint))
+    elif resolved.message:
+        ctx.warn(resolved.message, count=resolved.count)
+    return resolved.url
+
+
+def _own_file(path: str, url: str, ctx: Context) -> str | None:
+    """Keep a link to a file of the page's bundle or to a page Quire makes itself; copy a file of static/."""
+    if PurePosixPath(path).suffix:
         bundle = ctx.page.bundle
         if bundle and path.startswith(ctx.page.old_url) and (bundle / unquote(path[len(ctx.page.old_url):])).is_file():
             return url
@@ -448,18 +452,6 @@ def _link(url: str, ctx: Context) -> str:
         if static and static.is_file() and url.startswith("/"):
             ctx.files[f"static{unquote(path)}"] = static  # Hugo's static/ is served at the root, Quire's at /static/
             return f"/static{path}"
-    elif path in QUIRE_FILES or path.split("/")[1] in QUIRE_LISTS:
+    elif path == build("index") or path.split("/")[1] in QUIRE_LISTS:
         return url
-    if ctx.site_url:
-        old = old_address(ctx.site_url, parts.path) + fragment
-        ctx.report.counts["images_old" if is_image(path) else "links_old"] += 1
-        ctx.warn(f"{url} is not in this import: linked at its old address {old}")
-        return old
-    if is_file:
-        if is_image(path):
-            ctx.report.counts["images_missing"] += 1
-        ctx.warn(f"{url} is not in this import" + (" (add it beside index.md)" if ctx.page.bundle else "") +
-                 " (with --site-url it is linked at its old address)")
-        return url
-    ctx.unlinks.setdefault(url, (f"link {url} leads to no imported page", "with --site-url it points at the old site"))
-    return url
+    return None

@@ -7,15 +7,18 @@ from datetime import date, datetime
 from html import escape as escape_html
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import yaml
 
 from ..content import ContentError, read_text, split_front_matter
+from ..urls import build
 from .common import (
     EMPTY_ANCHOR,
     FENCE,
+    POSTS,
     Converted,
+    LinkRules,
     Report,
     close_anchors,
     display_math,
@@ -24,12 +27,12 @@ from .common import (
     figure_html,
     fix_links,
     inline_math,
-    is_image,
     local_preview_path,
+    new_url,
     old_address,
     prose,
-    repaired_url,
     replace_url,
+    resolve_link,
     squeeze_html,
     unify_tags,
 )
@@ -66,6 +69,12 @@ MATH_OPEN = re.compile(r"^(?P<lead>\s*(?:(?:[*+-]|\d+\.)[ \t]+)?)\$\$")
 LOCAL_LINK = re.compile(r"""(?:\]\(\s*<?|href=["']?)(https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0)[^\s)"'>]*)""",
                         re.IGNORECASE)
 RELATIVE_LINK = re.compile(r"""(?:\]\(|href=["']?)(?![a-z][a-z0-9+.-]*:|/|#)([^\s)"'>]+)""", re.IGNORECASE)
+RELATIVE_LINKS = LinkRules(
+    old_needs_file=True, old="relative link {url} is not in this import: linked at its old address {old}",
+    missing="image {url} is not in the source",
+    dead="relative link {url} leads to no page in this import (with --site-url, a link naming a file points at the "
+         "old site)",
+    dead_with_site_url="relative link {url} names neither a page of this import nor a file", dead_hint="")
 TABLE_SEP = re.compile(r"^\s*\|?[\s:|+-]*-[\s:|+-]*$")
 
 
@@ -87,8 +96,8 @@ class Context:
     caption_math: int = 0
     figures: int = 0
 
-    def warn(self, message: str, unconverted: bool = False) -> None:
-        self.report.warn(self.source, message, unconverted)
+    def warn(self, message: str, count: str | None = None) -> None:
+        self.report.warn(self.source, message, count)
 
 
 def import_jekyll(src: Path, report: Report, site_url: str | None = None) -> list[Converted]:
@@ -102,7 +111,7 @@ def import_jekyll(src: Path, report: Report, site_url: str | None = None) -> lis
     items = []
     posts = sorted(p for p in (src / "_posts").rglob("*") if p.suffix in MARKDOWN and p.is_file())
     if not posts:
-        report.warn(str(src), "no posts found in _posts/", unconverted=False)
+        report.warn(str(src), "no posts found in _posts/")
     for path in posts:
         item = _convert_file(path, src, config, report, "post", old_base)
         if item:
@@ -145,40 +154,24 @@ def relative_links(items: list[Converted], report: Report, site_url: str | None)
     URL; with site_url a link naming a file (`contact.html`) points at the old site; any other (`TBA`) keeps its
     text and loses its link.
     """
-    new_urls = {alias: (f"/posts/{c.slug}/" if c.kind == "post" else f"/{c.slug}/")
-                for c in items for alias in c.meta.get("aliases") or []}
+    new_urls = {alias: new_url(c.kind, c.slug) for c in items for alias in c.meta.get("aliases") or []}
     for item in items:
         _local_preview_links(item, new_urls, report, site_url)
         beside = {rel.split("/", 2)[-1] for rel in item.files}
         for link in sorted(set(RELATIVE_LINK.findall(prose(item.body)))):
             if link.split("#", 1)[0].split("?", 1)[0] in beside:
                 continue
-            fixed = repaired_url(link)
-            target = urlsplit(urljoin("http://old" + (item.old_url or "/"), link))
-            fragment = f"#{target.fragment}" if target.fragment else ""
-            if fixed:
-                report.counts["links_fixed"] += 1
-                report.warn(item.source, f"link {link} has no scheme (a browser reads it as a relative path): "
-                                         f"written as {fixed}")
-                item.body = replace_url(item.body, link, fixed)
-            elif target.path in new_urls:
-                item.body = replace_url(item.body, link, new_urls[target.path] + fragment)
-                report.counts["crosslinks"] += not new_urls[target.path].startswith("/posts/")
-            elif site_url and PurePosixPath(target.path).suffix:
-                old = old_address(site_url, target.path) + fragment
-                report.counts["images_old" if is_image(link) else "links_old"] += 1
-                report.warn(item.source, f"relative link {link} is not in this import: linked at its old "
-                                         f"address {old}")
-                item.body = replace_url(item.body, link, old)
-            elif is_image(link):
-                report.counts["images_missing"] += 1
-                report.warn(item.source, f"image {link} is not in the source" +
-                            ("" if site_url else " (with --site-url it is linked at its old address)"))
-            else:
-                why = "names neither a page of this import nor a file" if site_url else \
-                    "leads to no page in this import (with --site-url, a link naming a file points at the old site)"
-                item.body, message = drop_link(item.body, link, f"relative link {link} {why}")
-                report.warn(item.source, message, unconverted=True)
+            resolved = resolve_link(link, item.old_url, new_urls.get, site_url, RELATIVE_LINKS)
+            if resolved.drop:
+                item.body, message = drop_link(item.body, link, resolved.message, resolved.hint)
+                report.warn(item.source, message, count="unconverted")
+                continue
+            if resolved.message:
+                report.warn(item.source, resolved.message, count=resolved.count)
+            if resolved.url != link:
+                item.body = replace_url(item.body, link, resolved.url)
+                # a link moved to an imported page is a cross-link (fix_links counts those to posts)
+                report.count("crosslinks", not resolved.message and not resolved.url.startswith(POSTS))
 
 
 def _local_preview_links(item: Converted, new_urls: dict[str, str], report: Report, site_url: str | None) -> None:
@@ -199,20 +192,19 @@ def _local_preview_links(item: Converted, new_urls: dict[str, str], report: Repo
         same_name = set(by_name.get(PurePosixPath(target.path).name, [])) if PurePosixPath(target.path).suffix else ()
         new = new_urls.get(target.path) or (same_name.pop() if len(same_name) == 1 else None)
         if new:
-            report.counts["crosslinks"] += 1
-            report.warn(item.source, f"link {link} is to the author's preview server: written as {new}{fragment}")
+            report.warn(item.source, f"link {link} is to the author's preview server: written as {new}{fragment}",
+                        count="crosslinks")
             item.body = replace_url(item.body, link, new + fragment)
         elif site_url:
             old = old_address(site_url, target.path) + fragment
-            report.counts["links_old"] += 1
             report.warn(item.source, f"link {link} is to the author's preview server and names no page of this "
-                                     f"import: linked at its old address {old}")
+                                     f"import: linked at its old address {old}", count="links_old")
             item.body = replace_url(item.body, link, old)
         else:
             item.body, message = drop_link(item.body, link, f"link {link} is to the author's preview server and "
                                                             f"names no page of this import",
                                            "with --site-url it points at the old site")
-            report.warn(item.source, message, unconverted=True)
+            report.warn(item.source, message, count="unconverted")
 
 
 def _config(src: Path, report: Report) -> dict[str, Any]:
@@ -239,13 +231,13 @@ def _convert_file(path: Path, src: Path, config: dict, report: Report, kind: str
         if kind == "page":
             report.warn(rel, "skipped: no front matter, so Jekyll did not treat it as a page")
         else:
-            report.warn(rel, f"skipped: {exc.message}", unconverted=True)
+            report.warn(rel, f"skipped: {exc.message}", count="unconverted")
         return None
     stem = path.stem
     if kind == "post":
         match = POST_NAME.match(stem)
         if not match:
-            report.warn(rel, "skipped: a post's file name must start with YYYY-MM-DD-", unconverted=True)
+            report.warn(rel, "skipped: a post's file name must start with YYYY-MM-DD-", count="unconverted")
             return None
         slug, title_part = stem, match.group(4)
         file_date = date(*(int(g) for g in match.groups()[:3]))
@@ -256,8 +248,8 @@ def _convert_file(path: Path, src: Path, config: dict, report: Report, kind: str
     ctx = Context(rel, report, src, prefix, f"posts/{slug}/" if kind == "post" else "static/", old_base)
     body = convert_body(body, ctx, config, is_html=path.suffix == ".html")
     meta, body = _front_matter(meta, body, ctx, config, file_date, title_part, path)
-    report.counts["math"] += ctx.math
-    report.counts["figures"] += ctx.figures
+    report.count("math", ctx.math)
+    report.count("figures", ctx.figures)
     files = {(f"posts/{slug}/{name}" if kind == "post" else f"static/{name}"): source
              for name, source in ctx.files.items()}
     return Converted(kind, slug, rel, meta, body, bundle=kind == "post" and bool(files), files=files,
@@ -356,13 +348,13 @@ def liquid(text: str) -> str:
             return url.group(2) if url else m.group(0)
         name, args = m.group(2), m.group(3)
         if name == "post_url":
-            return f"/posts/{args.strip().rsplit('/', 1)[-1]}/"
+            return build("post", slug=args.strip().rsplit("/", 1)[-1])
         if name == "highlight":
             return "```" + (args.split()[0] if args.split() else "")
         if name == "endhighlight":
             return "```"
         if name == "link" and args.strip().startswith("_posts/"):
-            return f"/posts/{Path(args.strip()).stem}/"
+            return build("post", slug=Path(args.strip()).stem)
         return m.group(0)
 
     # Raw text stays Markdown but its braces are masked, so no later step reads them as Liquid.
@@ -383,15 +375,13 @@ def asset(path: str, ctx: Context) -> str:
         old = ctx.old_base + path
         if name not in ctx.remote:
             ctx.remote.add(name)
-            ctx.warn(f"{name} is not in the source: linked at its old address {old}")
-            ctx.report.counts["images_old"] += 1
+            ctx.warn(f"{name} is not in the source: linked at its old address {old}", count="images_old")
         return old
     if rel not in ctx.files:
         ctx.files[rel] = source if source.is_file() else None
         if not source.is_file():
             ctx.warn(f"{name} is not in the source; add it as {ctx.image_folder}{rel} (or give --site-url to "
-                     f"link it at its old address)")
-            ctx.report.counts["images_missing"] += 1
+                     f"link it at its old address)", count="images_missing")
     return ctx.image_prefix + rel
 
 
@@ -682,7 +672,7 @@ def _table(seg: Segment, ctx: Context) -> list[str]:
         for cell in row:
             if re.search(r"\$[^$]*(?<!\\)\|[^$]*\$", cell):
                 ctx.warn("a `|` inside math in a table row ends the cell in Quire: write \\vert or \\mid",
-                         unconverted=True)
+                         count="unconverted")
     table = ["| " + " | ".join(r) + " |" for r in (header, align, *body)]
     if seg.classes or seg.style:
         cls = f' class="{" ".join(seg.classes)}"' if seg.classes else ""
@@ -735,7 +725,7 @@ def convert_inline(text: str, ctx: Context) -> str:
             out.append(_link_with_attributes(link, ctx))
             i = link.end()
         elif text.startswith(("{{", "{%"), i) and (liq := LIQUID.match(text, i)):
-            ctx.warn(f"Liquid {liq.group(0)} has no Quire equivalent; left visible as code", unconverted=True)
+            ctx.warn(f"Liquid {liq.group(0)} has no Quire equivalent; left visible as code", count="unconverted")
             out.append(f"`{liq.group(0)}`")
             i = liq.end()
         else:
