@@ -24,7 +24,7 @@ from browser_support import (
     route_outside,
 )
 
-from quire import PROJECT_ROOT, create_app
+from quire import create_app
 from quire.freeze import freeze
 
 if not CHROMIUM.exists():
@@ -43,7 +43,8 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
 LIGHT_BG, DARK_BG = "rgb(255, 255, 255)", "rgb(28, 29, 32)"
 MATH_POST = "/posts/2024-03-02-score-matching/"
-MATH_POST_SOURCE = PROJECT_ROOT / "posts/2024-03-02-score-matching/index.md"
+EXAMPLE = PROJECT / "tests" / "example_site"  # the site at the project root is the user's, to replace
+MATH_POST_SOURCE = EXAMPLE / "posts/2024-03-02-score-matching/index.md"
 SCREENSHOTS = PROJECT / "docs" / "screenshots"
 PAGE_TYPES = {
     "home": "/", "post": MATH_POST, "page": "/faq/", "tags": "/tags/", "tag": "/tags/probability/",
@@ -66,9 +67,9 @@ def browser():
 @pytest.fixture(scope="module")
 def example(tmp_path_factory):
     """The example site, live and frozen, each on its own loopback port."""
-    live = LiveServer(create_app(PROJECT_ROOT))
+    live = LiveServer(create_app(EXAMPLE))
     dest = tmp_path_factory.mktemp("frozen") / "site"
-    freeze(create_app(PROJECT_ROOT), dest, jobs=1)
+    freeze(create_app(EXAMPLE), dest, jobs=1)
     frozen = StaticServer(dest)
     yield {"live": live.url, "frozen": frozen.url, "folder": dest}
     live.stop()
