@@ -7,6 +7,9 @@ import pytest
 
 from quire import create_app
 
+# The browser tests' fixtures and helpers (tests/test_browser_*.py) live in their own module.
+pytest_plugins = ["browser_fixtures"]
+
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
 
