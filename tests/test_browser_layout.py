@@ -19,9 +19,6 @@ from browser_support import PROJECT
 sync_api = playwright_or_skip()
 
 
-SCREENSHOTS = PROJECT / "docs" / "screenshots"
-
-
 NO_SIDEWAYS = """() => {
   const doc = document.documentElement;
   const boxes = [...document.querySelectorAll("pre, .math.display, mjx-container, .table-wrap")]
@@ -108,6 +105,7 @@ def test_narrow_screen_long_math_code_and_tables_scroll_in_their_box(builder, li
         assert box["overflow"] in ("auto", "scroll") and box["right"] <= PHONE["width"], box
 
 
+SCREENSHOTS = PROJECT / "docs" / "screenshots"
 VI_POST = "/posts/2024-05-28-variational-inference/"
 SHOTS = [  # name, path, element scrolled to the top (or none), widths
     ("home", "/", None, ("desktop", "mobile")),
