@@ -41,11 +41,33 @@ class _ServerThread:
         self.thread.join(5)
 
 
+def _close_once_sent(app):
+    """Wrap a WSGI app so that each response is closed as soon as its body has been sent.
+
+    Werkzeug's server (3.1) closes a response only after draining the request socket, and that drain raises
+    ConnectionResetError when the browser resets the connection (it left the page before, say, the favicon was
+    read): the file behind a send_from_directory response was then left to the garbage collector, whose
+    "unclosed file" ResourceWarning failed whichever test was running.
+    """
+
+    def body_then_close(body):
+        try:
+            yield from body
+        finally:  # also runs when an unfinished body is collected
+            if hasattr(body, "close"):
+                body.close()
+
+    def closing_app(environ, start_response):
+        return body_then_close(app(environ, start_response))
+
+    return closing_app
+
+
 class LiveServer(_ServerThread):
     """Run a Flask app on a free loopback port in a thread."""
 
     def __init__(self, app):
-        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+        server = make_server("127.0.0.1", 0, _close_once_sent(app), threaded=True, request_handler=_QuietHandler)
         super().__init__(server, server.server_port)
 
 

@@ -10,6 +10,9 @@ import pytest
 
 from quire import create_app
 
+# The browser tests' fixtures and helpers (tests/test_browser_*.py) live in their own module.
+pytest_plugins = ["browser_fixtures"]
+
 PROJECT = Path(__file__).resolve().parent.parent
 # The one dependency outside the repository: real corpora and references beside the project, read by shared().
 SHARED = PROJECT.parent / "shared"
