@@ -3,7 +3,7 @@
 import posixpath
 import re
 from datetime import datetime
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 from flask import (
     Flask,
@@ -51,11 +51,12 @@ def url_of(post: Post) -> str:
 
 
 def absolute(path: str) -> str:
-    """Make an absolute URL on the published site from a URL path made by url_for."""
+    """Make an absolute URL on the published site from a URL path (made by url_for, or request.path)."""
     root = request.script_root if request else ""
     if root and path.startswith(root + "/"):
         path = path[len(root):]
-    return urljoin(engine().settings["base_url"], path.lstrip("/"))
+    # request.path is decoded: quote what cannot stand in a URL as url_for does, keeping its escapes.
+    return urljoin(engine().settings["base_url"], quote(path.lstrip("/"), safe="/%:@!$&'()*+,;=~"))
 
 
 def format_date(value: datetime) -> str:

@@ -1,11 +1,17 @@
 """Fixtures: a small site in tmp_path per test, the app over it, its test client and CLI runner."""
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from quire import create_app
+
+# Under mutmut every mutant runs the same files (one render-cache fingerprint): a render cache shared between
+# tests, like the example site's, would hand one mutant's rendered posts to the next.
+if "MUTANT_UNDER_TEST" in os.environ:
+    os.environ["QUIRE_CACHE_DIR"] = "off"
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"

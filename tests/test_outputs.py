@@ -1,10 +1,13 @@
 """Tags, archives, feeds, index.json, sitemap, robots, aliases: what readers and crawlers follow."""
 
+import html
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import feedparser
 import pytest
+from markupsafe import escape
 
 EVIL = "</script><script>alert(1)</script> & \"q\" 'a' <b>"
 
@@ -137,3 +140,64 @@ def test_hostile_title_is_text_everywhere(builder, client):
     assert data[0]["title"] == EVIL
     index = json.loads(client.get("/search/index.json").data)
     assert index["docs"][0][0] == EVIL
+
+
+HOSTILE = {
+    "title": "T1 </title><script>alert('t')</script> & \"q\"",
+    "author": "A1 <b>bold</b> & Co </name>",
+    "summary": "S1 <img src=x onerror=alert(1)> & </summary>",
+    "description": "D1 \"quoted\" <i>desc</i> & </script>",
+    "tags": ["G1 <svg onload=alert(1)>"],
+    "slug": "s1&amp<x>",
+}
+RAW = ("<script>alert", "<b>bold", "<img src=x", "<i>desc", "<svg onload", "<x>")
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def hostile(builder):
+    front = "\n".join(f"{key}: {json.dumps(value)}" for key, value in HOSTILE.items())
+    builder.file("posts/evil.md", f"---\n{front}\ndate: 2024-05-05\n---\nBody text.\n")
+    return builder
+
+
+def test_hostile_front_matter_is_data_in_every_output(hostile, client):
+    """Every front-matter value that reaches a feed, the sitemap, JSON-LD or a JSON index arrives as data."""
+    title, author, summary, description = (HOSTILE[k] for k in ("title", "author", "summary", "description"))
+    tag = HOSTILE["tags"][0]
+    permalink = "https://blog.example.org/posts/s1&amp%3Cx%3E/"
+    assert client.get("/posts/s1&amp%3Cx%3E/").status_code == 200
+    for url in ("/index.xml", "/tags/g1-svg-onloadalert1/index.xml"):
+        item = ET.fromstring(client.get(url).data).find("channel/item")
+        assert item.findtext("title") == title, url
+        assert item.findtext("{http://purl.org/dc/elements/1.1/}creator") == author, url
+        assert item.findtext("category") == tag, url
+        assert item.findtext("description") == "<p>" + html.escape(summary, quote=False) + "</p>", url
+        assert item.findtext("link") == permalink, url
+    entry = ET.fromstring(client.get("/atom.xml").data).find(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}title") == title
+    assert entry.findtext(f"{ATOM}author/{ATOM}name") == author
+    assert entry.find(f"{ATOM}category").get("term") == tag
+    assert entry.findtext(f"{ATOM}summary") == summary
+    assert entry.find(f"{ATOM}link").get("href") == permalink
+    sitemap = ET.fromstring(client.get("/sitemap.xml").data)
+    assert permalink in [loc.text for loc in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    for url in ("/index.json", "/search/index.json"):
+        assert "<" not in client.get(url).get_data(as_text=True), url  # safe inside HTML too
+    entry = json.loads(client.get("/index.json").data)[0]
+    assert (entry["title"], entry["summary"], entry["permalink"]) == (title, summary, permalink)
+    assert json.loads(client.get("/search/index.json").data)["docs"][0][0::3] == [title, summary]
+    page = text_of(client.get("/posts/s1&amp%3Cx%3E/"))
+    ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.DOTALL).group(1)
+    assert "<" not in ld
+    data = json.loads(ld)
+    assert (data["headline"], data["description"], data["author"]["name"]) == (title, description, author)
+    assert data["keywords"] == [tag] and data["mainEntityOfPage"]["@id"] == permalink
+    assert f'<meta name="description" content="{escape(description)}">' in page
+    assert f'<meta property="article:tag" content="{escape(tag)}">' in page
+    assert f"<title>{escape(title)} | Test Blog</title>" in page and f"Author: {escape(author)}" in page
+    for url in ("/", "/posts/s1&amp%3Cx%3E/", "/archives/", "/tags/", "/tags/g1-svg-onloadalert1/",
+                "/search/?q=alert", "/search/?q=t1"):
+        page = text_of(client.get(url))
+        assert str(escape(tag if url == "/tags/" else title)) in page, url
+        assert not [raw for raw in RAW if raw in page], url
