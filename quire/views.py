@@ -94,7 +94,8 @@ def page_file(slug: str, filename: str):
 
 
 def _bundle_file(post: Post | None, filename: str):
-    if post is None or post.bundle is None or posixpath.basename(filename) == "index.md":
+    # Normalised as send_from_directory will: `./index.md`, `index.md/` and `x/../index.md` name the source too.
+    if post is None or post.bundle is None or posixpath.basename(posixpath.normpath(filename)) == "index.md":
         abort(404)
     return send_from_directory(engine().site_dir / post.bundle, filename)
 

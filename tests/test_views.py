@@ -102,6 +102,20 @@ def test_bundle_files_served(builder, client):
     assert client.get("/posts/bundle/missing.png").status_code == 404
 
 
+@pytest.mark.parametrize("bundle, url", [("posts/b", "/posts/b/"), ("pages/about", "/about/")])
+@pytest.mark.parametrize("name", ["index.md", "./index.md", "%2e/index.md", "index.md/", "index.md%2f", "x/../index.md",
+                                  "x/..%2findex.md", ".//index.md", "./././index.md/."])
+def test_bundle_source_is_never_served(builder, client, bundle, url, name):
+    builder.file(f"{bundle}/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\nThe SOURCE-TEXT.\n")
+    builder.file(f"{bundle}/x/notes.txt", "NOTES-TEXT")
+    assert "The SOURCE-TEXT." in text_of(client.get(url))
+    with client.get(url + "x/notes.txt") as response:
+        assert response.status_code == 200 and response.data == b"NOTES-TEXT"
+    with client.get(url + name) as response:
+        assert response.status_code == 404, name
+        assert b"SOURCE-TEXT" not in response.data
+
+
 def test_standalone_page(builder, client):
     builder.page("faq", title="FAQ", body="Questions.")
     page = text_of(client.get("/faq/"))
