@@ -236,7 +236,10 @@ def _write(app: Flask, work: Path, progress, jobs: int) -> int:
                 progress(done[0])
 
         # One process: also follow every url_for made while rendering, as a safety net.
-        return _freeze_share(app, work, urls, files, tick, crawl=True)
+        pages = _freeze_share(app, work, urls, files, tick, crawl=True)
+        if progress:
+            progress(done[0])  # the final count, whatever the step
+        return pages
     global _FORKED
     context = multiprocessing.get_context("fork")
     counter = context.Value("i", 0)
