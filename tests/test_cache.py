@@ -1,11 +1,14 @@
 """The render cache: a warm rebuild after any change is byte-identical to a cold build."""
 
+import ast
 import os
 import shutil
 
 from jinja2 import FileSystemLoader
 
+import quire.cache
 from quire import create_app
+from quire.cache import engine_fingerprint
 from quire.freeze import MARKER, freeze
 
 from conftest import PROJECT
@@ -53,7 +56,15 @@ def test_warm_rebuilds_match_cold_builds(builder, site_dir, tmp_path, monkeypatc
     assert warm == build(site_dir, cold_dest, monkeypatch, None, templates)
     assert b'data-changed="yes"' in warm["posts/2024-01-05-p4/index.html"]
 
-    # 3. Change a setting that shapes every cached post.
+    # 3. Change a module that renders posts (a copy of the engine's code, as if upgraded).
+    entries = len(list(cache.rglob("*.pickle")))
+    with monkeypatch.context() as patch:
+        patch.setattr(quire.cache, "__file__", str(edited_engine(tmp_path, "markdown.py") / "cache.py"))
+        warm = build(site_dir, warm_dest, monkeypatch, cache)
+    assert warm == build(site_dir, cold_dest, monkeypatch, None)
+    assert len(list(cache.rglob("*.pickle"))) == entries + 24  # all 24 posts rendered again, none read
+
+    # 4. Change a setting that shapes every cached post.
     with open(site_dir / "site.toml", "a") as f:
         f.write("summary_words = 3\n")
     warm = build(site_dir, warm_dest, monkeypatch, cache)
@@ -61,11 +72,48 @@ def test_warm_rebuilds_match_cold_builds(builder, site_dir, tmp_path, monkeypatc
     assert b"&lt;p&gt;Part 4 Edited ...&lt;/p&gt;" in warm["index.xml"]
 
 
+def rendering_modules() -> set[str]:
+    """Name the engine modules a rendered post depends on: content.py and what it imports, transitively."""
+    found, todo = set(), ["content"]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        tree = ast.parse((PROJECT / "quire" / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                todo += [node.module] if node.module else [a.name for a in node.names]
+    return {f"{name}.py" for name in found}
+
+
+def edited_engine(tmp_path, module: str):
+    """Copy the engine's modules into a fresh folder with one of them changed; return the folder."""
+    folder = tmp_path / f"engine-{module}"
+    shutil.copytree(PROJECT / "quire", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(folder / module, "a", encoding="utf-8") as f:
+        f.write("\n# changed\n")
+    return folder
+
+
+def test_engine_fingerprint_covers_every_rendering_module(tmp_path, monkeypatch):
+    modules = rendering_modules()
+    assert {"content.py", "markdown.py", "terms.py", "images.py"} <= modules
+    same = engine_fingerprint()
+    monkeypatch.setattr(quire.cache, "__file__", str(edited_engine(tmp_path, "views.py") / "cache.py"))
+    assert engine_fingerprint() == same  # the views do not shape a cached post
+    for module in sorted(modules):
+        monkeypatch.setattr(quire.cache, "__file__", str(edited_engine(tmp_path, module) / "cache.py"))
+        assert engine_fingerprint() != same, module
+
+
 def test_broken_cache_entries_are_misses(builder, site_dir, tmp_path, monkeypatch):
     builder.post("a", title="Alpha", body="Body text.")
     cache = tmp_path / "cache"
     build(site_dir, tmp_path / "one", monkeypatch, cache)
-    for entry in cache.rglob("*.pickle"):
+    entries = list(cache.rglob("*.pickle"))
+    assert len(entries) == 1
+    for entry in entries:
         entry.write_bytes(b"not a pickle")
     assert b"Body text." in build(site_dir, tmp_path / "two", monkeypatch, cache)["posts/a/index.html"]
 
