@@ -181,6 +181,13 @@ def test_future_date_parses(builder):
     assert post.date > datetime.now(UTC)
 
 
+def test_summary_reads_images_as_their_alt_text(builder):
+    post = load(builder.post("img", body="See ![the *loss* curve](l.png) here.\n\n![Fig](f.png)\n*A caption*\n"))
+    assert post.summary == "See the loss curve here. Fig A caption"
+    assert post.words == 4  # "See here. A caption": alt text is not counted
+    assert "loss" not in post.terms.counts
+
+
 def test_summary_leaves_out_code(builder):
     post = load(builder.post("code-first", body="```\n{{ template code }}\n```\n\nProse words here."))
     assert post.summary == "Prose words here."

@@ -21,7 +21,8 @@ def blog(builder):
     builder.post("2023-01-05-alpha", title="Alpha", date="2023-01-05", tags="[auto-ML, Adversarial attacks]")
     builder.post("2023-01-20-beta", title="Beta", date="2023-01-20", tags='[Auto ML, "long-read\\""]')
     builder.post("2024-03-02-gamma", title="Gamma", date="2024-03-02", tags="[long-read]",
-                 aliases='["/lil-log/2024/03/02/gamma.html", "/old/gamma"]', body="Gamma body with ![i](i.png)")
+                 aliases='["/lil-log/2024/03/02/gamma.html", "/old/gamma"]',
+                 body="Gamma body with ![a *loss* curve](i.png) inline.")
     builder.page("faq", title="FAQ", body="Frequently asked.")
     return builder
 
@@ -66,7 +67,7 @@ def test_rss(blog, client):
     assert feed.entries[0].link == "https://blog.example.org/posts/2024-03-02-gamma/"
     assert feed.entries[0].id == feed.entries[0].link
     assert feed.entries[0].published_parsed[:3] == (2024, 3, 2)
-    assert feed.entries[0].summary == "<p>Gamma body with</p>"
+    assert feed.entries[0].summary == "<p>Gamma body with a loss curve inline.</p>"  # the image's alt text
     assert "content" not in feed.entries[0]
     assert all("FAQ" not in e.title for e in feed.entries)
 
