@@ -194,6 +194,7 @@ def test_hostile_front_matter_is_data_in_every_output(hostile, client):
     data = json.loads(ld)
     assert (data["headline"], data["description"], data["author"]["name"]) == (title, description, author)
     assert data["keywords"] == [tag] and data["mainEntityOfPage"]["@id"] == permalink
+    assert f'<link rel="canonical" href="{escape(permalink)}">' in page  # quoted as url_for quotes
     assert f'<meta name="description" content="{escape(description)}">' in page
     assert f'<meta property="article:tag" content="{escape(tag)}">' in page
     assert f"<title>{escape(title)} | Test Blog</title>" in page and f"Author: {escape(author)}" in page
