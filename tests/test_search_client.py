@@ -34,6 +34,7 @@ POSTS = {
     "cap-b": ("Cap B", "saturate " * 22),
     "tie-a": ("Identical A", "identical words here"),
     "tie-b": ("Identical B", "identical words here"),
+    "astral": ("Astral 𝑥𝑦word", "ｆｕｌｌwidth and 𝑥𝑦word and ｆｕｌｌer 𝒜lpha 𝒜beta 𝒜bc"),
     "year": ("Results of 2024", "Numbers 2024 and 42 and x1 and the attention model."),
 }
 
@@ -43,6 +44,8 @@ QUERIES = [
     "likelihod", "über", "uber", "naïve", "naive", "数学", "café", "script", "alert", "img onerror", "snake_case",
     "2024", "x1", "don't", "reinforce", "REINFORCE", "diffusion score", "score matching", "score", "kernel",
     "zzz", "saturate", "tailword", "filler899", "quotes", "amp", "<b>", "identical", "mx", "escaping quotes", "models",
+    # Characters above U+FFFF: JS strings count and order them as two UTF-16 units, Python as one character.
+    "ｆｕｌ", "ｆｕｌｌ", "𝑥𝑦", "𝒜", "𝒜lph", "𝒜lpah", "𝒜bd", "𝑥𝑦wrod", "ｆｕｌｌwidht",
 ]
 
 
@@ -106,6 +109,7 @@ def test_the_queries_cover_the_ranking_rules(searched):
     assert titles("identical") == ["Identical B", "Identical A"]  # ties: listing order
     assert titles("saturate") == ["Cap B", "Cap A"]  # counts above 20 count as 20
     assert titles("the") == [] and shown["the"]["status"] == "No results for \u201cthe\u201d"
+    assert titles("ｆｕｌ") == titles("𝒜lpah") == ["Astral 𝑥𝑦word"] and titles("𝒜") == titles("𝒜bd") == []
     assert titles("tailword") == ["A Long Post"]
     assert "<mark>tailword</mark>" in shown["tailword"]["results"][0]["snippet"]  # from a later chunk
     assert len(index.posts[[p.title for p in index.posts].index("A Long Post")].terms.chunks) > 1
