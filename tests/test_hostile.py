@@ -36,7 +36,8 @@ def secret_file(site_dir):
 # {s} is the secret file's name beside the site folder, {abs} its absolute path.
 TRAVERSALS = [
     "/posts/bundle/../../../{s}", "/posts/bundle/%2e%2e/%2e%2e/%2e%2e/{s}", "/posts/bundle/..%2f..%2f..%2f{s}",
-    "/posts/bundle/..\\..\\..\\{s}", "/posts/bundle/%5c..%5c..%5c..%5c{s}", "/posts/bundle/%2e%2e%2f%2e%2e%2f%2e%2e%2f{s}",
+    "/posts/bundle/..\\..\\..\\{s}", "/posts/bundle/%5c..%5c..%5c..%5c{s}",
+    "/posts/bundle/%2e%2e%2f%2e%2e%2f%2e%2e%2f{s}",
     "/about/..%2f..%2f..%2f{s}", "/about/%2e%2e/%2e%2e/%2e%2e/{s}", "/static/../../{s}", "/static/%2e%2e/%2e%2e/{s}",
     "/static/..%2f..%2f{s}", "/static/%2e%2e%2f%2e%2e%2f{s}", "/posts/bundle/{abs}", "/static/{abs}",
     "/about/{abs}", "/posts/bundle/..%2f..%2fsite.toml", "/static/%2e%2e/site.toml", "/posts/../../etc/passwd",
