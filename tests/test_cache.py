@@ -8,7 +8,7 @@ from jinja2 import FileSystemLoader
 
 import quire.cache
 from quire import create_app
-from quire.cache import engine_fingerprint
+from quire.cache import RenderCache, engine_fingerprint
 from quire.freeze import MARKER, freeze
 
 from conftest import PROJECT
@@ -123,3 +123,17 @@ def test_unwritable_cache_is_skipped(builder, site_dir, tmp_path, monkeypatch):
     blocker = tmp_path / "file-not-folder"
     blocker.write_text("x")
     assert "posts/a/index.html" in build(site_dir, tmp_path / "out", monkeypatch, blocker / "cache")
+
+
+def test_prune_keeps_only_the_entries_this_process_used(tmp_path):
+    old = RenderCache(tmp_path / "cache", "salt")
+    for name in ("kept", "written", "stale"):
+        old.put(old.key(name), name)
+    cache = RenderCache(tmp_path / "cache", "salt")
+    assert cache.get(cache.key("kept")) == "kept"
+    cache.put(cache.key("written"), "again")
+    assert cache.prune() == 1
+    assert sorted(p.stem for p in (tmp_path / "cache").rglob("*.pickle")) == sorted(
+        [cache.key("kept"), cache.key("written")])
+    assert cache.get(cache.key("stale")) is None and cache.get(cache.key("written")) == "again"
+    assert RenderCache(tmp_path / "missing", "salt").prune() == RenderCache(None, "salt").prune() == 0
