@@ -137,3 +137,11 @@ def test_prune_keeps_only_the_entries_this_process_used(tmp_path):
         [cache.key("kept"), cache.key("written")])
     assert cache.get(cache.key("stale")) is None and cache.get(cache.key("written")) == "again"
     assert RenderCache(tmp_path / "missing", "salt").prune() == RenderCache(None, "salt").prune() == 0
+
+
+def test_entries_are_written_inside_the_cache_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "no-such-tmp"))  # a rename is atomic only in place
+    cache = RenderCache(tmp_path / "cache", "salt")
+    cache.put(cache.key("a"), "value")
+    assert RenderCache(tmp_path / "cache", "salt").get(cache.key("a")) == "value"
+    assert [p.suffix for p in (tmp_path / "cache").rglob("*")] == ["", ".pickle"]  # no temporary file left
