@@ -96,7 +96,9 @@ def test_query_is_reflected_as_text(corpus, client):
 
 
 def test_client_files_are_consistent(corpus, client):
-    index = json.loads(client.get("/search/index.json").data)
+    raw = client.get("/search/index.json").get_data(as_text=True)
+    assert raw.startswith('{"version":1,"docs":[["Transformation Groups",')  # compact: sent to every reader
+    index = json.loads(raw)
     titles = [d[0] for d in index["docs"]]
     assert titles == ["Transformation Groups", "Policy Gradients", "Diffusion Models", "Transformer Networks"]
     assert index["terms"] == sorted(index["terms"])

@@ -35,6 +35,9 @@ POSTS = {
     "tie-a": ("Identical A", "identical words here"),
     "tie-b": ("Identical B", "identical words here"),
     "astral": ("Astral 𝑥𝑦word", "ｆｕｌｌwidth and 𝑥𝑦word and ｆｕｌｌer 𝒜lpha 𝒜beta 𝒜bc"),
+    "far-space": ("Far Spaces", "a" * 60 + " " + "b" * 200 + " needle " + "c" * 300),
+    "no-space": ("No Spaces", "x" * 50 + "needlenospace" + "c" * 400),
+    "summary": ("Long Summary Post", "Body words."),
     "year": ("Results of 2024", "Numbers 2024 and 42 and x1 and the attention model."),
 }
 
@@ -44,6 +47,7 @@ QUERIES = [
     "likelihod", "über", "uber", "naïve", "naive", "数学", "café", "script", "alert", "img onerror", "snake_case",
     "2024", "x1", "don't", "reinforce", "REINFORCE", "diffusion score", "score matching", "score", "kernel",
     "zzz", "saturate", "tailword", "filler899", "quotes", "amp", "<b>", "identical", "mx", "escaping quotes", "models",
+    "needle", "xxxx", "long summary", "needlenospace",
     # Characters above U+FFFF: JS strings count and order them as two UTF-16 units, Python as one character.
     "ｆｕｌ", "ｆｕｌｌ", "𝑥𝑦", "𝒜", "𝒜lph", "𝒜lpah", "𝒜bd", "𝑥𝑦wrod", "ｆｕｌｌwidht",
 ]
@@ -53,7 +57,8 @@ QUERIES = [
 def searched(builder, client, app, tmp_path):
     """Build the corpus, write the files search.js fetches, run the queries through node."""
     for n, (slug, (title, body)) in enumerate(POSTS.items()):
-        builder.post(slug, title=title, date=f"2024-01-{n + 1:02d}", body=body)
+        meta = {"summary": repr("A summary of many words. " * 20)} if slug == "summary" else {}
+        builder.post(slug, title=title, date=f"2024-01-{n + 1:02d}", body=body, **meta)
     builder.page("faq", title="FAQ transformer", body="transformer questions", listed="true")
     with app.test_request_context():
         site = app.extensions["quire"].site()
@@ -113,6 +118,14 @@ def test_the_queries_cover_the_ranking_rules(searched):
     assert titles("tailword") == ["A Long Post"]
     assert "<mark>tailword</mark>" in shown["tailword"]["results"][0]["snippet"]  # from a later chunk
     assert len(index.posts[[p.title for p in index.posts].index("A Long Post")].terms.chunks) > 1
+
+
+def test_snippets_cut_at_spaces_near_the_match(searched):
+    _, _, shown = searched
+    assert shown["needle"]["results"][0]["snippet"] == "... " + "b" * 59 + " <mark>needle</mark> ..."
+    assert shown["xxxx"]["results"][0]["snippet"] == "x" * 50 + "needlenospace" + "c" * 117 + " ..."  # no space
+    summary = shown["long summary"]["results"][0]["snippet"]  # a title match shows the summary's start
+    assert summary.replace("<mark>", "").replace("</mark>", "") == " ".join(["A summary of many words."] * 20)[:300]
 
 
 def test_client_escapes_titles_snippets_and_the_query(searched):
