@@ -72,6 +72,7 @@ def searched(builder, client, app, tmp_path):
         assert response.status_code == 200, rel
         (data / rel).parent.mkdir(parents=True, exist_ok=True)
         (data / rel).write_bytes(response.data)
+    assert "Über naïve Schätzung" in (data / "index.json").read_text(encoding="utf-8")  # UTF-8, not \u escapes
     queries = tmp_path / "queries.json"
     queries.write_text(json.dumps(QUERIES), encoding="utf-8")
     result = subprocess.run([NODE, str(PROJECT / "tests" / "search_node.js"), str(PROJECT / "static" / "search.js"),
