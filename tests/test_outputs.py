@@ -93,6 +93,35 @@ def test_index_json_papermod_shape(blog, client):
     assert [d["title"] for d in data] == ["Gamma", "Beta", "Alpha"]
     assert set(data[0]) == {"title", "content", "permalink", "summary"}
     assert data[0]["permalink"] == "https://blog.example.org/posts/2024-03-02-gamma/"
+    assert data[0]["content"] == "Gamma body with inline."
+    assert data[0]["summary"] == "Gamma body with a loss curve inline."
+
+
+def test_feed_dates_titles_and_an_empty_feed(builder, client):
+    rss = ET.fromstring(client.get("/index.xml").data).find("channel")
+    assert rss.findtext("title") == "Test Blog" and rss.findall("item") == []
+    assert rss.findtext("lastBuildDate") == "Thu, 01 Jan 1970 00:00:00 +0000"  # no post yet
+    builder.post("a", title="Old", date="2024-01-01", updated="2024-06-01", tags="[t]")
+    builder.post("b", title="New", date="2024-03-01", tags="[t]")
+    rss = ET.fromstring(client.get("/index.xml").data).find("channel")
+    assert rss.findtext("lastBuildDate") == "Sat, 01 Jun 2024 00:00:00 +0000"  # the latest update, not date
+    atom = feedparser.parse(client.get("/atom.xml").data)
+    assert atom.feed.updated.startswith("2024-06-01") and atom.feed.title == "Test Blog"
+    tag = ET.fromstring(client.get("/tags/t/index.xml").data).find("channel")
+    assert tag.findtext("title") == "t | Test Blog" and tag.findtext("link") == "https://blog.example.org/tags/t/"
+    assert ET.fromstring(client.get("/index.xml").data).find("channel").findtext("link") == \
+        "https://blog.example.org/"
+
+
+def test_search_files_answer_exactly_their_range(builder, client):
+    builder.post("a", title="Alpha", date="2024-02-01", body="words " * 10)
+    builder.page("about", title="About page", listed="true")
+    docs = json.loads(client.get("/search/index.json").data)["docs"]
+    assert [(d[0], d[2]) for d in docs] == [("Alpha", "February 1, 2024"), ("About page", "")]  # pages: no date
+    assert client.get("/search/text/0-0.txt").get_data(as_text=True) == " ".join(["words"] * 10)
+    assert client.get("/search/text/0-1.txt").status_code == 404
+    assert client.get("/search/text/2-0.txt").status_code == 404
+    assert client.get("/search/text/1-0.txt").status_code == 200
 
 
 def test_sitemap_and_robots(blog, client):
@@ -146,7 +175,7 @@ def test_hostile_title_is_text_everywhere(builder, client):
 HOSTILE = {
     "title": "T1 </title><script>alert('t')</script> & \"q\"",
     "author": "A1 <b>bold</b> & Co </name>",
-    "summary": "S1 <img src=x onerror=alert(1)> & </summary>",
+    "summary": "S1 \"<img src=x onerror=alert(1)>\" & </summary>",
     "description": "D1 \"quoted\" <i>desc</i> & </script>",
     "tags": ["G1 <svg onload=alert(1)>"],
     "slug": "s1&amp<x>",
