@@ -155,8 +155,10 @@ def test_store_caches_by_mtime_and_size(site_dir, builder):
 
 def test_store_skips_editor_leftovers_and_collects_errors(site_dir, builder):
     builder.post("good")
-    for name in (".#good.md", "good.md~", ".good.md.swp", "_draft.md"):
+    for name in (".#good.md", "good.md~", ".good.md.swp", "_draft.md", "#good.md"):
         builder.file(f"posts/{name}", "junk")
+    for folder in ("b~", "b.swp", "b.swx", "b.tmp", "#b", "_b", ".b"):  # bundles an editor or a tool left
+        builder.file(f"posts/{folder}/index.md", "junk")
     builder.file("posts/broken.md", "no front matter")
     snap = ContentStore(site_dir, dict(DEFAULTS)).snapshot()
     assert [p.slug for p in snap.posts] == ["good"]
