@@ -1,6 +1,7 @@
 """Content files: front matter, dates, tags, slugs, summaries, drafts, errors and the stat cache."""
 
 import os
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -163,6 +164,23 @@ def test_store_skips_editor_leftovers_and_collects_errors(site_dir, builder):
     snap = ContentStore(site_dir, dict(DEFAULTS)).snapshot()
     assert [p.slug for p in snap.posts] == ["good"]
     assert [e.path for e in snap.errors] == ["posts/broken.md"]
+
+
+def test_store_follows_bundles_and_missing_folders(site_dir, builder):
+    store = ContentStore(site_dir, dict(DEFAULTS))
+    (site_dir / "pages").rmdir()  # a site without pages/ is fine
+    builder.file("posts/b/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\n![d](d.svg)\n")
+    builder.file("posts/empty/notes.txt", "a folder without index.md is no post")
+    first = store.snapshot()
+    assert [p.slug for p in first.posts] == ["b"] and first.errors == ()
+    assert 'width="' not in first.posts[0].html
+    assert store.snapshot() is first  # nothing changed: the same snapshot
+    builder.file("posts/b/d.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="7" height="5"/>')
+    os.utime(site_dir / "posts/b", ns=(time.time_ns() + 10**9,) * 2)  # the folder changed, index.md did not
+    second = store.snapshot()
+    assert second is not first and 'width="7" height="5"' in second.posts[0].html
+    builder.file("posts/empty/index.md", "---\ntitle: Now a post\ndate: 2024-01-02\n---\n")
+    assert [p.slug for p in store.snapshot().posts] == ["b", "empty"]
 
 
 def test_symlink_outside_site_is_an_error(site_dir, builder, tmp_path_factory):
