@@ -7,6 +7,7 @@ import shutil
 from jinja2 import FileSystemLoader
 
 import quire.cache
+import quire.store
 from quire import create_app
 from quire.cache import RenderCache, engine_fingerprint
 from quire.freeze import MARKER, freeze
@@ -145,3 +146,18 @@ def test_entries_are_written_inside_the_cache_folder(tmp_path, monkeypatch):
     cache.put(cache.key("a"), "value")
     assert RenderCache(tmp_path / "cache", "salt").get(cache.key("a")) == "value"
     assert [p.suffix for p in (tmp_path / "cache").rglob("*")] == ["", ".pickle"]  # no temporary file left
+
+
+def test_a_warm_cache_renders_only_what_changed(builder, site_dir, tmp_path, monkeypatch):
+    for i in range(3):
+        builder.post(f"p{i}", title=f"P{i}", body=f"Text {i}.")
+    cache = tmp_path / "cache"
+    cold = build(site_dir, tmp_path / "one", monkeypatch, cache)
+    rendered = []
+    load_post = quire.store.load_post
+    monkeypatch.setattr(quire.store, "load_post", lambda *args: rendered.append(args[2]) or load_post(*args))
+    assert build(site_dir, tmp_path / "two", monkeypatch, cache) == cold
+    assert rendered == []  # every post came from the cache
+    builder.post("p1", title="P1", body="Edited text.")
+    assert b"Edited text." in build(site_dir, tmp_path / "three", monkeypatch, cache)["posts/p1/index.html"]
+    assert rendered == ["posts/p1.md"]
