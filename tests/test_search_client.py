@@ -38,6 +38,8 @@ POSTS = {
     "far-space": ("Far Spaces", "a" * 60 + " " + "b" * 200 + " needle " + "c" * 300),
     "no-space": ("No Spaces", "x" * 50 + "needlenospace" + "c" * 400),
     "summary": ("Long Summary Post", "Body words."),
+    "boundary": ("Space Boundary", "a" * 100 + " " + "b" * 28 + " needlex tail"),  # a space 30 back
+    "dotted": ("Dotted I", "İstanbul and Izmir"),  # "İ".lower() is two characters: "stanbul" starts no word
     "year": ("Results of 2024", "Numbers 2024 and 42 and x1 and the attention model."),
 }
 
@@ -47,7 +49,7 @@ QUERIES = [
     "likelihod", "über", "uber", "naïve", "naive", "数学", "café", "script", "alert", "img onerror", "snake_case",
     "2024", "x1", "don't", "reinforce", "REINFORCE", "diffusion score", "score matching", "score", "kernel",
     "zzz", "saturate", "tailword", "filler899", "quotes", "amp", "<b>", "identical", "mx", "escaping quotes", "models",
-    "needle", "xxxx", "long summary", "needlenospace",
+    "needle", "xxxx", "long summary", "needlenospace", "needlex", "stanbul",
     # Characters above U+FFFF: JS strings count and order them as two UTF-16 units, Python as one character.
     "ｆｕｌ", "ｆｕｌｌ", "𝑥𝑦", "𝒜", "𝒜lph", "𝒜lpah", "𝒜bd", "𝑥𝑦wrod", "ｆｕｌｌwidht",
 ]
@@ -125,6 +127,9 @@ def test_snippets_cut_at_spaces_near_the_match(searched):
     _, _, shown = searched
     assert shown["needle"]["results"][0]["snippet"] == "... " + "b" * 59 + " <mark>needle</mark> ..."
     assert shown["xxxx"]["results"][0]["snippet"] == "x" * 50 + "needlenospace" + "c" * 117 + " ..."  # no space
+    assert shown["needlex"]["results"][0]["snippet"] == "... " + "a" * 30 + " " + "b" * 28 + " <mark>needlex</mark> " \
+        "tail"  # the space 30 characters back is one too far
+    assert shown["stanbul"]["results"][0]["snippet"] == "İstanbul and Izmir"  # no word starts with the term
     summary = shown["long summary"]["results"][0]["snippet"]  # a title match shows the summary's start
     assert summary.replace("<mark>", "").replace("</mark>", "") == " ".join(["A summary of many words."] * 20)[:300]
 
