@@ -123,6 +123,7 @@ def test_helpers():
     assert shard_name("über") == "fc-62"
     chunks = split_chunks("word " * 3000, size=1000)
     assert all(len(c) <= 1000 for c in chunks) and " ".join(chunks).split() == ["word"] * 3000
+    assert all(len(c) > 990 for c in chunks[:-1])  # cut at the last space before the size, not the first
     assert split_chunks("x" * 2500 + " tail", size=1000) == ("x" * 1000, "x" * 1000, "x" * 500 + " tail")
 
 
