@@ -78,6 +78,19 @@ def test_full_text_feed_and_item_limit(site_dir, blog):
     feed = feedparser.parse(client.get("/index.xml").data)
     assert len(feed.entries) == 2
     assert 'src="https://blog.example.org/posts/2024-03-02-gamma/i.png"' in feed.entries[0].content[0].value
+    assert "<p>Gamma body with" in feed.entries[0].content[0].value
+
+
+def test_full_text_feed_links_are_absolute(site_dir, builder):
+    from quire import create_app
+    builder.post("p", title="Links", body="[a](#part) [b](https://x.example/) [c](//cdn.example/y) [d](/tags/) "
+                                          "[e](other/) [f](mailto:me@example.org)")
+    client = create_app(site_dir, settings={"full_text_feed": True}).test_client()
+    content = ET.fromstring(client.get("/index.xml").data).findtext(
+        "channel/item/{http://purl.org/rss/1.0/modules/content/}encoded")
+    hrefs = re.findall(r'href="([^"]*)"', content)
+    assert hrefs == ["#part", "https://x.example/", "//cdn.example/y", "https://blog.example.org/tags/",
+                     "https://blog.example.org/posts/p/other/", "mailto:me@example.org"]
 
 
 def test_atom_and_tag_feed(blog, client):
@@ -132,8 +145,20 @@ def test_sitemap_and_robots(blog, client):
     assert "https://blog.example.org/faq/" in locs and "https://blog.example.org/tags/auto-ml/" in locs
     gamma = next(u for u in root.findall("s:url", ns) if u.find("s:loc", ns).text.endswith("gamma/"))
     assert gamma.find("s:lastmod", ns).text.startswith("2024-03-02")
-    robots = text_of(client.get("/robots.txt"))
-    assert "Sitemap: https://blog.example.org/sitemap.xml" in robots
+    robots = client.get("/robots.txt")
+    assert text_of(robots) == "User-agent: *\nAllow: /\n\nSitemap: https://blog.example.org/sitemap.xml\n"
+    assert robots.mimetype == "text/plain"
+
+
+def test_content_types(blog, client):
+    for url, mimetype in (("/index.xml", "application/xml"), ("/atom.xml", "application/xml"),
+                          ("/tags/long-read/index.xml", "application/xml"), ("/sitemap.xml", "application/xml"),
+                          ("/index.json", "application/json"), ("/search/index.json", "application/json"),
+                          ("/search/text/0-0.txt", "text/plain")):
+        with client.get(url) as response:
+            assert (response.status_code, response.mimetype) == (200, mimetype), url
+    shard = client.get("/search/shards/67-61.json")  # "ga": the shard of "gamma"
+    assert shard.mimetype == "application/json" and "gamma" in json.loads(shard.data)
 
 
 def test_aliases_serve_redirect_pages(blog, client):
