@@ -233,3 +233,33 @@ def test_page_bundle_files(builder, client, runner, tmp_path):
     dest = tmp_path / "out"
     assert runner.invoke(args=["freeze", "--dest", str(dest)]).exit_code == 0
     assert (dest / "about/me.svg").is_file()
+
+
+def test_date_format_without_leading_zeros(site_dir, builder):
+    builder.post("d", title="Dated", date="2024-03-02")
+    client = create_app(site_dir, settings={"date_format": "%-m/%-d/%Y"}, config={"TESTING": True}).test_client()
+    assert '<time datetime="2024-03-02T00:00:00+00:00">3/2/2024</time>' in text_of(client.get("/posts/d/"))
+
+
+def test_search_page_trims_long_and_blank_queries(builder, client):
+    builder.post("a", title="Alpha", body="aaaa words")
+    page = text_of(client.get("/search/", query_string={"q": "a" * 300}))
+    assert f'value="{"a" * 200}"' in page and "a" * 201 not in page
+    blank = text_of(client.get("/search/", query_string={"q": "   "}))
+    assert 'value="   "' in blank and "results for" not in blank and "result for" not in blank
+    assert "1 result for &ldquo;alpha&rdquo;" in text_of(client.get("/search/?q=alpha"))
+
+
+@pytest.mark.parametrize("rel, url", [("posts/x.markdown", "/posts/x/"), ("posts/b/index.md", "/posts/b/"),
+                                      ("pages/p.md", "/p/"), ("pages/q/index.md", "/q/")])
+def test_every_kind_of_broken_file_shows_its_error(builder, client, rel, url):
+    builder.file(rel, "---\ntitle: [oops\ndate: 2024-01-01\n---\n")
+    response = client.get(url)
+    assert response.status_code == 500 and f"{rel}" in text_of(response) and "bad YAML" in text_of(response)
+
+
+def test_other_http_errors_and_the_stylesheet(client):
+    response = client.post("/")
+    assert response.status_code == 405
+    assert "<h1>405</h1>" in text_of(response) and "Method Not Allowed." in text_of(response)
+    assert client.get("/assets/quire.css").mimetype == "text/css"
