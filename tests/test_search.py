@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from quire.search import SearchIndex, shard_name, within_one_edit
+from quire.search import SearchIndex, highlight, shard_name, within_one_edit
 from quire.terms import index_terms, split_chunks, tokenize
 
 
@@ -121,6 +121,8 @@ def test_helpers():
     assert not within_one_edit("gradient", "gradient") and not within_one_edit("gradient", "grdiant")
     assert not within_one_edit("gradient", "gradeitn")  # two edits
     assert shard_name("über") == "fc-62"
+    assert highlight("a<b & transformers", []) == "a&lt;b &amp; transformers"
+    assert highlight("a<b & Transformers", ["transformer", "transformers"]) == "a&lt;b &amp; <mark>Transformers</mark>"
     chunks = split_chunks("word " * 3000, size=1000)
     assert all(len(c) <= 1000 for c in chunks) and " ".join(chunks).split() == ["word"] * 3000
     assert all(len(c) > 990 for c in chunks[:-1])  # cut at the last space before the size, not the first
