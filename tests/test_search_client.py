@@ -40,6 +40,10 @@ POSTS = {
     "summary": ("Long Summary Post", "Body words."),
     "boundary": ("Space Boundary", "a" * 100 + " " + "b" * 28 + " needlex tail"),  # a space 30 back
     "dotted": ("Dotted I", "İstanbul and Izmir"),  # "İ".lower() is two characters: "stanbul" starts no word
+    "descent-a": ("Gradient Descent Notes", "Once more: descent."),  # both words strong
+    "descent-b": ("Gradient Tricks", "A descent."),  # one strong, one weak: the sum ranks it lower
+    "ten-uses": ("Ten Uses", "kernel " * 10 + "and kernels once"),  # its best match counts, not its last
+    "five-uses": ("Five Uses", "kernel " * 5),
     "year": ("Results of 2024", "Numbers 2024 and 42 and x1 and the attention model."),
 }
 
@@ -49,7 +53,7 @@ QUERIES = [
     "likelihod", "über", "uber", "naïve", "naive", "数学", "café", "script", "alert", "img onerror", "snake_case",
     "2024", "x1", "don't", "reinforce", "REINFORCE", "diffusion score", "score matching", "score", "kernel",
     "zzz", "saturate", "tailword", "filler899", "quotes", "amp", "<b>", "identical", "mx", "escaping quotes", "models",
-    "needle", "xxxx", "long summary", "needlenospace", "needlex", "stanbul",
+    "needle", "xxxx", "long summary", "needlenospace", "needlex", "stanbul", "gradient descent",
     # Characters above U+FFFF: JS strings count and order them as two UTF-16 units, Python as one character.
     "ｆｕｌ", "ｆｕｌｌ", "𝑥𝑦", "𝒜", "𝒜lph", "𝒜lpah", "𝒜bd", "𝑥𝑦wrod", "ｆｕｌｌwidht",
 ]
@@ -116,6 +120,8 @@ def test_the_queries_cover_the_ranking_rules(searched):
     assert titles("attention")[:2] == ["Attention Is Enough", "Transformer Networks"]  # even over 12 uses
     assert titles("identical") == ["Identical B", "Identical A"]  # ties: listing order
     assert titles("saturate") == ["Cap B", "Cap A"]  # counts above 20 count as 20
+    assert titles("gradient descent") == ["Gradient Descent Notes", "Gradient Tricks"]  # scores of words add up
+    assert titles("kernel")[1:3] == ["Ten Uses", "Five Uses"]  # "kernel" 10 times beats "kernels" once
     assert titles("the") == [] and shown["the"]["status"] == "No results for \u201cthe\u201d"
     assert titles("ｆｕｌ") == titles("𝒜lpah") == ["Astral 𝑥𝑦word"] and titles("𝒜") == titles("𝒜bd") == []
     assert titles("tailword") == ["A Long Post"]
