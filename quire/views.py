@@ -152,8 +152,8 @@ def archives():
 def search():
     """Show the search page; with ?q= also answer on the server, for readers without JavaScript."""
     query = request.args.get("q", "")[:200]
-    results = search_posts(current_site(), query) if query.strip() else None
-    return render_template("search.html", query=query, results=results)
+    results, total = search_posts(current_site(), query) if query.strip() else (None, 0)
+    return render_template("search.html", query=query, results=results, total=total)
 
 
 def not_found_page():

@@ -142,3 +142,10 @@ def test_search_index_rank_direct(builder, app):
     index = SearchIndex.build(site.listed)
     assert index.rank("kernels")[0][0] == 0  # typo / suffix
     assert index.rank("the and") == []
+
+
+def test_server_shows_twenty_results_and_counts_all(builder, client):
+    for i in range(25):
+        builder.post(f"p{i}", title=f"Post {i}", date=f"2024-01-{i + 1:02d}", body="common word")
+    page = text_of(client.get("/search/?q=common"))
+    assert page.count('<li class="search-result">') == 20 and "25 results for" in page  # as search.js says
