@@ -110,6 +110,12 @@ def test_index_json_papermod_shape(blog, client):
     assert data[0]["summary"] == "Gamma body with a loss curve inline."
 
 
+def test_index_json_has_the_whole_text(builder, client):
+    words = " ".join(f"word{i}" for i in range(1500))  # several search chunks
+    builder.post("long", title="Long", body=words)
+    assert json.loads(client.get("/index.json").data)[0]["content"] == words
+
+
 def test_feed_dates_titles_and_an_empty_feed(builder, client):
     rss = ET.fromstring(client.get("/index.xml").data).find("channel")
     assert rss.findtext("title") == "Test Blog" and rss.findall("item") == []
@@ -122,6 +128,9 @@ def test_feed_dates_titles_and_an_empty_feed(builder, client):
     assert atom.feed.updated.startswith("2024-06-01") and atom.feed.title == "Test Blog"
     tag = ET.fromstring(client.get("/tags/t/index.xml").data).find("channel")
     assert tag.findtext("title") == "t | Test Blog" and tag.findtext("link") == "https://blog.example.org/tags/t/"
+    self_link = tag.find("{http://www.w3.org/2005/Atom}link")
+    assert self_link.get("href") == "https://blog.example.org/tags/t/index.xml" and self_link.get("rel") == "self"
+    assert atom.feed.links[0].href == "https://blog.example.org/atom.xml" and atom.feed.links[0].rel == "self"
     assert ET.fromstring(client.get("/index.xml").data).find("channel").findtext("link") == \
         "https://blog.example.org/"
 
