@@ -3,9 +3,12 @@
 import os
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+import quire.store
+from quire.cache import RenderCache
 from quire.content import ContentError, load_post, parse_tags, tag_slug
 from quire.settings import DEFAULTS
 from quire.store import ContentStore
@@ -166,8 +169,9 @@ def test_store_skips_editor_leftovers_and_collects_errors(site_dir, builder):
     assert [e.path for e in snap.errors] == ["posts/broken.md"]
 
 
-def test_store_follows_bundles_and_missing_folders(site_dir, builder):
-    store = ContentStore(site_dir, dict(DEFAULTS))
+def test_store_follows_bundles_and_missing_folders(site_dir, builder, tmp_path):
+    # With a render cache: a bundle's new image must not be hidden by the cached render of its index.md.
+    store = ContentStore(site_dir, dict(DEFAULTS), RenderCache(tmp_path / "cache", "salt"))
     (site_dir / "pages").rmdir()  # a site without pages/ is fine
     builder.file("posts/b/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\n![d](d.svg)\n")
     builder.file("posts/empty/notes.txt", "a folder without index.md is no post")
@@ -181,6 +185,55 @@ def test_store_follows_bundles_and_missing_folders(site_dir, builder):
     assert second is not first and 'width="7" height="5"' in second.posts[0].html
     builder.file("posts/empty/index.md", "---\ntitle: Now a post\ndate: 2024-01-02\n---\n")
     assert [p.slug for p in store.snapshot().posts] == ["b", "empty"]
+
+
+def test_store_reloads_only_changed_files(site_dir, builder, monkeypatch):
+    loaded = []
+    real = quire.store.load_post
+    monkeypatch.setattr(quire.store, "load_post", lambda *args: loaded.append(args[2]) or real(*args))
+    store = ContentStore(site_dir, dict(DEFAULTS))
+    paths = [builder.post(name, title=name.upper(), body="aaaa") for name in ("a", "b", "c")]
+    assert [p.title for p in store.snapshot().posts] == ["A", "B", "C"]
+    assert loaded == ["posts/a.md", "posts/b.md", "posts/c.md"]
+    paths[1].write_text(paths[1].read_text().replace("title: 'B'", "title: 'B2'"))
+    os.utime(paths[1], ns=(time.time_ns() + 10**9,) * 2)
+    assert [p.title for p in store.snapshot().posts] == ["A", "B2", "C"]
+    assert loaded[3:] == ["posts/b.md"]
+    # A file deleted, then written again with the same size and time, is read again: nothing stale is kept.
+    stamp = paths[2].stat().st_mtime_ns
+    paths[2].unlink()
+    assert [p.title for p in store.snapshot().posts] == ["A", "B2"]
+    builder.post("c", title="Z", body="aaaa")  # the same size as before
+    os.utime(paths[2], ns=(stamp, stamp))
+    assert [p.title for p in store.snapshot().posts] == ["A", "B2", "Z"]
+
+
+def test_store_odd_entries(site_dir, builder, tmp_path_factory, monkeypatch):
+    builder.post("good")
+    (site_dir / "posts" / "folder.md").mkdir()  # a folder named like a post
+    outside = tmp_path_factory.mktemp("outside-bundle")
+    (outside / "index.md").write_text("---\ntitle: Outside\ndate: 2024-01-01\n---\nsecret\n")
+    os.symlink(outside, site_dir / "posts" / "linked")
+    unreadable = builder.post("locked")
+    read_bytes = Path.read_bytes
+
+    def refuse(path):
+        if path == unreadable:
+            raise PermissionError(13, "Permission denied")
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    snap = ContentStore(site_dir, dict(DEFAULTS)).snapshot()
+    assert [p.slug for p in snap.posts] == ["good"]
+    assert sorted(str(e) for e in snap.errors) == [
+        "posts/linked/index.md: error: symlink points outside the site folder: copy the file in",
+        "posts/locked.md: error: cannot read the file: Permission denied"]
+
+
+def test_posts_may_be_a_file(site_dir):
+    (site_dir / "posts").rmdir()
+    (site_dir / "posts").write_text("not a folder")
+    assert ContentStore(site_dir, dict(DEFAULTS)).snapshot().posts == ()
 
 
 def test_symlink_outside_site_is_an_error(site_dir, builder, tmp_path_factory):
