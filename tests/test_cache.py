@@ -128,12 +128,12 @@ def test_unwritable_cache_is_skipped(builder, site_dir, tmp_path, monkeypatch):
 
 def test_prune_keeps_only_the_entries_this_process_used(tmp_path):
     old = RenderCache(tmp_path / "cache", "salt")
-    for name in ("kept", "written", "stale"):
+    for name in ("kept", "written", "stale", "stale too"):
         old.put(old.key(name), name)
     cache = RenderCache(tmp_path / "cache", "salt")
     assert cache.get(cache.key("kept")) == "kept"
     cache.put(cache.key("written"), "again")
-    assert cache.prune() == 1
+    assert cache.prune() == 2
     assert sorted(p.stem for p in (tmp_path / "cache").rglob("*.pickle")) == sorted(
         [cache.key("kept"), cache.key("written")])
     assert cache.get(cache.key("stale")) is None and cache.get(cache.key("written")) == "again"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from quire.search import SearchIndex, highlight, shard_name, within_one_edit
+from quire.search import SearchIndex, highlight, search_index, shard_name, within_one_edit
 from quire.terms import index_terms, split_chunks, tokenize
 
 
@@ -126,6 +126,9 @@ def test_helpers():
     chunks = split_chunks("word " * 3000, size=1000)
     assert all(len(c) <= 1000 for c in chunks) and " ".join(chunks).split() == ["word"] * 3000
     assert all(len(c) > 990 for c in chunks[:-1])  # cut at the last space before the size, not the first
+    # Only a space in the second half of the window is a cut; else the cut is at the size.
+    assert split_chunks("word " + "x" * 2000, size=1000)[0] == "word " + "x" * 995
+    assert split_chunks("x" * 400 + " " + "x" * 1600, size=1000)[0] == "x" * 400 + " " + "x" * 599
     assert split_chunks("x" * 2500 + " tail", size=1000) == ("x" * 1000, "x" * 1000, "x" * 500 + " tail")
 
 
@@ -142,6 +145,17 @@ def test_search_index_rank_direct(builder, app):
     index = SearchIndex.build(site.listed)
     assert index.rank("kernels")[0][0] == 0  # typo / suffix
     assert index.rank("the and") == []
+    assert search_index(site) is search_index(site)  # built once per Site
+
+
+def test_postings_note_counts_and_first_chunks(builder, app):
+    builder.post("a", title="Alpha", body=" ".join(f"filler{i}" for i in range(500)) + " late late late")
+    builder.post("b", title="Beta", date="2023-01-01", body="late early early")
+    with app.test_request_context():
+        index = SearchIndex.build(app.extensions["quire"].site().listed)
+    assert len(index.posts[0].terms.chunks) == 2
+    assert index.entries("late") == {0: (3, 1), 1: (1, 0)}
+    assert index.entries("early") == {1: (2, 0)} and index.entries("filler0") == {0: (1, 0)}
 
 
 def test_server_shows_twenty_results_and_counts_all(builder, client):
