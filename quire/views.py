@@ -168,7 +168,7 @@ def redirect_page(target: str, status: int = 200):
 
 def handle_not_found(error: NotFound):
     """Serve an alias's redirect page, else the 404 page."""
-    if request.method == "GET" and len(request.path) < 2000:
+    if request.method in ("GET", "HEAD") and len(request.path) < 2000:
         post = current_site().aliases.get(request.path)
         if post is not None:
             return redirect_page(url_of(post))
