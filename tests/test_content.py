@@ -175,6 +175,7 @@ def test_store_follows_bundles_and_missing_folders(site_dir, builder, tmp_path):
     (site_dir / "pages").rmdir()  # a site without pages/ is fine
     builder.file("posts/b/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\n![d](d.svg)\n")
     builder.file("posts/empty/notes.txt", "a folder without index.md is no post")
+    builder.file("posts/a-empty/notes.txt", "listed before b: b is still read")
     first = store.snapshot()
     assert [p.slug for p in first.posts] == ["b"] and first.errors == ()
     assert 'width="' not in first.posts[0].html
@@ -214,7 +215,11 @@ def test_store_odd_entries(site_dir, builder, tmp_path_factory, monkeypatch):
     outside = tmp_path_factory.mktemp("outside-bundle")
     (outside / "index.md").write_text("---\ntitle: Outside\ndate: 2024-01-01\n---\nsecret\n")
     os.symlink(outside, site_dir / "posts" / "linked")
-    unreadable = builder.post("locked")
+    unreadable = builder.post("0-locked")  # read first: the files after it are still read
+    secret = tmp_path_factory.mktemp("outside-file") / "index.md"
+    secret.write_text("---\ntitle: Outside\ndate: 2024-01-01\n---\nsecret\n")
+    (site_dir / "posts" / "inner").mkdir()
+    os.symlink(secret, site_dir / "posts" / "inner" / "index.md")  # a real folder, its index.md a link
     read_bytes = Path.read_bytes
 
     def refuse(path):
@@ -226,14 +231,45 @@ def test_store_odd_entries(site_dir, builder, tmp_path_factory, monkeypatch):
     snap = ContentStore(site_dir, dict(DEFAULTS)).snapshot()
     assert [p.slug for p in snap.posts] == ["good"]
     assert sorted(str(e) for e in snap.errors) == [
-        "posts/linked/index.md: error: symlink points outside the site folder: copy the file in",
-        "posts/locked.md: error: cannot read the file: Permission denied"]
+        "posts/0-locked.md: error: cannot read the file: Permission denied",
+        "posts/inner/index.md: error: symlink points outside the site folder: copy the file in",
+        "posts/linked/index.md: error: symlink points outside the site folder: copy the file in"]
 
 
-def test_posts_may_be_a_file(site_dir):
+@pytest.mark.parametrize("posts", ["missing", "a file"])
+def test_pages_without_a_posts_folder(site_dir, builder, posts):
     (site_dir / "posts").rmdir()
-    (site_dir / "posts").write_text("not a folder")
-    assert ContentStore(site_dir, dict(DEFAULTS)).snapshot().posts == ()
+    if posts == "a file":
+        (site_dir / "posts").write_text("not a folder")
+    builder.page("about", title="About")
+    assert [p.slug for p in ContentStore(site_dir, dict(DEFAULTS)).snapshot().posts] == ["about"]
+
+
+def test_listing_reads_a_folder_again_only_when_it_changed(site_dir, builder, monkeypatch):
+    scans = []
+    scandir = os.scandir
+    monkeypatch.setattr(quire.store.os, "scandir", lambda path: scans.append(path) or scandir(path))
+    store = ContentStore(site_dir, dict(DEFAULTS))
+    builder.post("a")
+    store.snapshot()
+    assert len(scans) == 2  # posts/ and pages/
+    path = builder.post("a", title="Edited")  # the same file: the folder is unchanged
+    os.utime(path, ns=(time.time_ns() + 10**9,) * 2)
+    assert store.snapshot().posts[0].title == "Edited" and len(scans) == 2
+    builder.post("b")
+    os.utime(site_dir / "posts", ns=(time.time_ns() + 2 * 10**9,) * 2)
+    assert len(store.snapshot().posts) == 2 and len(scans) == 3
+
+
+def test_cached_renders_are_not_shared_between_files(site_dir, builder, tmp_path):
+    text = "---\ntitle: Same\ndate: 2024-01-01\n---\nThe same bytes.\n"
+    for rel in ("posts/one.md", "posts/two.md", "pages/one.md"):
+        builder.file(rel, text)
+    for _ in range(2):  # cold, then from the cache
+        store = ContentStore(site_dir, dict(DEFAULTS), RenderCache(tmp_path / "cache", "salt"))
+        posts = store.snapshot().posts
+        assert sorted((p.kind, p.slug, p.source) for p in posts) == [
+            ("page", "one", "pages/one.md"), ("post", "one", "posts/one.md"), ("post", "two", "posts/two.md")]
 
 
 def test_symlink_outside_site_is_an_error(site_dir, builder, tmp_path_factory):
