@@ -263,3 +263,14 @@ def test_other_http_errors_and_the_stylesheet(client):
     assert response.status_code == 405
     assert "<h1>405</h1>" in text_of(response) and "Method Not Allowed." in text_of(response)
     assert client.get("/assets/quire.css").mimetype == "text/css"
+
+
+def test_post_links_follow_the_script_root(builder, client):
+    builder.post("p", body="[t](/tags/) ![i](/static/i.png) [c](//cdn.example/y) [w](https://x.example/) [r](rel/)")
+    page = text_of(client.get("/posts/p/", base_url="http://localhost/blog"))
+    article = page[page.index('<div class="post-content"'):]
+    assert 'href="/blog/tags/"' in article and 'src="/blog/static/i.png"' in article
+    assert 'href="//cdn.example/y"' in article and 'href="https://x.example/"' in article
+    assert 'href="rel/"' in article
+    assert '<link rel="canonical" href="https://blog.example.org/posts/p/">' in page  # the published address
+    assert 'href="/tags/"' in text_of(client.get("/posts/p/"))  # at the root: unchanged
