@@ -2,6 +2,7 @@
 
 import re
 from datetime import datetime
+from urllib.parse import quote
 
 from flask import current_app, g, request, url_for
 from markupsafe import Markup
@@ -40,8 +41,9 @@ def absolute(path: str) -> str:
     root = request.script_root if request else ""
     if root and path.startswith(root + "/"):
         path = path[len(root):]
-    # Joined, not resolved: a request path such as /http:/evil.example/ must stay below base_url.
-    return engine().settings["base_url"] + path.lstrip("/")
+    # Joined, not resolved: a request path such as /http:/evil.example/ must stay below base_url. request.path
+    # is decoded: quote what cannot stand in a URL as url_for does, keeping its escapes.
+    return engine().settings["base_url"] + quote(path.lstrip("/"), safe="/%:@!$&'()*+,;=~")
 
 
 def url_shape(endpoint: str, **placeholders) -> str:

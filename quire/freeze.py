@@ -437,7 +437,10 @@ def _write(app: Flask, work: Path, progress, jobs: int) -> tuple[int, list[str]]
                 progress(count[0])
 
         # One process: also follow every url_for made while rendering, as a safety net.
-        return _freeze_share(app, work, pages, files, tick, crawl=True)
+        result = _freeze_share(app, work, pages, files, tick, crawl=True)
+        if progress:
+            progress(count[0])  # the final count, whatever the step
+        return result
     global _FORKED
     context = multiprocessing.get_context("fork")
     counter = context.Value("i", 0)

@@ -34,8 +34,8 @@ FRONT_MATTER = (
                            "`Auto ML`) are one tag, shown as first written."),
     Key("author", TEXT, None, "Overrides the site's `author`."),
     Key("summary", TEXT, None, "The summary on list pages and in feeds. Without it: the text before "
-                               "`<!--more-->`, else the first `summary_words` words (code blocks left out), as "
-                               "plain text."),
+                               "`<!--more-->`, else the first `summary_words` words (code blocks left out, images as "
+                               "their alt text), as plain text."),
     Key("description", TEXT, None, "The meta description; defaults to the summary."),
     Key("draft", BOOL, False, "`true` hides the post everywhere unless drafts are on (`drafts = true` or "
                               "`QUIRE_DRAFTS=1`). Posts dated in the future are hidden the same way."),

@@ -305,7 +305,11 @@ def collect_text(tokens) -> tuple[str, str, str, bool]:
                 text = html.unescape(striptags(raw))
                 if text.strip():
                     add(text)
-            elif kind != "image" and "children" in tok:
+            elif kind == "image":
+                # In a summary an image's alt text stands for it; it is no word to count nor to search.
+                if not more:
+                    lead.append("".join(plain_chunks(tok.get("children", []))))
+            elif "children" in tok:
                 walk(tok["children"])
             if kind in BLOCK_TYPES:
                 add("\n")

@@ -194,11 +194,13 @@ def search_index(site) -> SearchIndex:
     return index
 
 
-def search_posts(site, query: str, limit: int = 20) -> list[Result]:
-    """Search the site's listed posts on the server, ranked as search.js ranks them."""
+def search_posts(site, query: str, limit: int = 20) -> tuple[list[Result], int]:
+    """Search the site's listed posts on the server, ranked as search.js ranks them: the first results and
+    how many there are in all."""
     index = search_index(site)
-    return [Result(index.posts[doc], score, index.snippet(doc, terms))
-            for doc, score, terms in index.rank(query)[:limit]]
+    ranked = index.rank(query)
+    return [Result(index.posts[doc], score, index.snippet(doc, terms)) for doc, score, terms in ranked[:limit]], \
+        len(ranked)
 
 
 def index_json_parts(site, permalink) -> Iterator[bytes]:

@@ -39,7 +39,8 @@ def page_file(slug: str, filename: str):
 
 
 def _bundle_file(post: Post | None, filename: str):
-    if post is None or post.bundle is None or posixpath.basename(filename) == "index.md":
+    # Normalised as send_from_directory will: `./index.md`, `index.md/` and `x/../index.md` name the source too.
+    if post is None or post.bundle is None or posixpath.basename(posixpath.normpath(filename)) == "index.md":
         abort(404)
     return _send_inside(engine().site_dir / post.bundle, filename, engine().site_dir)
 
@@ -111,8 +112,8 @@ def archives():
 def search():
     """Show the search page; with ?q= also answer on the server, for readers without JavaScript."""
     query = request.args.get("q", "")[:200]
-    results = search_posts(current_site(), query) if query.strip() else None
-    return render_template("search.html", query=query, results=results)
+    results, total = search_posts(current_site(), query) if query.strip() else (None, 0)
+    return render_template("search.html", query=query, results=results, total=total)
 
 
 def not_found_page():
@@ -127,7 +128,7 @@ def redirect_page(target: str, status: int = 200):
 
 def handle_not_found(error: NotFound):
     """Serve an alias's redirect page, else the 404 page."""
-    if request.method == "GET" and len(request.path) < 2000:
+    if request.method in ("GET", "HEAD") and len(request.path) < 2000:
         post = current_site().aliases.get(request.path)
         if post is not None:
             return redirect_page(url_of(post))

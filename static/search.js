@@ -19,26 +19,42 @@
   var shards = new Map(), chunks = new Map();
   var active = -1, generation = 0;
 
+  // Lengths count characters (code points) as Python's len does, not UTF-16 units: "𝒜" is one letter.
+  function length(s) { return /[\uD800-\uDFFF]/.test(s) ? Array.from(s).length : s.length; }
   function tokenize(text) {
-    return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).filter(function (t) { return t.length > 1; });
+    return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).filter(function (t) { return length(t) > 1; });
   }
   function shardName(term) {
     return Array.from(term).slice(0, 2).map(function (c) { return c.codePointAt(0).toString(16); }).join("-");
   }
   function withinOneEdit(a, b) {
-    if (a === b || Math.abs(a.length - b.length) > 1) return false;
+    // One edit changes at most one character: two UTF-16 units when it lies above U+FFFF.
+    if (a === b || Math.abs(a.length - b.length) > 2) return false;
+    a = Array.from(a); b = Array.from(b);
+    if (Math.abs(a.length - b.length) > 1) return false;
     if (a.length > b.length) { var t = a; a = b; b = t; }
     var i = 0;
     while (i < a.length && a[i] === b[i]) i++;
+    var tail = function (x, y) { return a.slice(x).join("") === b.slice(y).join(""); };
     if (a.length === b.length) {
-      var swapped = i + 1 < a.length && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
-      return a.slice(i + 1) === b.slice(i + 1) || swapped;
+      var swapped = i + 1 < a.length && a[i] === b[i + 1] && a[i + 1] === b[i] && tail(i + 2, i + 2);
+      return tail(i + 1, i + 1) || swapped;
     }
-    return a.slice(i) === b.slice(i + 1);
+    return tail(i, i + 1);
+  }
+  // Order strings as Python does, by code point: JS's < compares UTF-16 units, which puts a character above
+  // U+FFFF before U+E000-U+FFFF (fullwidth letters), and index.json's terms are in Python's order.
+  function compare(a, b) {
+    for (var i = 0; i < a.length && i < b.length; ) {
+      var x = a.codePointAt(i), y = b.codePointAt(i);
+      if (x !== y) return x < y ? -1 : 1;
+      i += x > 0xffff ? 2 : 1;
+    }
+    return a.length - b.length;
   }
   function lowerBound(arr, word) {
     var lo = 0, hi = arr.length;
-    while (lo < hi) { var mid = (lo + hi) >> 1; if (arr[mid] < word) lo = mid + 1; else hi = mid; }
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (compare(arr[mid], word) < 0) lo = mid + 1; else hi = mid; }
     return lo;
   }
   function fetchJSON(url) {
@@ -80,7 +96,7 @@
     for (var i = lowerBound(vocab, word); i < vocab.length && vocab[i].startsWith(word); i++) {
       found.push([vocab[i], vocab[i] === word ? EXACT : PREFIX]);
     }
-    if (word.length >= 5) {
+    if (length(word) >= 5) {
       vocab.forEach(function (t) { if (!t.startsWith(word) && withinOneEdit(word, t)) found.push([t, TYPO]); });
     }
     return found;
@@ -162,7 +178,7 @@
     var doc = index.docs[result.doc], terms = result.terms.map(function (t) { return t[0]; });
     var body = result.terms.filter(function (t) { return t[2] >= 0; });
     if (!body.length) return Promise.resolve(highlight(doc[3], terms));
-    var best = body.reduce(function (a, b) { return b[1] > a[1] || (b[1] === a[1] && b[0] > a[0]) ? b : a; });
+    var best = body.reduce(function (a, b) { return b[1] > a[1] || (b[1] === a[1] && compare(b[0], a[0]) > 0) ? b : a; });
     var key = result.doc + "-" + best[2];
     if (!chunks.has(key)) {
       chunks.set(key, fetch(textURL.replace("DOC", result.doc).replace("CHUNK", best[2])).then(function (r) { return r.ok ? r.text() : ""; }));

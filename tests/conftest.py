@@ -12,6 +12,10 @@ from quire import create_app
 
 # The browser tests' fixtures and helpers (tests/test_browser_*.py) live in their own module.
 pytest_plugins = ["browser_fixtures"]
+# Under mutmut every mutant runs the same files (one render-cache fingerprint): a render cache shared between
+# tests, like the example site's, would hand one mutant's rendered posts to the next.
+if "MUTANT_UNDER_TEST" in os.environ:
+    os.environ["QUIRE_CACHE_DIR"] = "off"
 
 PROJECT = Path(__file__).resolve().parent.parent
 # The one dependency outside the repository: real corpora and references beside the project, read by shared().

@@ -2,6 +2,7 @@
 result."""
 
 import re
+from urllib.parse import urlencode
 
 from browser_fixtures import kb, open_page, playwright_or_skip
 
@@ -84,3 +85,23 @@ def test_search(base, new_context, example):
     page.goto(base + "/search/?q=partition")  # a shared search link
     sync_api.expect(page.locator("#search-results .result-title").first).to_have_text("Notes on Score Matching")
     sync_api.expect(page.locator("#search-input")).to_have_value("partition")
+
+
+def test_search_shows_hostile_text_as_text(builder, live_tmp, new_context):
+    title = "Pwn <img src=x onerror=\"window.__pwned=1\"> title"
+    builder.post("evil", title=title, body="Code `<b onmouseover=1>bold</b><script>window.__pwned=2</script>` "
+                                           "shown as text.")
+    page = open_page(new_context(), live_tmp + "/search/", math=False)
+    page.locator("#search-input").fill("bold")
+    snippet = page.locator("#search-results .result-snippet").first
+    sync_api.expect(snippet).to_contain_text("<b onmouseover=1>bold</b><script>window.__pwned=2</script>")
+    sync_api.expect(snippet.locator("mark")).to_have_text("bold")  # the snippet's own markup still works
+    sync_api.expect(page.locator("#search-results .result-title")).to_have_text(title)
+    query = "<img src=x onerror=window.__pwned=3> pwn"
+    page.locator("#search-input").fill(query)
+    sync_api.expect(page.locator("#search-status")).to_have_text(f"1 result for \u201c{query}\u201d")
+    page.goto(live_tmp + "/search/?" + urlencode({"q": query}))  # the server's answer, then the client's
+    sync_api.expect(page.locator("#search-status")).to_have_text(f"1 result for \u201c{query}\u201d")
+    sync_api.expect(page.locator("#search-input")).to_have_value(query)
+    assert page.locator("#search-results img, #search-results script, #search-results b").count() == 0
+    assert page.evaluate("window.__pwned") is None

@@ -1,12 +1,16 @@
 """The render cache: a warm rebuild after any change is byte-identical to a cold build."""
 
+import ast
 import os
 import shutil
 from pathlib import Path
 
 from jinja2 import FileSystemLoader
 
+import quire.cache
+import quire.store
 from quire import create_app
+from quire.cache import RenderCache, engine_fingerprint
 from quire.freeze import MARKER, freeze
 
 from conftest import PROJECT
@@ -54,7 +58,16 @@ def test_warm_rebuilds_match_cold_builds(builder, site_dir, tmp_path, monkeypatc
     assert warm == build(site_dir, cold_dest, monkeypatch, None, templates)
     assert b'data-changed="yes"' in warm["posts/2024-01-05-p4/index.html"]
 
-    # 3. Change a setting that shapes every cached post.
+    # 3. Change a module that renders posts (a copy of the engine's code, as if upgraded).
+    entries = {p.stem for p in cache.rglob("*.pickle")}
+    with monkeypatch.context() as patch:
+        patch.setattr(quire.cache, "__file__", str(edited_engine(tmp_path, "markdown.py") / "cache.py"))
+        warm = build(site_dir, warm_dest, monkeypatch, cache)
+    assert warm == build(site_dir, cold_dest, monkeypatch, None)
+    # All 24 posts rendered and checked again (both keyed by the engine fingerprint), none read.
+    assert len({p.stem for p in cache.rglob("*.pickle")} - entries) == 48
+
+    # 4. Change a setting that shapes every cached post.
     with open(site_dir / "site.toml", "a") as f:
         f.write("summary_words = 3\n")
     warm = build(site_dir, warm_dest, monkeypatch, cache)
@@ -62,11 +75,48 @@ def test_warm_rebuilds_match_cold_builds(builder, site_dir, tmp_path, monkeypatc
     assert b"&lt;p&gt;Part 4 Edited ...&lt;/p&gt;" in warm["index.xml"]
 
 
+def rendering_modules() -> set[str]:
+    """Name the engine modules a rendered post depends on: content.py and what it imports, transitively."""
+    found, todo = set(), ["content"]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        tree = ast.parse((PROJECT / "quire" / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                todo += [node.module] if node.module else [a.name for a in node.names]
+    return {f"{name}.py" for name in found}
+
+
+def edited_engine(tmp_path, module: str):
+    """Copy the engine's modules into a fresh folder with one of them changed; return the folder."""
+    folder = tmp_path / f"engine-{module}"
+    shutil.copytree(PROJECT / "quire", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(folder / module, "a", encoding="utf-8") as f:
+        f.write("\n# changed\n")
+    return folder
+
+
+def test_engine_fingerprint_covers_every_rendering_module(tmp_path, monkeypatch):
+    modules = rendering_modules()
+    assert {"content.py", "markdown.py", "terms.py", "images.py"} <= modules
+    same = engine_fingerprint()
+    monkeypatch.setattr(quire.cache, "__file__", str(edited_engine(tmp_path, "views.py") / "cache.py"))
+    assert engine_fingerprint() == same  # the views do not shape a cached post
+    for module in sorted(modules):
+        monkeypatch.setattr(quire.cache, "__file__", str(edited_engine(tmp_path, module) / "cache.py"))
+        assert engine_fingerprint() != same, module
+
+
 def test_broken_cache_entries_are_misses(builder, site_dir, tmp_path, monkeypatch):
     builder.post("a", title="Alpha", body="Body text.")
     cache = tmp_path / "cache"
     build(site_dir, tmp_path / "one", monkeypatch, cache)
-    for entry in cache.rglob("*.pickle"):
+    entries = list(cache.rglob("*.pickle"))
+    assert len(entries) == 2  # the post's rendered HTML and its check findings
+    for entry in entries:
         entry.write_bytes(b"not a pickle")
     assert b"Body text." in build(site_dir, tmp_path / "two", monkeypatch, cache)["posts/a/index.html"]
 
@@ -95,3 +145,40 @@ def test_fingerprint_covers_every_module_that_loading_a_post_imports(tmp_path, m
     before = cache.engine_fingerprint()
     (package / "fresh.py").write_text("VALUE = 2\n")
     assert cache.engine_fingerprint() != before
+
+
+def test_prune_keeps_only_the_entries_this_process_used(tmp_path):
+    old = RenderCache(tmp_path / "cache", "salt")
+    for name in ("kept", "written", "stale", "stale too"):
+        old.put(old.key(name), name)
+    cache = RenderCache(tmp_path / "cache", "salt")
+    assert cache.get(cache.key("kept")) == "kept"
+    cache.put(cache.key("written"), "again")
+    assert cache.prune() == 2
+    assert sorted(p.stem for p in (tmp_path / "cache").rglob("*.pickle")) == sorted(
+        [cache.key("kept"), cache.key("written")])
+    assert cache.get(cache.key("stale")) is None and cache.get(cache.key("written")) == "again"
+    assert RenderCache(tmp_path / "missing", "salt").prune() == RenderCache(None, "salt").prune() == 0
+
+
+def test_entries_are_written_inside_the_cache_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "no-such-tmp"))  # a rename is atomic only in place
+    cache = RenderCache(tmp_path / "cache", "salt")
+    cache.put(cache.key("a"), "value")
+    assert RenderCache(tmp_path / "cache", "salt").get(cache.key("a")) == "value"
+    assert [p.suffix for p in (tmp_path / "cache").rglob("*")] == ["", ".pickle"]  # no temporary file left
+
+
+def test_a_warm_cache_renders_only_what_changed(builder, site_dir, tmp_path, monkeypatch):
+    for i in range(3):
+        builder.post(f"p{i}", title=f"P{i}", body=f"Text {i}.")
+    cache = tmp_path / "cache"
+    cold = build(site_dir, tmp_path / "one", monkeypatch, cache)
+    rendered = []
+    load_post = quire.store.load_post
+    monkeypatch.setattr(quire.store, "load_post", lambda *args: rendered.append(args[2]) or load_post(*args))
+    assert build(site_dir, tmp_path / "two", monkeypatch, cache) == cold
+    assert rendered == []  # every post came from the cache
+    builder.post("p1", title="P1", body="Edited text.")
+    assert b"Edited text." in build(site_dir, tmp_path / "three", monkeypatch, cache)["posts/p1/index.html"]
+    assert rendered == ["posts/p1.md"]

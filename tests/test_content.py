@@ -1,10 +1,14 @@
 """Content files: front matter, dates, tags, slugs, summaries, drafts, errors and the stat cache."""
 
 import os
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+import quire.store
+from quire.cache import RenderCache
 from quire.content import ContentError, load_post, parse_tags, tag_slug
 from quire.settings import DEFAULTS
 from quire.store import ContentStore
@@ -155,12 +159,117 @@ def test_store_caches_by_mtime_and_size(site_dir, builder):
 
 def test_store_skips_editor_leftovers_and_collects_errors(site_dir, builder):
     builder.post("good")
-    for name in (".#good.md", "good.md~", ".good.md.swp", "_draft.md"):
+    for name in (".#good.md", "good.md~", ".good.md.swp", "_draft.md", "#good.md"):
         builder.file(f"posts/{name}", "junk")
+    for folder in ("b~", "b.swp", "b.swx", "b.tmp", "#b", "_b", ".b"):  # bundles an editor or a tool left
+        builder.file(f"posts/{folder}/index.md", "junk")
     builder.file("posts/broken.md", "no front matter")
     snap = ContentStore(site_dir, dict(DEFAULTS)).snapshot()
     assert [p.slug for p in snap.posts] == ["good"]
     assert [e.path for e in snap.errors] == ["posts/broken.md"]
+
+
+def test_store_follows_bundles_and_missing_folders(site_dir, builder, tmp_path):
+    # With a render cache: a bundle's new image must not be hidden by the cached render of its index.md.
+    store = ContentStore(site_dir, dict(DEFAULTS), RenderCache(tmp_path / "cache", "salt"))
+    (site_dir / "pages").rmdir()  # a site without pages/ is fine
+    builder.file("posts/b/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\n![d](d.svg)\n")
+    builder.file("posts/empty/notes.txt", "a folder without index.md is no post")
+    builder.file("posts/a-empty/notes.txt", "listed before b: b is still read")
+    first = store.snapshot()
+    assert [p.slug for p in first.posts] == ["b"] and first.errors == ()
+    assert 'width="' not in first.posts[0].html
+    assert store.snapshot() is first  # nothing changed: the same snapshot
+    builder.file("posts/b/d.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="7" height="5"/>')
+    os.utime(site_dir / "posts/b", ns=(time.time_ns() + 10**9,) * 2)  # the folder changed, index.md did not
+    second = store.snapshot()
+    assert second is not first and 'width="7" height="5"' in second.posts[0].html
+    builder.file("posts/empty/index.md", "---\ntitle: Now a post\ndate: 2024-01-02\n---\n")
+    assert [p.slug for p in store.snapshot().posts] == ["b", "empty"]
+
+
+def test_store_reloads_only_changed_files(site_dir, builder, monkeypatch):
+    loaded = []
+    real = quire.store.load_post
+    monkeypatch.setattr(quire.store, "load_post", lambda *args: loaded.append(args[2]) or real(*args))
+    store = ContentStore(site_dir, dict(DEFAULTS))
+    paths = [builder.post(name, title=name.upper(), body="aaaa") for name in ("a", "b", "c")]
+    assert [p.title for p in store.snapshot().posts] == ["A", "B", "C"]
+    assert loaded == ["posts/a.md", "posts/b.md", "posts/c.md"]
+    paths[1].write_text(paths[1].read_text().replace("title: 'B'", "title: 'B2'"))
+    os.utime(paths[1], ns=(time.time_ns() + 10**9,) * 2)
+    assert [p.title for p in store.snapshot().posts] == ["A", "B2", "C"]
+    assert loaded[3:] == ["posts/b.md"]
+    # A file deleted, then written again with the same size and time, is read again: nothing stale is kept.
+    stamp = paths[2].stat().st_mtime_ns
+    paths[2].unlink()
+    assert [p.title for p in store.snapshot().posts] == ["A", "B2"]
+    builder.post("c", title="Z", body="aaaa")  # the same size as before
+    os.utime(paths[2], ns=(stamp, stamp))
+    assert [p.title for p in store.snapshot().posts] == ["A", "B2", "Z"]
+
+
+def test_store_odd_entries(site_dir, builder, tmp_path_factory, monkeypatch):
+    builder.post("good")
+    (site_dir / "posts" / "folder.md").mkdir()  # a folder named like a post
+    outside = tmp_path_factory.mktemp("outside-bundle")
+    (outside / "index.md").write_text("---\ntitle: Outside\ndate: 2024-01-01\n---\nsecret\n")
+    os.symlink(outside, site_dir / "posts" / "linked")
+    unreadable = builder.post("0-locked")  # read first: the files after it are still read
+    secret = tmp_path_factory.mktemp("outside-file") / "index.md"
+    secret.write_text("---\ntitle: Outside\ndate: 2024-01-01\n---\nsecret\n")
+    (site_dir / "posts" / "inner").mkdir()
+    os.symlink(secret, site_dir / "posts" / "inner" / "index.md")  # a real folder, its index.md a link
+    read_bytes = Path.read_bytes
+
+    def refuse(path):
+        if path == unreadable:
+            raise PermissionError(13, "Permission denied")
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    snap = ContentStore(site_dir, dict(DEFAULTS)).snapshot()
+    assert [p.slug for p in snap.posts] == ["good"]
+    assert sorted(str(e) for e in snap.errors) == [
+        "posts/0-locked.md: error: cannot read the file: Permission denied",
+        "posts/inner/index.md: error: symlink points outside the site folder: copy the file in",
+        "posts/linked/index.md: error: symlink points outside the site folder: copy the file in"]
+
+
+@pytest.mark.parametrize("posts", ["missing", "a file"])
+def test_pages_without_a_posts_folder(site_dir, builder, posts):
+    (site_dir / "posts").rmdir()
+    if posts == "a file":
+        (site_dir / "posts").write_text("not a folder")
+    builder.page("about", title="About")
+    assert [p.slug for p in ContentStore(site_dir, dict(DEFAULTS)).snapshot().posts] == ["about"]
+
+
+def test_listing_reads_a_folder_again_only_when_it_changed(site_dir, builder, monkeypatch):
+    scans = []
+    scandir = os.scandir
+    monkeypatch.setattr(quire.store.os, "scandir", lambda path: scans.append(path) or scandir(path))
+    store = ContentStore(site_dir, dict(DEFAULTS))
+    builder.post("a")
+    store.snapshot()
+    assert len(scans) == 2  # posts/ and pages/
+    path = builder.post("a", title="Edited")  # the same file: the folder is unchanged
+    os.utime(path, ns=(time.time_ns() + 10**9,) * 2)
+    assert store.snapshot().posts[0].title == "Edited" and len(scans) == 2
+    builder.post("b")
+    os.utime(site_dir / "posts", ns=(time.time_ns() + 2 * 10**9,) * 2)
+    assert len(store.snapshot().posts) == 2 and len(scans) == 3
+
+
+def test_cached_renders_are_not_shared_between_files(site_dir, builder, tmp_path):
+    text = "---\ntitle: Same\ndate: 2024-01-01\n---\nThe same bytes.\n"
+    for rel in ("posts/one.md", "posts/two.md", "pages/one.md"):
+        builder.file(rel, text)
+    for _ in range(2):  # cold, then from the cache
+        store = ContentStore(site_dir, dict(DEFAULTS), RenderCache(tmp_path / "cache", "salt"))
+        posts = store.snapshot().posts
+        assert sorted((p.kind, p.slug, p.source) for p in posts) == [
+            ("page", "one", "pages/one.md"), ("post", "one", "posts/one.md"), ("post", "two", "posts/two.md")]
 
 
 def test_symlink_outside_site_is_an_error(site_dir, builder, tmp_path_factory):
@@ -179,6 +288,13 @@ def test_aliases_normalised(builder):
 def test_future_date_parses(builder):
     post = load(builder.post("f", date="2999-01-01"))
     assert post.date > datetime.now(UTC)
+
+
+def test_summary_reads_images_as_their_alt_text(builder):
+    post = load(builder.post("img", body="See ![the *loss* curve](l.png) here.\n\n![Fig](f.png)\n*A caption*\n"))
+    assert post.summary == "See the loss curve here. Fig A caption"
+    assert post.words == 4  # "See here. A caption": alt text is not counted
+    assert "loss" not in post.terms.counts
 
 
 def test_summary_leaves_out_code(builder):

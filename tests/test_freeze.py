@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from quire import PROJECT_ROOT, create_app
-from quire.freeze import MARKER
+from quire.freeze import MARKER, FreezeError, direct_files
 from quire.freeze import freeze as freeze_site
 
 from linkcheck import broken_links
@@ -173,6 +173,18 @@ def test_refuses_foreign_non_empty_folder(blog, runner, tmp_path):
     assert sorted(p.name for p in dest.iterdir()) == ["thesis.tex"]
 
 
+def test_refuses_a_file_as_destination(blog, runner, app, tmp_path):
+    dest = tmp_path / "notes.txt"
+    dest.write_text("my notes")
+    result = run_freeze(runner, "--dest", str(dest))
+    assert result.exit_code != 0
+    assert f"{dest}" in result.output and "is a file" in result.output
+    with pytest.raises(FreezeError, match=f"{dest} is a file, not a folder: choose another --dest"):
+        freeze_site(app, dest, jobs=1)  # the same guard without the command line's
+    assert dest.read_text() == "my notes"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".notes")] == []  # no work folder, no .old
+
+
 def test_keeps_git_cname_nojekyll_and_drops_stale_pages(blog, runner, tmp_path):
     dest = tmp_path / "out"
     assert run_freeze(runner, "--dest", str(dest)).exit_code == 0
@@ -267,4 +279,9 @@ def test_progress_reports_files_written(blog, app, tmp_path):
     for jobs in (1, 2):
         seen = []
         result = freeze_site(app, tmp_path / f"out{jobs}", progress=seen.append, jobs=jobs)
-        assert seen and seen == sorted(seen) and seen[-1] <= result.files
+        assert seen == sorted(seen) and len(seen) > 1, jobs
+        with app.test_request_context():  # file paths come from url_for, as when the freeze writes them
+            direct = sum(1 for produce in direct_files(app) for _ in produce())
+        assert seen[-1] == result.pages + direct, jobs  # the final count: every page and every file
+        if jobs > 1:  # one process also freezes the url_for targets it meets, static files among them
+            assert seen[-1] == result.files - 1  # every file but the marker

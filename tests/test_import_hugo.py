@@ -371,16 +371,17 @@ def test_papermod_frozen_site_has_no_broken_links_nor_visible_shortcodes(papermo
     assert (dest / "posts" / "math-typesetting" / "index.html").is_file()
     assert broken_links(dest, "https://blog.example.org/") == []
     pages = {page.relative_to(dest).as_posix(): page.read_text(encoding="utf-8") for page in dest.rglob("*.html")}
-    # Code samples show shortcodes on purpose, and a summary made from a post's first words may quote one.
-    samples = " ".join(" ".join(unescape(re.sub(r"<[^>]+>", "", code)).split())
-                       for page in pages.values() for code in re.findall(r"<pre\b.*?</pre>", page, re.DOTALL))
+    checked = 0
     for name, page in sorted(pages.items()):
+        # Code samples show shortcodes on purpose: those in code are left out, in prose they are leftovers.
         text = re.sub(r"<(script|style|pre|code)\b.*?</\1>", "", page, flags=re.DOTALL)
         text = re.sub(r'<span class="math[^"]*">.*?</span>|<div class="math display">.*?</div>', "", text,
                       flags=re.DOTALL)
         text = " ".join(unescape(re.sub(r"<[^>]+>", "", text)).split())
-        leftovers = [m.group(0) for m in re.finditer(r"(?:\{\{|\{%|\{:).{0,20}", text) if m.group(0) not in samples]
+        leftovers = [m.group(0) for m in re.finditer(r"(?:\{\{|\{%|\{:).{0,20}", text)]
         assert not leftovers, (name, leftovers)
+        checked += "{{" in page  # pages that do show shortcodes (in code): the check saw them and let them be
+    assert checked >= 3
 
 
 def test_papermod_math_and_the_link_to_a_draft(papermod):

@@ -36,7 +36,7 @@ def test_tables_task_lists_footnotes_quotes():
 
 
 def test_javascript_links_are_neutralised():
-    assert "javascript:" not in html("[x](javascript:alert(1))")
+    assert html("[x](javascript:alert(1))") == '<p><a href="#harmful-link">x</a></p>\n'
 
 
 class TestMath:
@@ -47,6 +47,14 @@ class TestMath:
         assert r"\(a_i * b_j = \{x_1, x_2\}\)" in out
         assert r"\(c_k*d_k\)" in out
         assert "<em>" not in out
+
+    def test_inline_math_is_escaped_once(self):
+        out = html(r"Order $a < b \& c > d$ here.")
+        assert out == '<p>Order <span class="math">\\(a &lt; b \\&amp; c &gt; d\\)</span> here.</p>\n'
+
+    def test_kramdown_inline_display_math_is_escaped_once(self):
+        assert r'\(x<y \& z\)' not in html(r"so $$x<y \& z$$ holds")
+        assert r'<span class="math">\(x&lt;y \&amp; z\)</span>' in html(r"so $$x<y \& z$$ holds")
 
     def test_display_math_keeps_backslashes_and_ampersands(self):
         tex = "\\begin{aligned}\na &= b \\\\\nc &= d_{*}\n\\end{aligned}"
@@ -136,7 +144,8 @@ class TestHeadings:
 
     def test_toc_skips_links_inside_headings(self):
         r = render_markdown("# See [here](https://example.org)")
-        assert "<a href=\"https" not in toc_html(r.headings, 4)
+        assert toc_html(r.headings, 4) == '<ul><li><a href="#see-here">See here</a></li></ul>'
+        assert '<a href="https://example.org">here</a>' in r.html
 
 
 class TestFigures:

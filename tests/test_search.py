@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from quire.search import SearchIndex, shard_name, within_one_edit
+from quire.search import SearchIndex, highlight, search_index, shard_name, within_one_edit
 from quire.terms import index_terms, split_chunks, tokenize
 
 
@@ -53,6 +53,13 @@ def test_one_typo_in_long_words(corpus, client):
     assert ranked_titles(client, "grup") == []  # short words need an exact or prefix match
 
 
+def test_typos_count_from_five_letters(builder, client):
+    builder.post("m", title="Group Theory", body="A model of moons.")
+    assert ranked_titles(client, "modle") == ranked_titles(client, "mdoel") == ["Group Theory"]  # 5 letters
+    assert ranked_titles(client, "grop") == ranked_titles(client, "mdel") == []  # 4 letters: no typos
+    assert ranked_titles(client, "moon") == ["Group Theory"]  # a prefix needs no typo
+
+
 def test_every_word_must_match(corpus, client):
     assert ranked_titles(client, "transformer attention") == ["Transformer Networks"]
 
@@ -74,14 +81,24 @@ def test_stable_order_for_equal_scores(builder, client):
 
 
 def test_hostile_queries(corpus, client):
-    for query in ("(.*)+[", "\\", "a" * 10_000, "$^|?", "<script>"):
+    for query in ("(.*)+[", "\\", "a" * 10_000, "$^|?"):
         response = client.get("/search/", query_string={"q": query})
         assert response.status_code == 200
-        assert "<script>alert" not in text_of(response)
+        assert "result" in text_of(response)
+
+
+def test_query_is_reflected_as_text(corpus, client):
+    query = '"><script>alert(1)</script> transformer'
+    page = text_of(client.get("/search/", query_string={"q": query}))
+    assert "<script>alert(1)" not in page
+    assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt; transformer"' in page
+    assert "0 results for &ldquo;&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt; transformer&rdquo;" in page
 
 
 def test_client_files_are_consistent(corpus, client):
-    index = json.loads(client.get("/search/index.json").data)
+    raw = client.get("/search/index.json").get_data(as_text=True)
+    assert raw.startswith('{"version":1,"docs":[["Transformation Groups",')  # compact: sent to every reader
+    index = json.loads(raw)
     titles = [d[0] for d in index["docs"]]
     assert titles == ["Transformation Groups", "Policy Gradients", "Diffusion Models", "Transformer Networks"]
     assert index["terms"] == sorted(index["terms"])
@@ -104,8 +121,15 @@ def test_helpers():
     assert not within_one_edit("gradient", "gradient") and not within_one_edit("gradient", "grdiant")
     assert not within_one_edit("gradient", "gradeitn")  # two edits
     assert shard_name("über") == "fc-62"
+    assert highlight("a<b & transformers", []) == "a&lt;b &amp; transformers"
+    assert highlight("a<b & Transformers", ["transformer", "transformers"]) == "a&lt;b &amp; <mark>Transformers</mark>"
     chunks = split_chunks("word " * 3000, size=1000)
     assert all(len(c) <= 1000 for c in chunks) and " ".join(chunks).split() == ["word"] * 3000
+    assert all(len(c) > 990 for c in chunks[:-1])  # cut at the last space before the size, not the first
+    # Only a space in the second half of the window is a cut; else the cut is at the size.
+    assert split_chunks("word " + "x" * 2000, size=1000)[0] == "word " + "x" * 995
+    assert split_chunks("x" * 400 + " " + "x" * 1600, size=1000)[0] == "x" * 400 + " " + "x" * 599
+    assert split_chunks("x" * 2500 + " tail", size=1000) == ("x" * 1000, "x" * 1000, "x" * 500 + " tail")
 
 
 def test_index_terms_notes_first_chunk():
@@ -121,3 +145,21 @@ def test_search_index_rank_direct(builder, app):
     index = SearchIndex.build(site.listed)
     assert index.rank("kernels")[0][0] == 0  # typo / suffix
     assert index.rank("the and") == []
+    assert search_index(site) is search_index(site)  # built once per Site
+
+
+def test_postings_note_counts_and_first_chunks(builder, app):
+    builder.post("a", title="Alpha", body=" ".join(f"filler{i}" for i in range(500)) + " late late late")
+    builder.post("b", title="Beta", date="2023-01-01", body="late early early")
+    with app.test_request_context():
+        index = SearchIndex.build(app.extensions["quire"].site().listed)
+    assert len(index.posts[0].terms.chunks) == 2
+    assert index.entries("late") == {0: (3, 1), 1: (1, 0)}
+    assert index.entries("early") == {1: (2, 0)} and index.entries("filler0") == {0: (1, 0)}
+
+
+def test_server_shows_twenty_results_and_counts_all(builder, client):
+    for i in range(25):
+        builder.post(f"p{i}", title=f"Post {i}", date=f"2024-01-{i + 1:02d}", body="common word")
+    page = text_of(client.get("/search/?q=common"))
+    assert page.count('<li class="search-result">') == 20 and "25 results for" in page  # as search.js says

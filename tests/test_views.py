@@ -102,6 +102,20 @@ def test_bundle_files_served(builder, client):
     assert client.get("/posts/bundle/missing.png").status_code == 404
 
 
+@pytest.mark.parametrize("bundle, url", [("posts/b", "/posts/b/"), ("pages/about", "/about/")])
+@pytest.mark.parametrize("name", ["index.md", "./index.md", "%2e/index.md", "index.md/", "index.md%2f", "x/../index.md",
+                                  "x/..%2findex.md", ".//index.md", "./././index.md/."])
+def test_bundle_source_is_never_served(builder, client, bundle, url, name):
+    builder.file(f"{bundle}/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\nThe SOURCE-TEXT.\n")
+    builder.file(f"{bundle}/x/notes.txt", "NOTES-TEXT")
+    assert "The SOURCE-TEXT." in text_of(client.get(url))
+    with client.get(url + "x/notes.txt") as response:
+        assert response.status_code == 200 and response.data == b"NOTES-TEXT"
+    with client.get(url + name) as response:
+        assert response.status_code == 404, name
+        assert b"SOURCE-TEXT" not in response.data
+
+
 def test_standalone_page(builder, client):
     builder.page("faq", title="FAQ", body="Questions.")
     page = text_of(client.get("/faq/"))
@@ -234,3 +248,44 @@ def test_heading_ids_never_collide_with_the_pages_own_ids(builder, client):
     for own in ("quire-top", "quire-main", "quire-to-top", "quire-theme-toggle", "quire-related-heading"):
         assert f'id="{own}"' in page
     assert 'href="#quire-main"' in page and 'href="#quire-top"' in page
+
+
+def test_date_format_without_leading_zeros(site_dir, builder):
+    builder.post("d", title="Dated", date="2024-03-02")
+    client = create_app(site_dir, settings={"date_format": "%-m/%-d/%Y"}, config={"TESTING": True}).test_client()
+    assert '<time datetime="2024-03-02T00:00:00+00:00">3/2/2024</time>' in text_of(client.get("/posts/d/"))
+
+
+def test_search_page_trims_long_and_blank_queries(builder, client):
+    builder.post("a", title="Alpha", body="aaaa words")
+    page = text_of(client.get("/search/", query_string={"q": "a" * 300}))
+    assert f'value="{"a" * 200}"' in page and "a" * 201 not in page
+    blank = text_of(client.get("/search/", query_string={"q": "   "}))
+    assert 'value="   "' in blank and "results for" not in blank and "result for" not in blank
+    assert "1 result for &ldquo;alpha&rdquo;" in text_of(client.get("/search/?q=alpha"))
+
+
+@pytest.mark.parametrize("rel, url", [("posts/x.markdown", "/posts/x/"), ("posts/b/index.md", "/posts/b/"),
+                                      ("pages/p.md", "/p/"), ("pages/q/index.md", "/q/")])
+def test_every_kind_of_broken_file_shows_its_error(builder, client, rel, url):
+    builder.file(rel, "---\ntitle: [oops\ndate: 2024-01-01\n---\n")
+    response = client.get(url)
+    assert response.status_code == 500 and f"{rel}" in text_of(response) and "bad YAML" in text_of(response)
+
+
+def test_other_http_errors_and_the_stylesheet(client):
+    response = client.post("/")
+    assert response.status_code == 405
+    assert "<h1>405</h1>" in text_of(response) and "Method Not Allowed." in text_of(response)
+    assert client.get("/assets/quire.css").mimetype == "text/css"
+
+
+def test_post_links_follow_the_script_root(builder, client):
+    builder.post("p", body="[t](/tags/) ![i](/static/i.png) [c](//cdn.example/y) [w](https://x.example/) [r](rel/)")
+    page = text_of(client.get("/posts/p/", base_url="http://localhost/blog"))
+    article = page[page.index('<div class="post-content"'):]
+    assert 'href="/blog/tags/"' in article and 'src="/blog/static/i.png"' in article
+    assert 'href="//cdn.example/y"' in article and 'href="https://x.example/"' in article
+    assert 'href="rel/"' in article
+    assert '<link rel="canonical" href="https://blog.example.org/posts/p/">' in page  # the published address
+    assert 'href="/tags/"' in text_of(client.get("/posts/p/"))  # at the root: unchanged
