@@ -18,6 +18,7 @@ from flask import (
 )
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import RequestRedirect
 
 from .content import Post
 from .engine import Engine
@@ -166,6 +167,15 @@ def redirect_page(target: str, status: int = 200):
     return render_template("alias.html", target=target), status
 
 
+def alias_before_slash_redirect():
+    """Serve an alias such as /old.html, which Werkzeug would redirect to /old.html/ (the pages' rule)."""
+    if isinstance(request.routing_exception, RequestRedirect) and request.method in ("GET", "HEAD"):
+        post = current_site().aliases.get(request.path)
+        if post is not None:
+            return redirect_page(url_of(post))
+    return None
+
+
 def handle_not_found(error: NotFound):
     """Serve an alias's redirect page, else the 404 page."""
     if request.method in ("GET", "HEAD") and len(request.path) < 2000:
@@ -230,6 +240,7 @@ def init_app(app: Flask) -> None:
     ]
     for rule, endpoint, view, options in rules:
         app.add_url_rule(rule, endpoint, view, **options)
+    app.before_request(alias_before_slash_redirect)
     app.register_error_handler(NotFound, handle_not_found)
     app.register_error_handler(HTTPException, handle_http_error)
     app.context_processor(template_globals)
