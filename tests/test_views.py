@@ -2,6 +2,7 @@
 
 import os
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -287,3 +288,13 @@ def test_only_get_and_head_follow_an_alias(builder, client, runner, tmp_path):
     dest = tmp_path / "out"
     assert runner.invoke(args=["freeze", "--dest", str(dest)]).exit_code == 0
     assert "url=/posts/p/" in (dest / "old.html").read_text()
+
+
+def test_footer_text_and_year(site_dir, builder):
+    builder.page("Xmas", title="Xmas")  # a path starting with X: absolute() strips only the slash
+    client = create_app(site_dir, settings={"footer_text": "Made with *care*"}, config={"TESTING": True}).test_client()
+    page = text_of(client.get("/Xmas/"))
+    assert '<div class="footer-text"><p>Made with <em>care</em></p>\n</div>' in page
+    assert f"&copy; {datetime.now(UTC).year} " in page
+    assert '<link rel="canonical" href="https://blog.example.org/Xmas/">' in page
+    assert "footer-text" not in text_of(create_app(site_dir, config={"TESTING": True}).test_client().get("/"))
