@@ -298,3 +298,11 @@ def test_footer_text_and_year(site_dir, builder):
     assert f"&copy; {datetime.now(UTC).year} " in page
     assert '<link rel="canonical" href="https://blog.example.org/Xmas/">' in page
     assert "footer-text" not in text_of(create_app(site_dir, config={"TESTING": True}).test_client().get("/"))
+
+
+def test_templates_leave_no_stray_whitespace(builder, client):
+    builder.post("p", title="Post", tags="[t]")
+    for url in ("/", "/tags/", "/posts/p/", "/search/?q=post"):
+        page = text_of(client.get(url))
+        assert not re.search(r"\n[ \t]*\n", page), url  # block tags leave no blank lines (trim_blocks)
+        assert '\n      <li><a href="/archives/">Archive</a></li>\n' in page, url  # nor their indent (lstrip_blocks)
