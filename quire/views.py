@@ -168,7 +168,7 @@ def _send_inside(folder, filename: str, root):
 
 def serve_alias_before_redirect():
     """Serve an alias whose path a route would redirect (`/about.html` to `/about.html/`): aliases come first."""
-    if isinstance(request.routing_exception, RequestRedirect) and request.method == "GET":
+    if isinstance(request.routing_exception, RequestRedirect) and request.method in ("GET", "HEAD"):
         post = current_site().aliases.get(request.path)
         if post is not None:
             return redirect_page(url_of(post))

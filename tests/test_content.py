@@ -1,6 +1,7 @@
 """Content files: front matter, dates, tags, slugs, summaries, drafts, errors and the stat cache."""
 
 import os
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -301,3 +302,27 @@ def test_summary_leaves_out_code(builder):
     post = load(builder.post("code-first", body="```\n{{ template code }}\n```\n\nProse words here."))
     assert post.summary == "Prose words here."
     assert post.words == 7  # "{{ template code }}" counts as 4
+
+
+@pytest.mark.parametrize("count", [ContentStore.PARALLEL_MIN - 1, ContentStore.PARALLEL_MIN])
+def test_many_new_files_render_in_worker_processes(site_dir, builder, tmp_path, monkeypatch, count):
+    if threading.active_count() > 1 or (os.cpu_count() or 1) < 2:
+        pytest.skip("the store renders in worker processes only with 2+ cores and no other thread")
+    pids = tmp_path / "pids"
+    real = quire.store.load_post
+
+    def load_post(*args):
+        with open(pids, "a") as f:  # written by whichever process renders
+            f.write(f"{os.getpid()}\n")
+        return real(*args)
+
+    monkeypatch.setattr(quire.store, "load_post", load_post)
+    for i in range(count):
+        builder.post(f"p{i:02d}", title=f"P{i}")
+    posts = ContentStore(site_dir, dict(DEFAULTS)).snapshot().posts
+    assert [p.title for p in posts] == [f"P{i}" for i in range(count)]
+    used = set(pids.read_text().split())
+    if count < ContentStore.PARALLEL_MIN:
+        assert used == {str(os.getpid())}  # a few files: in this process
+    else:
+        assert str(os.getpid()) not in used and len(used) <= min(os.cpu_count(), 8)  # a pool of forked workers

@@ -2,6 +2,7 @@
 
 import os
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -258,6 +259,8 @@ def test_date_format_without_leading_zeros(site_dir, builder):
 
 def test_search_page_trims_long_and_blank_queries(builder, client):
     builder.post("a", title="Alpha", body="aaaa words")
+    empty = text_of(client.get("/search/"))
+    assert 'value=""' in empty and 'aria-live="polite"></p>' in empty  # no query: no status line
     page = text_of(client.get("/search/", query_string={"q": "a" * 300}))
     assert f'value="{"a" * 200}"' in page and "a" * 201 not in page
     blank = text_of(client.get("/search/", query_string={"q": "   "}))
@@ -289,3 +292,32 @@ def test_post_links_follow_the_script_root(builder, client):
     assert 'href="rel/"' in article
     assert '<link rel="canonical" href="https://blog.example.org/posts/p/">' in page  # the published address
     assert 'href="/tags/"' in text_of(client.get("/posts/p/"))  # at the root: unchanged
+
+
+def test_only_get_and_head_follow_an_alias(builder, client, runner, tmp_path):
+    builder.post("p", aliases='["/old.html"]')  # one path segment: the pages' rule /<slug>/ would redirect it
+    assert client.get("/old.html").status_code == client.head("/old.html").status_code == 200
+    assert "url=/posts/p/" in text_of(client.get("/old.html"))
+    assert client.post("/old.html").status_code == 404
+    assert client.get("/posts/p").status_code == 308  # other URLs without their slash still redirect
+    dest = tmp_path / "out"
+    assert runner.invoke(args=["freeze", "--dest", str(dest)]).exit_code == 0
+    assert "url=/posts/p/" in (dest / "old.html").read_text()
+
+
+def test_footer_text_and_year(site_dir, builder):
+    builder.page("Xmas", title="Xmas")  # a path starting with X: absolute() strips only the slash
+    client = create_app(site_dir, settings={"footer_text": "Made with *care*"}, config={"TESTING": True}).test_client()
+    page = text_of(client.get("/Xmas/"))
+    assert '<div class="footer-text"><p>Made with <em>care</em></p>\n</div>' in page
+    assert f"&copy; {datetime.now(UTC).year} " in page
+    assert '<link rel="canonical" href="https://blog.example.org/Xmas/">' in page
+    assert "footer-text" not in text_of(create_app(site_dir, config={"TESTING": True}).test_client().get("/"))
+
+
+def test_templates_leave_no_stray_whitespace(builder, client):
+    builder.post("p", title="Post", tags="[t]")
+    for url in ("/", "/tags/", "/posts/p/", "/search/?q=post"):
+        page = text_of(client.get(url))
+        assert not re.search(r"\n[ \t]*\n", page), url  # block tags leave no blank lines (trim_blocks)
+        assert '\n      <li><a href="/archives/">Archive</a></li>\n' in page, url  # nor their indent (lstrip_blocks)
