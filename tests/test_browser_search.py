@@ -46,7 +46,8 @@ def test_search(base, new_context, example):
           f"({', '.join(cost['names'])}); first result {timing['result'] - timing['typed']:.0f} ms after the "
           f"first keystroke, {timing['result']:.0f} ms after navigation start")
     assert cost["bytes"] < 150 * 1024
-    assert page.locator("#search-results mark").count() > 0
+    # The snippet, with its highlighted words, follows the result once its text chunk has arrived: wait for it.
+    sync_api.expect(page.locator("#search-results mark").first).to_be_visible()
 
     box.fill("partiton")  # one letter dropped
     sync_api.expect(page.locator("#search-status")).to_contain_text("for \u201cpartiton\u201d")
