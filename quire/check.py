@@ -299,16 +299,10 @@ def _scheduled_findings(engine, site) -> list[Finding]:
     found = []
     for post in site.snapshot.posts:
         if post.date is not None and post.date > site.now and not post.draft:
-            line = _key_line_in(engine, post.source, "date")
+            line = key_line(read_text(engine.site_dir / post.source, post.source), "date") or 0
             found.append(Finding(post.source, line, "info", f"scheduled: published on {post.date.isoformat()}; "
                                                             f"hidden until then (or with --drafts)"))
     return found
-
-
-def _key_line_in(engine, rel: str, key: str) -> int:
-    text = read_text(engine.site_dir / rel, rel)
-    match = re.search(rf"^{re.escape(key)}\s*[:=]", text, re.MULTILINE)
-    return text.count("\n", 0, match.start()) + 1 if match else 0
 
 
 def _url_findings(app: Flask, site, posts: list[Post], sources: dict[str, str]) -> list[Finding]:
