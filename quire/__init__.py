@@ -35,9 +35,11 @@ def create_app(site_dir: str | os.PathLike | None = None, settings: dict[str, An
     cache = os.environ.get("QUIRE_CACHE_DIR", str(site / ".quire-cache"))
     app.extensions["quire"] = Engine(site, overrides, PROJECT_ROOT, Path(cache) if cache != "off" else None)
 
-    from . import cli, outputs, views
+    from . import cli, live, outputs, views
 
     views.init_app(app)
+    if app.debug:  # `flask run --debug`: pages reload themselves; a freeze never makes a debug app
+        live.init_app(app, site, PROJECT_ROOT)
     outputs.init_app(app)
     cli.init_app(app, create_app)
     return app

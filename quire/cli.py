@@ -1,9 +1,10 @@
-"""The `flask` commands: freeze, check, import."""
+"""The `flask` commands: new, freeze, check, import."""
 
 import contextlib
 import json
 import sys
 import time
+from datetime import datetime
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from .check import as_json, check_site, grouped_lines
 from .freeze import FreezeError, freeze
 from .importers import import_hugo, import_jekyll
 from .importers.common import Converted, Report, write_items
+from .new import NewPostError, plan, write
 
 
 def _progress_printer():
@@ -64,7 +66,7 @@ def freeze_command(dest, base_url, drafts, jobs, serve, port, ignore_errors):
     settings = {"drafts": True} if drafts else {}
     if base_url:
         settings["base_url"] = base_url
-    app = current_app.extensions["quire.factory"](engine.site_dir, settings=settings)
+    app = current_app.extensions["quire.factory"](engine.site_dir, settings=settings, config={"DEBUG": False})
     dest = dest or engine.site_dir / "build"
     progress = _progress_printer()
     try:
@@ -107,6 +109,40 @@ def _serve(folder: Path, port: int, base_url: str) -> None:
         click.echo(f"Serving {folder} at http://127.0.0.1:{port}{prefix}/ (Ctrl+C stops)")
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
+
+
+@click.command("new")
+@click.argument("title")
+@click.option("--tags", default="", help="Comma-separated tags, e.g. --tags rl,llm.")
+@click.option("--bundle", is_flag=True, help="Write posts/SLUG/index.md: a folder for the post and its images.")
+@click.option("--page", is_flag=True, help="Write a standalone page, pages/SLUG.md.")
+@click.option("--draft", is_flag=True, help="Mark it `draft: true` (shown only with QUIRE_DRAFTS=1).")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Date as YYYY-MM-DD (default: today in the site's time zone; a page gets none).")
+@click.option("--slug", default=None, help="URL name to use instead of the title's (needed when the title has "
+                                           "no ASCII letters or digits).")
+@with_appcontext
+def new_command(title, tags, bundle, page, draft, day, slug):
+    """Start a post (or page) file with its front matter filled in; never overwrites."""
+    engine = current_app.extensions["quire"]
+    engine.refresh()
+    if engine.settings_error is not None:
+        raise click.ClickException(str(engine.settings_error))
+    today = day.date() if day else datetime.now(engine.tz).date()
+    tag_list = [t.strip() for t in tags.split(",") if t.strip()]
+    try:
+        new = plan(engine.site_dir, engine.store.snapshot().posts, title, today, tags=tag_list, bundle=bundle,
+                   page=page, draft=draft, slug=slug, dated=not page or day is not None)
+        write(new)
+    except NewPostError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {new.path.relative_to(engine.site_dir).as_posix()}")
+    published = engine.settings["base_url"] + new.url_path.lstrip("/")
+    click.echo(f"It will appear at {new.url_path} under `flask run`, and at {published} once published.")
+    if draft:
+        click.echo("It is a draft: `QUIRE_DRAFTS=1 flask run` shows it; remove `draft: true` to publish it.")
+    elif today > datetime.now(engine.tz).date():
+        click.echo(f"It is dated {today}: it appears on that day (or now with QUIRE_DRAFTS=1).")
 
 
 @click.command("check")
@@ -185,6 +221,7 @@ def hugo_command(src: Path, force: bool, dry_run: bool, site_url: str | None) ->
 def init_app(app: Flask, factory) -> None:
     """Register Quire's commands on the app; factory makes another app (the freeze's own settings)."""
     app.extensions["quire.factory"] = factory
+    app.cli.add_command(new_command)
     app.cli.add_command(freeze_command)
     app.cli.add_command(import_group)
     app.cli.add_command(check_command)

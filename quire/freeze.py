@@ -185,6 +185,8 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
     report, if given, is called with each error (and warning) line either way.
     """
     started = time.perf_counter()
+    if "quire.live" in app.extensions:
+        raise FreezeError("this app serves live reload (debug mode): freeze an app made without debug")
     dest = dest.resolve()
     engine = app.extensions["quire"]
     refuse_nested(dest, engine.site_dir, engine.project_root)

@@ -6,6 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -52,10 +53,18 @@ SETTINGS = (
     Setting("smart_punctuation", True, "Typographic punctuation in prose: `---` and `--` become em and en "
                                        "dashes, straight quotes curly, `...` an ellipsis (never in code, math, "
                                        "URLs or raw HTML)."),
+    Setting("edit_url", "", "Adds a \"Suggest changes\" link to each post and page: this address followed by the "
+                            "source file's path in the site folder (`posts/x.md`, `posts/x/index.md` for a "
+                            "bundle), e.g. "
+                            "`https://github.com/USER/REPO/edit/main/` (a site in a subfolder of its repository "
+                            "adds the folder: `.../edit/main/blog/`). Empty: no link."),
+    Setting("live_reload_streams", 16, "Under `flask run --debug`, how many tabs at once reload themselves when a "
+                                       "file changes; further tabs work without it (`0`: live reload off)."),
 )
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 THEMES = ("auto", "light", "dark")
+NOT_IN_URL = re.compile(r"[\x00-\x20\x7f\"<>\\^`{|}]")
 
 
 TYPE_NAMES = {bool: "true or false", int: "an integer", str: "a string", list: "a list"}
@@ -129,6 +138,15 @@ def _check(values: dict[str, Any]) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {values['timezone']!r}: use an IANA name such as "
                          f"`Europe/Paris`", "timezone") from None
+    if values["live_reload_streams"] < 0:
+        raise ValueError("`live_reload_streams` must be 0 or more", "live_reload_streams")
+    if values["edit_url"]:
+        parts = urlsplit(values["edit_url"])
+        if parts.scheme not in ("http", "https") or not parts.netloc or NOT_IN_URL.search(values["edit_url"]):
+            raise ValueError("`edit_url` must be a full address such as https://github.com/USER/REPO/edit/main/",
+                             "edit_url")
+        if not values["edit_url"].endswith("/"):
+            values["edit_url"] += "/"
     if not values["base_url"].endswith("/"):
         values["base_url"] += "/"
     for name in ("menu", "social"):

@@ -19,7 +19,7 @@ SAVE_WINDOW_NS = 1_000_000_000  # an empty file this recent is probably being sa
 SAVE_PAUSE = 0.05  # seconds to let that save finish
 
 
-def _is_leftover(name: str) -> bool:
+def is_leftover(name: str) -> bool:
     """Tell editor leftovers and hidden files from content."""
     return name.startswith((".", "#", "_")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
 
@@ -50,7 +50,7 @@ class Listing:
         entries = []
         for entry in sorted(os.scandir(self.site_dir / folder), key=lambda e: e.name):
             name = entry.name
-            if _is_leftover(name):
+            if is_leftover(name):
                 continue
             if name.endswith(MARKDOWN_SUFFIXES):
                 entries.append((entry.path, f"{folder}/{name}", None, entry.is_symlink()))

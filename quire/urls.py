@@ -10,7 +10,7 @@ EACH_POST = "each post"  # one per post
 EACH_PAGE = "each page"  # one per standalone page
 EACH_TAG = "each tag"    # one per tag (and per spelling of a tag in content, as redirect pages)
 DIRECT = "direct"        # written by the freeze directly, as the live route serves it (files, search data)
-NEVER = "never"          # dev-only: never frozen
+NEVER = "never"          # dev-only (`flask run --debug`): never frozen
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ ROUTES = (
     Route("/404.html", "not_found", PAGE),
     Route("/assets/quire.css", "stylesheet", PAGE),
     Route("/static/<path:filename>", "static", DIRECT),
+    Route("/_quire/live", "live_reload", NEVER),
     Route("/<slug>/", "page", EACH_PAGE),
     Route("/<slug>/<path:filename>", "page_file", DIRECT),
 )

@@ -2,14 +2,18 @@
 
 import pytest
 
-from quire import urls
+from quire import create_app, urls
 from quire.freeze import freeze
 
 
-def test_every_route_is_registered_from_the_table(app):
+def test_every_route_is_registered_from_the_table(app, site_dir):
     registered = {(rule.rule, rule.endpoint) for rule in app.url_map.iter_rules()}
     table = {(route.rule, route.endpoint) for route in urls.ROUTES}
-    assert registered == table
+    dev_only = {(route.rule, route.endpoint) for route in urls.routes(urls.NEVER)}
+    assert dev_only == {("/_quire/live", "live_reload")}
+    assert registered == table - dev_only
+    debug = create_app(site_dir, config={"DEBUG": True})
+    assert {(rule.rule, rule.endpoint) for rule in debug.url_map.iter_rules()} == table
 
 
 def test_reserved_names_are_the_first_segments_of_quire_routes():

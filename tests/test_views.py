@@ -1,5 +1,6 @@
 """Pages as a reader sees them: home, pagination, posts, pages, drafts, errors, the live cache."""
 
+import json
 import os
 import re
 from datetime import UTC, datetime
@@ -7,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from quire import create_app
+from quire.settings import SettingsError, load_settings
 
 
 def text_of(response) -> str:
@@ -321,3 +323,37 @@ def test_templates_leave_no_stray_whitespace(builder, client):
         page = text_of(client.get(url))
         assert not re.search(r"\n[ \t]*\n", page), url  # block tags leave no blank lines (trim_blocks)
         assert '\n      <li><a href="/archives/">Archive</a></li>\n' in page, url  # nor their indent (lstrip_blocks)
+
+
+def test_edit_link_points_at_the_source_file(site_dir, builder):
+    (site_dir / "site.toml").write_text('edit_url = "https://github.com/ada/blog/edit/main/site"\n')
+    builder.post("2024-01-01-flat", title="Flat")
+    builder.file("posts/2024-02-02-bündle x/index.md", "---\ntitle: Bundle\ndate: 2024-02-02\n---\nText.\n")
+    builder.page("about")
+    builder.file("pages/undated.md", "---\ntitle: Undated\n---\nText.\n")
+    client = create_app(site_dir, config={"TESTING": True}).test_client()
+    expected = {
+        "/posts/2024-01-01-flat/": "posts/2024-01-01-flat.md",
+        "/posts/2024-02-02-b%C3%BCndle%20x/": "posts/2024-02-02-b%C3%BCndle%20x/index.md",
+        "/about/": "pages/about.md",
+        "/undated/": "pages/undated.md",
+    }
+    for url, source in expected.items():
+        html = client.get(url).get_data(as_text=True)
+        link = f'<a class="edit-link" href="https://github.com/ada/blog/edit/main/site/{source}" rel="noopener">' \
+               'Suggest changes</a>'
+        assert html.count(link) == 1, url
+    assert "edit-link" not in client.get("/").get_data(as_text=True)
+
+
+def test_no_edit_link_by_default(client, builder):
+    builder.post("2024-01-01-flat")
+    assert "Suggest changes" not in client.get("/posts/2024-01-01-flat/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["javascript:alert(1)//", "github.com/ada/blog/edit/main/", "https://",
+                                   "https://github.com/a b/", 'https://x.org/"><script>'])
+def test_edit_url_must_be_a_full_address(site_dir, value):
+    (site_dir / "site.toml").write_text(f"edit_url = {json.dumps(value)}\n")
+    with pytest.raises(SettingsError, match="edit_url"):
+        load_settings(site_dir)

@@ -1,0 +1,148 @@
+"""Watch a site's files for the dev server's live reload: inotify on Linux, polling elsewhere."""
+
+import ctypes
+import ctypes.util
+import errno
+import os
+import select
+import struct
+import time
+from pathlib import Path
+
+POLL_SECONDS = 0.25  # the polling watcher's interval (inotify needs none)
+EVERYTHING = "*"  # a change too big to name (a lost inotify queue): every page reloads
+
+IN_MODIFY, IN_ATTRIB, IN_CLOSE_WRITE = 0x2, 0x4, 0x8
+IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE = 0x40, 0x80, 0x100, 0x200
+IN_DELETE_SELF, IN_MOVE_SELF, IN_Q_OVERFLOW, IN_IGNORED = 0x400, 0x800, 0x4000, 0x8000
+IN_ONLYDIR, IN_ISDIR = 0x01000000, 0x40000000
+MASK = (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
+        | IN_DELETE_SELF | IN_MOVE_SELF)
+EVENT = struct.Struct("iIII")
+
+
+class Inotify:
+    """The paths that changed under some folder trees and beside some files, from Linux's inotify."""
+
+    def __init__(self, trees: list[Path], files: list[Path]):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        self._add_watch = libc.inotify_add_watch
+        self._add_watch.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32)
+        self.fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1 failed")
+        self.folders: dict[int, str] = {}
+        self.trees = {str(t) for t in trees}
+        # A file is watched through its folder; a missing tree through its parent, until it is created.
+        self.files = {str(f) for f in files}
+        try:
+            for parent in {str(p.parent) for p in (*trees, *files)}:
+                self._watch(parent)
+            for tree in self.trees:
+                self._watch_tree(tree)
+        except OSError:
+            self.close()
+            raise
+
+    def _watch(self, folder: str) -> None:
+        wd = self._add_watch(self.fd, os.fsencode(folder), MASK | IN_ONLYDIR)
+        if wd < 0:
+            code = ctypes.get_errno()
+            if code in (errno.ENOENT, errno.ENOTDIR, errno.EACCES):
+                return
+            raise OSError(code, f"cannot watch {folder}")  # ENOSPC: out of watches, the caller polls instead
+        self.folders[wd] = folder
+
+    def _watch_tree(self, tree: str) -> None:
+        self._watch(tree)
+        for root, dirs, _ in os.walk(tree):
+            for name in dirs:
+                self._watch(os.path.join(root, name))
+
+    def _wanted(self, path: str) -> bool:
+        return path in self.files or path in self.trees or any(path.startswith(t + os.sep) for t in self.trees)
+
+    def changes(self, timeout: float) -> set[str]:
+        """Wait up to timeout seconds; return the paths that changed (EVERYTHING when events were lost)."""
+        if not select.select([self.fd], [], [], timeout)[0]:
+            return set()
+        found: set[str] = set()
+        try:
+            data = os.read(self.fd, 1 << 16)
+        except BlockingIOError:
+            return found
+        offset = 0
+        while offset < len(data):
+            wd, mask, _, size = EVENT.unpack_from(data, offset)
+            name = data[offset + EVENT.size:offset + EVENT.size + size].rstrip(b"\0")
+            offset += EVENT.size + size
+            if mask & IN_Q_OVERFLOW:
+                found.add(EVERYTHING)
+                continue
+            folder = self.folders.get(wd)
+            if folder is None:
+                continue
+            if mask & IN_IGNORED:
+                del self.folders[wd]
+                continue
+            path = os.path.join(folder, os.fsdecode(name)) if name else folder
+            if not self._wanted(path):
+                continue
+            found.add(path)
+            if mask & IN_ISDIR and mask & (IN_CREATE | IN_MOVED_TO):
+                self._watch_tree(path)
+                found.update(os.path.join(root, n) for root, _, names in os.walk(path) for n in names)
+        return found
+
+    def close(self) -> None:
+        """Stop watching."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class Polling:
+    """The same answers as Inotify, by comparing the stat of every watched file a few times a second."""
+
+    def __init__(self, trees: list[Path], files: list[Path]):
+        self.trees, self.files = trees, files
+        self._seen = self._stat_all()
+
+    def _stat_all(self) -> dict[str, tuple]:
+        seen = {}
+        for path in self.files:
+            self._stat(str(path), seen)
+        for tree in self.trees:
+            for root, dirs, names in os.walk(tree):
+                for name in dirs + names:
+                    self._stat(os.path.join(root, name), seen)
+        return seen
+
+    @staticmethod
+    def _stat(path: str, seen: dict[str, tuple]) -> None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return
+        seen[path] = (st.st_mtime_ns, st.st_size, st.st_mode)
+
+    def changes(self, timeout: float) -> set[str]:
+        """Wait up to timeout seconds (at most one polling interval); return the paths that changed."""
+        time.sleep(min(timeout, POLL_SECONDS))
+        now = self._stat_all()
+        found = {p for p in now.keys() | self._seen.keys() if now.get(p) != self._seen.get(p)}
+        self._seen = now
+        return found
+
+    def close(self) -> None:
+        """Stop watching (nothing to release)."""
+
+
+def watcher(trees: list[Path], files: list[Path], polling: bool = False):
+    """Return the best watcher this system has for these folder trees and files."""
+    if not polling:
+        try:
+            return Inotify(trees, files)
+        except (OSError, AttributeError):  # not Linux, or no inotify watches left
+            pass
+    return Polling(trees, files)
