@@ -13,6 +13,7 @@ from mistune.plugins.math import INLINE_MATH_PATTERN
 
 from . import urls
 from .blocks import opens_inline_math
+from .citation import key_problem
 from .content import Post, key_line, read_text, tag_slug
 from .front_matter import KEYS, control_characters, near_miss
 from .paths import resolves_inside
@@ -209,6 +210,31 @@ def front_matter_findings(post: Post, text: str) -> list[Finding]:
     return found
 
 
+def xref_findings(post: Post, text: str) -> list[Finding]:
+    """Report references to labels the post does not define, labels defined twice, and a bad citation key."""
+    found = []
+    seen: set[str] = set()
+    for label in post.labels:
+        if label in seen:
+            spots = [m.start() for m in re.finditer(re.escape("\\label{" + label + "}") + "|" +
+                                                    re.escape("{#" + label + "}"), text)]
+            line = text.count("\n", 0, spots[1]) + 1 if len(spots) > 1 else _line_of(text, label)
+            found.append(Finding(post.source, line, "error", f"label {label!r} is defined twice: give each "
+                                                              f"equation or figure its own"))
+        seen.add(label)
+    for label in dict.fromkeys(post.refs):
+        if label not in seen:
+            where = (f"figure of this post has {{#{label}}} after its image" if label.startswith("fig:") else
+                     f"equation of this post has \\label{{{label}}}")
+            found.append(Finding(post.source, _line_of(text, "{" + label + "}") or _line_of(text, "@" + label),
+                                 "error", f"reference to {label!r}, but no {where}"))
+    key = post.meta.get("citation_key")
+    problem = key_problem(str(key)) if key not in (None, "") else None
+    if problem:
+        found.append(Finding(post.source, key_line(text, "citation_key") or 0, "error", problem))
+    return found
+
+
 def symlink_findings(engine, posts: list[Post]) -> list[Finding]:
     """Report symlinks in bundles and static/ that lead outside the site folder (never served or copied)."""
     folders = [(engine.site_dir / p.bundle, engine.site_dir) for p in posts if p.bundle]
@@ -265,6 +291,7 @@ def check_site(app: Flask) -> list[Finding]:
             engine.cache.put(key, cached)
         found += cached
         found += front_matter_findings(post, text)
+        found += xref_findings(post, text)
     found += _url_findings(app, site, posts, sources)
     found += symlink_findings(engine, posts)
     found += _tag_findings(posts, sources)

@@ -79,6 +79,8 @@ class Post:
     bundle: str | None
     links: tuple[tuple[str, str], ...]
     anchors: frozenset[str]
+    labels: tuple[str, ...] = ()  # cross-reference labels defined (equations, figures), repeats kept
+    refs: tuple[str, ...] = ()  # the labels the post refers to
 
     @property
     def html(self) -> str:
@@ -299,6 +301,8 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
         bundle=Path(rel).parent.as_posix() if bundle else None,
         links=rendered.links,
         anchors=html_ids(rendered.html),
+        labels=rendered.labels,
+        refs=rendered.refs,
     )
 
 

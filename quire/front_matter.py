@@ -44,6 +44,12 @@ FRONT_MATTER = (
     Key("weight", WHOLE, 0, "Pins the post: posts with a weight above 0 come first, lowest weight first."),
     Key("aliases", PATHS, [], "Old URLs of the post, paths on this site such as "
                               "`[\"/lil-log/2018/06/24/attention-attention.html\"]`; each serves a redirect page."),
+    Key("citation", BOOL, True, "`false` leaves out the \"Cited as\" block and the Scholar meta tags.",
+        applies="post"),
+    Key("author_cite", TEXT, None, "The author as cited (`Weng, Lilian`); overrides the site's `author_cite`.",
+        applies="post"),
+    Key("citation_key", TEXT, None, "The BibTeX key (letters, digits, `_ - : .`); default: family name, year and "
+                                    "the slug's first word, as `weng2023agent`.", applies="post"),
     Key("listed", BOOL, None, "`true` lists the page with the posts (posts are listed unless `false`).",
         applies="page"),
 )

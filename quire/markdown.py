@@ -4,7 +4,7 @@ import html
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
@@ -21,6 +21,7 @@ from pygments.util import ClassNotFound
 
 from .blocks import QuireBlockParser, block_math
 from .inlines import QuireInlineParser, inline_math, kept_pairs, scripts
+from .xrefs import FIGURE_LABEL, anchor_id, math_labels, math_refs, resolve, xrefs
 
 # Plugins that keep CommonMark's output as it is, and the extensions that change it (switched off together
 # for the CommonMark conformance test): marks, scripts, bare URLs, math, and figures in the renderer.
@@ -69,6 +70,9 @@ class Rendered:
     has_math: bool
     figures: int
     links: tuple[tuple[str, str], ...]
+    labels: tuple[str, ...] = ()  # cross-reference labels defined (equations, figures), repeats kept
+    refs: tuple[str, ...] = ()  # labels referred to
+
 
 
 def slugify_heading(text: str) -> str:
@@ -134,8 +138,13 @@ class QuireRenderer(mistune.HTMLRenderer):
             return self._paragraph(token, state)
         if kind == "block_html":
             return self._block_html(token["raw"], state)
-        if kind in ("inline_math", "block_math"):
+        if kind == "block_math":
+            return self.display_math(token["raw"], state)
+        if kind == "inline_math":
             state.env["has_math"] = True
+            state.env["refs"].extend(math_refs(token["raw"]))
+        if kind == "xref":
+            state.env["refs"].append(token["attrs"]["label"])
         if kind == "image":
             return self._image(token, state)
         return super().render_token(token, state)
@@ -159,8 +168,7 @@ class QuireRenderer(mistune.HTMLRenderer):
     def _paragraph(self, token, state) -> str:
         children = [c for c in token.get("children", []) if not _is_blank(c)]
         if len(children) == 1 and children[0]["type"] == "inline_math" and children[0]["attrs"]["display"]:
-            state.env["has_math"] = True
-            return self.display_math(children[0]["raw"])
+            return self.display_math(children[0]["raw"], state)
         figure = self._figure(children, state) if self.figures and token["type"] == "paragraph" else None
         if figure:
             return figure
@@ -171,12 +179,15 @@ class QuireRenderer(mistune.HTMLRenderer):
         if not children or children[0]["type"] != "image":
             return None
         image = children[0]
-        caption = None
-        if len(children) == 1:
-            title = image["attrs"].get("title")
-            if not title:
-                return None
-            caption = escape_text(title)
+        # `![Alt](x.png "Caption"){#fig:label}`: the label sits right after the image, before any caption line.
+        label = FIGURE_LABEL.match(children[1]["raw"]) if len(children) > 1 and children[1]["type"] == "text" else None
+        if label:
+            rest = children[1]["raw"][label.end():]
+            children = [image, *([{"type": "text", "raw": rest}] if rest.strip() else []), *children[2:]]
+        if len(children) == 1 and image["attrs"].get("title"):
+            caption = escape_text(image["attrs"]["title"])
+        elif len(children) == 1 and label:
+            caption = ""
         elif (len(children) == 3 and children[1]["type"] in ("softbreak", "linebreak")
               and children[2]["type"] == "emphasis"):
             caption = self.render_tokens(children[2]["children"], state)
@@ -185,9 +196,15 @@ class QuireRenderer(mistune.HTMLRenderer):
         state.env["figures"] += 1
         number = state.env["figures"]
         if not FIGURE_NUMBER.match(striptags(caption)):
-            caption = f'<span class="figure-number">Fig. {number}.</span> {caption}'
+            caption = f'<span class="figure-number">Fig. {number}.</span> {caption}'.rstrip()
         img = self._image(image, state, with_title=False)
-        return f'<figure id="figure-{number}">{img}<figcaption>{caption}</figcaption></figure>\n'
+        # A labelled figure's id is its label's, so that links to it survive a figure inserted above.
+        figure_id = f"figure-{number}"
+        if label:
+            state.env["labels"].append(label.group(1))
+            state.env["figure_numbers"].setdefault(label.group(1), number)
+            figure_id = anchor_id(label.group(1))
+        return f'<figure id="{figure_id}">{img}<figcaption>{caption}</figcaption></figure>\n'
 
     def _image(self, token, state, with_title: bool = True) -> str:
         attrs = token["attrs"]
@@ -207,17 +224,24 @@ class QuireRenderer(mistune.HTMLRenderer):
         match = HTML_MATH_BLOCK.match(raw)
         if match:
             state.env["has_math"] = True
+            tex = html.unescape(match.group(2))
+            state.env["labels"].extend(math_labels(tex))
+            state.env["refs"].extend(math_refs(tex))
             return f'<div class="math display">{match.group(2)}</div>\n'
         if 'class="math' in raw:
             state.env["has_math"] = True
         return raw if raw.endswith("\n") else raw + "\n"
 
-    def display_math(self, tex: str) -> str:
-        """Render display TeX for MathJax, escaped for HTML only."""
-        return '<div class="math display">\\[' + escape_text(tex) + "\\]</div>\n"
-
-    def block_math(self, text: str) -> str:
-        return self.display_math(text)
+    def display_math(self, tex: str, state) -> str:
+        """Render display TeX for MathJax, escaped for HTML only; each `\\label` gets an anchor for links."""
+        state.env["has_math"] = True
+        labels = math_labels(tex)
+        state.env["labels"].extend(labels)
+        state.env["refs"].extend(math_refs(tex))
+        ids = list(dict.fromkeys(anchor_id(label) for label in labels if anchor_id(label)))
+        first = f' id="{ids[0]}"' if ids else ""
+        more = "".join(f'<span class="equation-anchor" id="{i}"></span>' for i in ids[1:])
+        return f'{more}<div class="math display"{first}>\\[' + escape_text(tex) + "\\]</div>\n"
 
     def inline_math(self, text: str, display: bool = False) -> str:
         return '<span class="math">\\(' + escape_text(text) + "\\)</span>"
@@ -353,7 +377,7 @@ def _new_markdown(extensions: bool = True):
     plugins = [import_plugin(name) for name in COMMONMARK_PLUGINS + (EXTENSIONS if extensions else ())]
     plugins += [table_in_list, table_in_quote, kept_pairs]
     if extensions:
-        plugins += [scripts, block_math, inline_math]
+        plugins += [scripts, block_math, inline_math, xrefs]
     return mistune.Markdown(renderer=QuireRenderer(figures=extensions), block=QuireBlockParser(),
                             inline=QuireInlineParser(), plugins=plugins)
 
@@ -377,15 +401,16 @@ def render_markdown(text: str, image_size: Callable[[str], tuple[int, int] | Non
     try:
         state = md.block.state_cls()
         state.env.update(ids=set(), headings=[], figures=0, has_math=False, smart_punctuation=smart_punctuation,
-                         image_size=image_size or (lambda url: None))
+                         image_size=image_size or (lambda url: None), labels=[], refs=[], figure_numbers={})
         body, state = md.parse(text, state)
     finally:
         with _idle_lock:
             _idle[extensions].append(md)
     text_plain, search_text, lead, has_more = collect_text(state.tokens)
+    numbers = state.env["figure_numbers"]
     return Rendered(
-        html=body,
-        headings=tuple(state.env["headings"]),
+        html=resolve(body, numbers),
+        headings=tuple(replace(h, html=resolve(h.html, numbers)) for h in state.env["headings"]),
         text=text_plain,
         search_text=search_text,
         lead_text=lead,
@@ -393,6 +418,8 @@ def render_markdown(text: str, image_size: Callable[[str], tuple[int, int] | Non
         has_math=state.env["has_math"],
         figures=state.env["figures"],
         links=tuple(collect_links(state.tokens)),
+        labels=tuple(state.env["labels"]),
+        refs=tuple(state.env["refs"]),
     )
 
 

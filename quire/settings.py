@@ -53,6 +53,15 @@ SETTINGS = (
     Setting("smart_punctuation", True, "Typographic punctuation in prose: `---` and `--` become em and en "
                                        "dashes, straight quotes curly, `...` an ellipsis (never in code, math, "
                                        "URLs or raw HTML)."),
+    Setting("citation", True, "End each post with a \"Cited as\" block (a reference line and a BibTeX entry) and "
+                              "give its head Google Scholar's `citation_*` meta tags; a post's `citation: false` "
+                              "leaves it out."),
+    Setting("author_cite", "", "The author's name as cited, family name first: `Weng, Lilian` (default: made from "
+                               "`author`, `Lilian Weng` giving `Weng, Lilian`); a post's `author_cite` overrides it."),
+    Setting("citation_journal", "", "The BibTeX `journal` of the citation (default: the host of `base_url`, such as "
+                                    "`lilianweng.github.io`)."),
+    Setting("equation_numbers", "ams", "How MathJax numbers display equations: `ams` (numbered environments such as "
+                                       "`equation` and `align`), `all` (every display) or `none`."),
     Setting("edit_url", "", "Adds a \"Suggest changes\" link to each post and page: this address followed by the "
                             "source file's path in the site folder (`posts/x.md`, `posts/x/index.md` for a "
                             "bundle), e.g. "
@@ -64,6 +73,7 @@ SETTINGS = (
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 THEMES = ("auto", "light", "dark")
+EQUATION_NUMBERS = ("ams", "all", "none")
 NOT_IN_URL = re.compile(r"[\x00-\x20\x7f\"<>\\^`{|}]")
 
 
@@ -138,6 +148,8 @@ def _check(values: dict[str, Any]) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {values['timezone']!r}: use an IANA name such as "
                          f"`Europe/Paris`", "timezone") from None
+    if values["equation_numbers"] not in EQUATION_NUMBERS:
+        raise ValueError(f"`equation_numbers` must be one of {', '.join(EQUATION_NUMBERS)}", "equation_numbers")
     if values["live_reload_streams"] < 0:
         raise ValueError("`live_reload_streams` must be 0 or more", "live_reload_streams")
     if values["edit_url"]:

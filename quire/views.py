@@ -4,15 +4,16 @@ import posixpath
 from pathlib import Path
 
 from flask import Flask, Response, abort, render_template, request, send_from_directory, url_for
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.security import safe_join
 
 from . import urls
 from .content import Post, tag_slug
-from .context import current_site, engine, format_date, rebase, template_globals, url_of
-from .markdown import toc_html
+from .citation import make_citation, split_at_references
+from .context import absolute, current_site, engine, format_date, rebase, template_globals, url_of
+from .markdown import highlight_code, toc_html
 from .paths import resolves_inside
 from .search import search_posts
 from .site import paginate
@@ -25,7 +26,9 @@ def post_view(slug: str):
     if post is None:
         return content_error(f"posts/{slug}")
     older, newer = site.neighbours(post)
-    return render_template("post.html", post=post, older=older, newer=newer, related=site.related(post))
+    citation = make_citation(post, engine().settings, absolute(url_of(post)))
+    return render_template("post.html", post=post, older=older, newer=newer, related=site.related(post),
+                           citation=citation)
 
 
 def post_file(slug: str, filename: str):
@@ -199,3 +202,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["toc"] = lambda headings, depth: Markup(toc_html(headings, depth))
     app.jinja_env.filters["rebase"] = rebase
+    app.jinja_env.filters["split_at_references"] = split_at_references
+    app.jinja_env.filters["bibtex_html"] = lambda entry: Markup(highlight_code(entry, "bibtex") or escape(entry))

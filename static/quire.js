@@ -49,6 +49,19 @@
     });
   };
   window.quireMarkScrollers = markScrollers;
+
+  // A reference in prose, `\eqref{eq:elbo}`, shows its label until MathJax has numbered the equations;
+  // then it shows the number MathJax gave, as `(3)` (`\ref`: `3`).
+  window.quireNumberRefs = function () {
+    var tags = window.MathJax && MathJax.startup && MathJax.startup.document.inputJax[0].parseOptions.tags;
+    var labels = tags ? tags.allLabels : {};
+    document.querySelectorAll("a.eqref[data-label]").forEach(function (link) {
+      var found = labels[link.getAttribute("data-label")];
+      if (found && found.tag) {
+        link.textContent = link.getAttribute("data-command") === "eqref" ? "(" + found.tag + ")" : found.tag;
+      }
+    });
+  };
   markScrollers();
   window.addEventListener("resize", markScrollers, { passive: true });
 

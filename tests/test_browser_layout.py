@@ -136,6 +136,7 @@ SHOTS = [  # name, path, element scrolled to the top (or none), widths
     ("post", MATH_POST, None, ("desktop", "mobile")),
     ("post-figure", MATH_POST, "#what-a-score-looks-like", ("desktop",)),
     ("post-code-table", VI_POST, ".post-content .code-block", ("desktop",)),
+    ("post-citation", "/posts/2024-05-19-policy-gradients/", "section.citation", ("desktop",)),
     ("tags", "/tags/", None, ("desktop", "mobile")),
     ("archives", "/archives/", None, ("desktop", "mobile")),
     ("search", "/search/?q=langevin", None, ("desktop", "mobile")),
@@ -180,6 +181,6 @@ def test_screenshots(example, new_context, tmp_path):
                 os.replace(scratch, target)
                 written.append(target.name)
                 page.close()
-    assert len(written) == 24
+    assert len(written) == 26
     assert all((folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in written)
     assert list(folder.glob("*.tmp.png")) == []

@@ -405,6 +405,29 @@ def fix_links(items: list[Converted], report: Report, site_url: str | None = Non
             report.warn(item.source, message, count="unconverted")
 
 
+# Lil'Log's hand-written citation: an optional `---` line, "Cited as:", then a fenced BibTeX entry.
+CITED_AS = re.compile(r"(?:^-{3,}[ \t]*\n(?:[ \t]*\n)*)?^[ \t]*\**Cited as:?\**[ \t]*\n(?:[ \t]*\n)*"
+                      r"^(?P<fence>`{3,}|~{3,})[^\n]*\n[ \t]*@\w+\s*\{\s*(?P<key>[^,\s{}]+)\s*,.*?^(?P=fence)[ \t]*$\n?",
+                      re.MULTILINE | re.DOTALL | re.IGNORECASE)
+
+
+def take_citations(items: list[Converted], report: Report) -> None:
+    """Replace a hand-written "Cited as" block by Quire's own: its BibTeX key becomes `citation_key`."""
+    for item in items:
+        if item.kind != "post":
+            continue
+        found = CITED_AS.search(item.body)
+        if not found:
+            continue
+        item.body = item.body[:found.start()] + item.body[found.end():]
+        item.meta.setdefault("citation_key", found.group("key"))
+        after = item.body[found.start():].lstrip("\n").split("\n", 1)[0].strip()
+        kept = f"; the line after it, {after!r}, and what follows were kept: edit them by hand" if \
+            after.lower() in ("or", "or:") else ""
+        report.warn(item.source, f"removed the hand-written \"Cited as\" block: Quire writes it, with the same key "
+                                 f"(citation_key: {found.group('key')}){kept}")
+
+
 def unify_tags(items: list[Converted], report: Report) -> None:
     """Spell a tag one way across the import (the first spelling met), as it has one page in Quire."""
     first: dict[str, str] = {}

@@ -30,6 +30,7 @@ from .common import (
     render_caption,
     resolve_link,
     squeeze_html,
+    take_citations,
     unify_tags,
 )
 
@@ -121,6 +122,7 @@ def import_hugo(src: Path, report: Report, site_url: str | None = None) -> list[
         items.append(Converted(source.kind, source.slug, source.rel, meta, body,
                                bundle=source.bundle is not None, files=files, old_url=source.old_url))
     fix_links(items, report, site_url)
+    take_citations(items, report)
     unify_tags(items, report)
     return items
 

@@ -34,6 +34,7 @@ from .common import (
     replace_url,
     resolve_link,
     squeeze_html,
+    take_citations,
     unify_tags,
 )
 
@@ -50,6 +51,7 @@ LIQUID = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}|\{%-?\s*(\w+)\s*(.*?)\s*-?%\}", re
 LIQUID_URL = re.compile(r"""^(['"])(.*)\1\s*\|\s*(relative_url|absolute_url)$""")
 RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
 ASSET = re.compile(r"""(?P<pre>\]\(\s*<?|\b(?:src|href)=["']?)(?P<path>/assets/[^\s)"'>]+)""")
+FIGURE_ID = re.compile(r"\A[A-Za-z0-9_.:-]+\Z")
 IAL = re.compile(r"^ {0,3}\{:(?!:)\s*(.*?)\s*\}\s*$")
 IAL_PART = re.compile(r"""\.([\w-]+)|#([\w-]+)|([\w-]+)=(?:"([^"]*)"|'([^']*)')|(\w+)""")
 TOC_ITEM = re.compile(r"^\s*(?:[*+-]|1\.)\s+TOC\s*$")
@@ -126,6 +128,7 @@ def import_jekyll(src: Path, report: Report, site_url: str | None = None) -> lis
                 items.append(item)
     relative_links(items, report, site_url)
     fix_links(items, report, site_url, _old_post_url(config, site_url) if site_url else None)
+    take_citations(items, report)
     unify_tags(items, report)
     return items
 
@@ -613,10 +616,13 @@ def _figure(images: list[tuple[str, str]], seg: Segment, caption: Segment | None
     text = _caption_text(caption) if caption else ""
     wrapped = bool(text) and text[0] in "*_" and text[-1] == text[0]
     classes = [c for c in seg.classes if c != "center"]
+    ids = [a["id"] for a in seg.attrs if a.get("id")]
     if len(images) == 1 and not seg.style and not classes and not anchors and (wrapped or not text):
         src, alt = images[0]
-        ctx.figures += bool(text)
-        return [f"![{alt}]({src})", *(convert_inline(text, ctx).split("\n") if text else [])]
+        ctx.figures += bool(text) or bool(ids)
+        # kramdown's `{: #pipeline}` on a figure becomes Quire's figure label, `{#fig:pipeline}`.
+        label = "{#fig:" + re.sub(r"^fig[-:]", "", ids[0]) + "}" if ids and FIGURE_ID.match(ids[0]) else ""
+        return [f"![{alt}]({src}){label}", *(convert_inline(text, ctx).split("\n") if text else [])]
     inner = convert_inline(text[1:-1] if wrapped else text, ctx)
     html = figure_html(images, inner, seg.classes, seg.style, before=anchors)
     ctx.figures += 1
