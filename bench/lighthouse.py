@@ -24,7 +24,8 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 MATHJAX = PROJECT / ".cache" / "npm" / "node_modules" / "mathjax" / "es5"
 PAGES = {"home": "/", "post": "/posts/2024-03-02-score-matching/",
-         "post (bandits)": "/posts/2023-04-05-bandits-and-regret/", "page": "/faq/", "tags": "/tags/",
+         "post (bandits)": "/posts/2023-04-05-bandits-and-regret/",
+         "post (all features)": "/posts/2024-05-19-policy-gradients/", "page": "/faq/", "tags": "/tags/",
          "tag": "/tags/math-heavy/", "archives": "/archives/", "search": "/search/", "404": "/404.html"}
 TEXT = (".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", "/")
 

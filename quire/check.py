@@ -210,8 +210,9 @@ def front_matter_findings(post: Post, text: str) -> list[Finding]:
     return found
 
 
-def xref_findings(post: Post, text: str) -> list[Finding]:
-    """Report references to labels the post does not define, labels defined twice, and a bad citation key."""
+def rendered_findings(post: Post, text: str) -> list[Finding]:
+    """Report references to labels the post does not define, labels defined twice, a bad citation key, and what
+    rendering did not understand (code-block options)."""
     found = []
     seen: set[str] = set()
     for label in post.labels:
@@ -228,6 +229,8 @@ def xref_findings(post: Post, text: str) -> list[Finding]:
                      f"equation of this post has \\label{{{label}}}")
             found.append(Finding(post.source, _line_of(text, "{" + label + "}") or _line_of(text, "@" + label),
                                  "error", f"reference to {label!r}, but no {where}"))
+    for needle, message in post.warnings:
+        found.append(Finding(post.source, _line_of(text, needle), "warning", message))
     key = post.meta.get("citation_key")
     problem = key_problem(str(key)) if key not in (None, "") else None
     if problem:
@@ -291,7 +294,7 @@ def check_site(app: Flask) -> list[Finding]:
             engine.cache.put(key, cached)
         found += cached
         found += front_matter_findings(post, text)
-        found += xref_findings(post, text)
+        found += rendered_findings(post, text)
     found += _url_findings(app, site, posts, sources)
     found += symlink_findings(engine, posts)
     found += _tag_findings(posts, sources)

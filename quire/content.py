@@ -81,6 +81,7 @@ class Post:
     anchors: frozenset[str]
     labels: tuple[str, ...] = ()  # cross-reference labels defined (equations, figures), repeats kept
     refs: tuple[str, ...] = ()  # the labels the post refers to
+    warnings: tuple[tuple[str, str], ...] = ()  # (text on its line, message) from rendering: code-block options
 
     @property
     def html(self) -> str:
@@ -303,6 +304,7 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
         anchors=html_ids(rendered.html),
         labels=rendered.labels,
         refs=rendered.refs,
+        warnings=rendered.warnings,
     )
 
 

@@ -21,6 +21,15 @@ from pygments.util import ClassNotFound
 
 from .blocks import QuireBlockParser, block_math
 from .inlines import QuireInlineParser, inline_math, kept_pairs, scripts
+from .readers import (
+    CodeOptions,
+    callout_html,
+    callout_kind,
+    code_block_html,
+    parse_code_options,
+    split_info,
+    strip_callout_mark,
+)
 from .xrefs import FIGURE_LABEL, anchor_id, math_labels, math_refs, resolve, xrefs
 
 # Plugins that keep CommonMark's output as it is, and the extensions that change it (switched off together
@@ -72,6 +81,7 @@ class Rendered:
     links: tuple[tuple[str, str], ...]
     labels: tuple[str, ...] = ()  # cross-reference labels defined (equations, figures), repeats kept
     refs: tuple[str, ...] = ()  # labels referred to
+    warnings: tuple[tuple[str, str], ...] = ()  # (text on its line, message): what Quire did not understand
 
 
 
@@ -140,6 +150,12 @@ class QuireRenderer(mistune.HTMLRenderer):
             return self._block_html(token["raw"], state)
         if kind == "block_math":
             return self.display_math(token["raw"], state)
+        if kind == "block_quote" and self.figures:
+            callout = callout_kind(token)
+            if callout:
+                return callout_html(callout, self.render_tokens(strip_callout_mark(token), state))
+        if kind == "block_code":
+            return self._code(token, state)
         if kind == "inline_math":
             state.env["has_math"] = True
             state.env["refs"].extend(math_refs(token["raw"]))
@@ -246,12 +262,17 @@ class QuireRenderer(mistune.HTMLRenderer):
     def inline_math(self, text: str, display: bool = False) -> str:
         return '<span class="math">\\(' + escape_text(text) + "\\)</span>"
 
-    def block_code(self, code: str, info: str | None = None) -> str:
-        language = html.unescape(info.split(None, 1)[0]) if info and info.strip() else ""
+    def _code(self, token, state) -> str:
+        info = html.unescape((token.get("attrs") or {}).get("info") or "")
+        language, options_text = split_info(info) if self.figures else (info.strip(), "")
+        language = language.split(None, 1)[0] if language else ""
+        options = parse_code_options(options_text) if options_text else CodeOptions()
+        state.env["warnings"].extend(options.problems)
+        code = token["raw"]
         highlighted = highlight_code(code, language)
         cls = f' class="language-{html.escape(language, quote=True)}"' if language else ""
         body = highlighted if highlighted is not None else escape_text(code)
-        return f'<div class="code-block"><pre class="highlight"><code{cls}>{body}</code></pre></div>\n'
+        return code_block_html(body, cls, options)
 
     def task_list_item(self, text: str, checked: bool = False) -> str:
         box = (f'<input class="task-list-item-checkbox" type="checkbox" disabled{" checked" if checked else ""} '
@@ -401,7 +422,7 @@ def render_markdown(text: str, image_size: Callable[[str], tuple[int, int] | Non
     try:
         state = md.block.state_cls()
         state.env.update(ids=set(), headings=[], figures=0, has_math=False, smart_punctuation=smart_punctuation,
-                         image_size=image_size or (lambda url: None), labels=[], refs=[], figure_numbers={})
+                         image_size=image_size or (lambda url: None), labels=[], refs=[], figure_numbers={}, warnings=[])
         body, state = md.parse(text, state)
     finally:
         with _idle_lock:
@@ -420,6 +441,7 @@ def render_markdown(text: str, image_size: Callable[[str], tuple[int, int] | Non
         links=tuple(collect_links(state.tokens)),
         labels=tuple(state.env["labels"]),
         refs=tuple(state.env["refs"]),
+        warnings=tuple(state.env["warnings"]),
     )
 
 

@@ -53,6 +53,10 @@ SETTINGS = (
     Setting("smart_punctuation", True, "Typographic punctuation in prose: `---` and `--` become em and en "
                                        "dashes, straight quotes curly, `...` an ellipsis (never in code, math, "
                                        "URLs or raw HTML)."),
+    Setting("toc_side", True, "On screens 1280 px wide and wider, show the table of contents in the left margin, "
+                              "following the reader and marking the section in view."),
+    Setting("sidenotes", True, "On screens 1280 px wide and wider, show footnotes in the right margin beside "
+                               "their references (the footnotes stay at the bottom elsewhere and in feeds)."),
     Setting("citation", True, "End each post with a \"Cited as\" block (a reference line and a BibTeX entry) and "
                               "give its head Google Scholar's `citation_*` meta tags; a post's `citation: false` "
                               "leaves it out."),

@@ -203,4 +203,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["toc"] = lambda headings, depth: Markup(toc_html(headings, depth))
     app.jinja_env.filters["rebase"] = rebase
     app.jinja_env.filters["split_at_references"] = split_at_references
-    app.jinja_env.filters["bibtex_html"] = lambda entry: Markup(highlight_code(entry, "bibtex") or escape(entry))
+    app.jinja_env.filters["bibtex_html"] = lambda entry: Markup((highlight_code(entry, "bibtex") or escape(entry)).rstrip())

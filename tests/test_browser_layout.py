@@ -137,6 +137,8 @@ SHOTS = [  # name, path, element scrolled to the top (or none), widths
     ("post-figure", MATH_POST, "#what-a-score-looks-like", ("desktop",)),
     ("post-code-table", VI_POST, ".post-content .code-block", ("desktop",)),
     ("post-citation", "/posts/2024-05-19-policy-gradients/", "section.citation", ("desktop",)),
+    ("post-wide", "/posts/2024-05-19-policy-gradients/", "#a-note-on-discounting", ("desktop",)),
+    ("post-zoom", "/posts/2024-05-19-policy-gradients/", None, ("desktop",)),
     ("tags", "/tags/", None, ("desktop", "mobile")),
     ("archives", "/archives/", None, ("desktop", "mobile")),
     ("search", "/search/?q=langevin", None, ("desktop", "mobile")),
@@ -174,6 +176,9 @@ def test_screenshots(example, new_context, tmp_path):
                 if anchor:
                     page.locator(anchor).first.evaluate("e => window.scrollTo(0, e.getBoundingClientRect().top "
                                                         "+ scrollY - 24)")
+                if name == "post-zoom":
+                    page.locator(".post-content figure img").first.click()
+                    page.locator("dialog.zoom img").evaluate("i => i.decode()")
                 page.evaluate(SETTLED)
                 target = folder / f"{name}-{theme}-{size}.png"
                 scratch = target.with_suffix(".tmp.png")
@@ -181,6 +186,6 @@ def test_screenshots(example, new_context, tmp_path):
                 os.replace(scratch, target)
                 written.append(target.name)
                 page.close()
-    assert len(written) == 26
+    assert len(written) == 30
     assert all((folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in written)
     assert list(folder.glob("*.tmp.png")) == []

@@ -64,8 +64,9 @@ def code_fences(markdown: str) -> list[str]:
                                                 re.DOTALL | re.MULTILINE)]
 
 
-def copied_texts(page) -> list[str]:
-    buttons = page.locator(".code-block .copy-code")
+def copied_texts(page, blocks: str = ".post-content .code-block:not(.citation .code-block)") -> list[str]:
+    """Click each copy button of the blocks (the post's own code, not its citation) and return the texts."""
+    buttons = page.locator(f"{blocks} .copy-code")
     texts = []
     for n in range(buttons.count()):
         page.evaluate("navigator.clipboard.writeText('')")

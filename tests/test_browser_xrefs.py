@@ -37,8 +37,12 @@ def test_a_figure_reference_scrolls_to_its_figure(base, new_context):
 
 
 def test_the_citation_block_can_be_copied(base, new_context):
-    page = open_page(new_context(), base + POST, math=False)
+    page = open_page(new_context(permissions=["clipboard-read", "clipboard-write"]), base + POST, math=False)
     block = page.locator("section.citation")
+    block.locator("button.copy-code").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("@article{author2024gentle,\n  title   = \"A Gentle Tour of Policy Gradients\",")
+    assert copied.endswith('  url     = "https://lillog.example.com/posts/2024-05-19-policy-gradients/"\n}')
     assert block.locator(".cite-line").inner_text().startswith("Author, Quire Example. (May 2024). “A Gentle Tour")
     assert block.locator("button.copy-code").count() == 1
     # It sits before the References heading.
