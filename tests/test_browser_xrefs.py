@@ -41,7 +41,7 @@ def test_the_citation_block_can_be_copied(base, new_context):
     block = page.locator("section.citation")
     block.locator("button.copy-code").click()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith("@article{author2024gentle,\n  title   = \"A Gentle Tour of Policy Gradients\",")
+    assert copied.startswith("@article{author2024policy,\n  title   = \"A Gentle Tour of Policy Gradients\",")
     assert copied.endswith('  url     = "https://lillog.example.com/posts/2024-05-19-policy-gradients/"\n}')
     assert block.locator(".cite-line").inner_text().startswith("Author, Quire Example. (May 2024). “A Gentle Tour")
     assert block.locator("button.copy-code").count() == 1
