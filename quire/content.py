@@ -28,6 +28,7 @@ TOML_FENCE = re.compile(r"\A\+\+\+[ \t]*\n")
 TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*$", re.MULTILINE)
 TAG_SLUG_DROP = re.compile(r"[^\w\s-]", re.UNICODE)
 TAG_SLUG_SPACE = re.compile(r"[\s_-]+", re.UNICODE)
+MERMAID_BLOCK = '<pre class="mermaid">'
 DATE_LINE = re.compile(r"^\w+\s*[:=]\s*['\"]?(\d{4}-\d{1,2}-\d{1,2})", re.MULTILINE)
 
 
@@ -81,6 +82,10 @@ class Post:
     anchors: frozenset[str]
     labels: tuple[str, ...] = ()  # cross-reference labels defined (equations, figures), repeats kept
     refs: tuple[str, ...] = ()  # the labels the post refers to
+    series: Tag | None = None
+    cover: str = ""
+    cover_alt: str = ""
+    mermaid: bool = False  # has a ```mermaid diagram: its page loads Mermaid
 
     @property
     def html(self) -> str:
@@ -303,6 +308,10 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
         anchors=html_ids(rendered.html),
         labels=rendered.labels,
         refs=rendered.refs,
+        series=next(iter(parse_tags([values["series"]])), None) if values["series"] else None,
+        cover=values["cover"],
+        cover_alt=values["cover_alt"],
+        mermaid=MERMAID_BLOCK in rendered.html,
     )
 
 
@@ -318,7 +327,7 @@ def _checked_values(meta: dict[str, Any], kind: str, rel: str, text: str, tz: Zo
         if problem:
             raise ContentError(rel, problem, key_line(text, key.name))
     values: dict[str, Any] = {}
-    for name in ("title", "slug", "author", "summary", "description"):
+    for name in ("title", "slug", "author", "summary", "description", "series", "cover", "cover_alt"):
         value = meta.get(name)
         values[name] = clean_text(value).strip() if value is not None else ""
     values["slug"] = nfc(values["slug"].strip("/"))

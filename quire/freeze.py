@@ -71,6 +71,9 @@ def _page_targets(engine, case_sensitive: bool):
         elif route.freeze == urls.EACH_TAG:
             for slug in site.tags:
                 yield route.endpoint, {"slug": slug}
+        elif route.freeze == urls.EACH_SERIES:
+            for slug in site.series:
+                yield route.endpoint, {"slug": slug}
     for spelling in tag_spellings(site, case_sensitive):
         yield "tag", {"slug": spelling}
     yield from site.aliases

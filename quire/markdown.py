@@ -248,6 +248,8 @@ class QuireRenderer(mistune.HTMLRenderer):
 
     def block_code(self, code: str, info: str | None = None) -> str:
         language = html.unescape(info.split(None, 1)[0]) if info and info.strip() else ""
+        if language == "mermaid":  # drawn by Mermaid in the browser; without JavaScript it reads as code
+            return f'<pre class="mermaid">{escape_text(code)}</pre>\n'
         highlighted = highlight_code(code, language)
         cls = f' class="language-{html.escape(language, quote=True)}"' if language else ""
         body = highlighted if highlighted is not None else escape_text(code)

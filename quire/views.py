@@ -17,6 +17,7 @@ from .markdown import highlight_code, toc_html
 from .paths import resolves_inside
 from .search import search_posts
 from .site import paginate
+from .social import social_image
 
 
 def post_view(slug: str):
@@ -95,6 +96,19 @@ def tag(slug: str, number: int = 1):
     if page is None:
         abort(404)
     return render_template("tag.html", group=group, page=page)
+
+
+def series_index():
+    """List every series with its post count."""
+    return render_template("series_index.html", groups=current_site().series.values())
+
+
+def series(slug: str):
+    """List the posts of one series in reading order (oldest first)."""
+    group = current_site().series.get(slug)
+    if group is None:
+        abort(404)
+    return render_template("series.html", group=group)
 
 
 def posts(number: int = 1):
@@ -190,7 +204,7 @@ def refresh_settings():
 def init_app(app: Flask) -> None:
     """Register the routes, error handlers and template helpers."""
     urls.register(app, {"index": index, "posts": posts, "post": post_view, "post_file": post_file, "tags": tags,
-                        "tag": tag, "archives": archives, "search": search, "not_found": not_found_page,
+                        "tag": tag, "series_index": series_index, "series": series, "archives": archives, "search": search, "not_found": not_found_page,
                         "stylesheet": stylesheet, "static": static, "page": page_view, "page_file": page_file})
     app.before_request(refresh_settings)
     app.before_request(serve_alias_before_redirect)
@@ -200,6 +214,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.globals["social_image"] = social_image
     app.jinja_env.filters["toc"] = lambda headings, depth: Markup(toc_html(headings, depth))
     app.jinja_env.filters["rebase"] = rebase
     app.jinja_env.filters["split_at_references"] = split_at_references
