@@ -68,7 +68,6 @@ def test_site_og_image_on_pages_without_their_own(builder, client, site_dir):
 
 
 def test_image_urls_follow_a_base_path(builder, site_dir):
-
     builder.file("posts/p/index.md", "---\ntitle: P\ndate: 2024-01-01\ncover: c.png\n---\nx\n")
     builder.file("posts/p/c.png", png(10, 10))
     builder.file("static/card.png", png(20, 10))
