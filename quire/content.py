@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import frontmatter
@@ -17,6 +18,7 @@ from .front_matter import FRONT_MATTER, boolean, clean_text, near_miss, type_pro
 from .images import image_size
 from .markdown import Heading, MarkdownTooDeep, html_ids, render_markdown
 from .paths import alias_path, alias_problem, nfc, slug_problem
+from .responsive import add_srcset
 from .safe_yaml import FrontMatterTooBig, check_bounds, load_yaml
 from .terms import Terms, index_terms
 
@@ -240,7 +242,7 @@ def _bundle_image_size(bundle: Path | None):
     def size(url: str) -> tuple[int, int] | None:
         if bundle is None:
             return None
-        name = url.split("#", 1)[0].split("?", 1)[0]
+        name = unquote(url.split("#", 1)[0].split("?", 1)[0])  # `my%20fig.png` is the file `my fig.png`
         try:
             target = (bundle / name).resolve()
             if not target.is_relative_to(bundle.resolve()) or not target.is_file():
@@ -272,6 +274,8 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
     except RecursionError as exc:
         raise ContentError(rel, "the Markdown is nested too deeply to render: flatten lists and quotes") from exc
     words = rendered.text.split()
+    body_html = add_srcset(rendered.html, lambda name: _bundle_image_size(bundle)(name) is not None) \
+        if bundle else rendered.html
     if values["summary"]:
         summary = " ".join(values["summary"].split())
     elif rendered.has_more:
@@ -298,7 +302,7 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
         weight=whole(meta.get("weight")),
         listed=boolean(meta.get("listed"), kind == "post"),
         meta=dict(meta),
-        html_z=zlib.compress(rendered.html.encode(), 1),
+        html_z=zlib.compress(body_html.encode(), 1),
         headings=rendered.headings,
         terms=index_terms(rendered.search_text),
         words=len(words),

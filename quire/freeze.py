@@ -21,7 +21,9 @@ from . import urls
 from .check import check_site
 from .content import tag_slug
 from .context import absolute, url_of
+from .images import pillow_version
 from .paths import KEEP, MARKER, nfc, output_problem, resolves_inside
+from .responsive import keep_variant, variant_file, variant_names
 from .search import index_json_parts, search_index
 from .workers import die_with_parent
 
@@ -161,6 +163,13 @@ def direct_files(app: Flask) -> list:
             producers.append(lambda bundle=bundle, endpoint=endpoint, slug=post.slug: (
                 (_file_path(endpoint, slug=slug, filename=p.relative_to(bundle).as_posix()), p)
                 for p in _walk(bundle, engine.site_dir) if p.name != "index.md"))
+            # The srcset variants its HTML names (with Pillow only), made as the live route makes them.
+            names = [n for n in variant_names(post.html) if not (bundle / n).exists()] if pillow_version() else []
+            for name in names:
+                keep_variant(engine.cache, bundle, name)
+            producers.append(lambda bundle=bundle, endpoint=endpoint, slug=post.slug, names=names: (
+                (_file_path(endpoint, slug=slug, filename=name), made[0])
+                for name in names for made in [variant_file(engine.cache, bundle, name)] if made is not None))
     return producers
 
 

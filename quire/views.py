@@ -15,6 +15,7 @@ from .citation import make_citation, split_at_references
 from .context import absolute, current_site, engine, format_date, rebase, template_globals, url_of
 from .markdown import highlight_code, toc_html
 from .paths import resolves_inside
+from .responsive import variant_file
 from .search import search_posts
 from .site import paginate
 from .social import social_image
@@ -46,7 +47,12 @@ def _bundle_file(post: Post | None, filename: str):
     # Normalised as send_from_directory will: `./index.md`, `index.md/` and `x/../index.md` name the source too.
     if post is None or post.bundle is None or posixpath.basename(posixpath.normpath(filename)) == "index.md":
         abort(404)
-    return _send_inside(engine().site_dir / post.bundle, filename, engine().site_dir)
+    bundle = engine().site_dir / post.bundle
+    if not (bundle / filename).exists():
+        variant = variant_file(engine().cache, bundle, filename)  # a srcset variant, made on first request
+        if variant is not None:
+            return Response(variant[0], mimetype=variant[1])
+    return _send_inside(bundle, filename, engine().site_dir)
 
 
 def page_view(slug: str):
