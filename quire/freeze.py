@@ -57,6 +57,9 @@ def _page_targets(engine, case_sensitive: bool):
     # What each paginated list shows, by endpoint (as its view pages it).
     lists = {"index": [(site.listed, {})], "posts": [(site.posts, {})],
              "tag": [(group.posts, {"slug": slug}) for slug, group in site.tags.items()]}
+    # What each one-per-item route is written for, by its kind.
+    each = {urls.EACH_POST: site.posts_by_slug, urls.EACH_PAGE: site.pages_by_slug, urls.EACH_TAG: site.tags,
+            urls.EACH_SERIES: site.series}
     for route in urls.ROUTES:
         if route.freeze == urls.PAGE:
             yield route.endpoint, {}
@@ -64,17 +67,8 @@ def _page_targets(engine, case_sensitive: bool):
             for items, values in lists[route.endpoint]:
                 for number in _extra_pages(len(items), per_page):
                     yield route.endpoint, {**values, "number": number}
-        elif route.freeze == urls.EACH_POST:
-            for slug in site.posts_by_slug:
-                yield route.endpoint, {"slug": slug}
-        elif route.freeze == urls.EACH_PAGE:
-            for slug in site.pages_by_slug:
-                yield route.endpoint, {"slug": slug}
-        elif route.freeze == urls.EACH_TAG:
-            for slug in site.tags:
-                yield route.endpoint, {"slug": slug}
-        elif route.freeze == urls.EACH_SERIES:
-            for slug in site.series:
+        elif route.freeze in each:
+            for slug in each[route.freeze]:
                 yield route.endpoint, {"slug": slug}
     for spelling in tag_spellings(site, case_sensitive):
         yield "tag", {"slug": spelling}

@@ -1,7 +1,6 @@
 """Machine-read outputs: RSS, Atom, per-tag feeds, index.json, the search index files, sitemap, robots.txt."""
 
 import html
-import json
 import re
 from datetime import datetime
 from urllib.parse import urljoin
@@ -11,7 +10,7 @@ from flask import Flask, Response, abort, render_template, stream_with_context, 
 from . import urls
 from .context import absolute, current_site, engine, format_date, url_of
 from .front_matter import XML_FORBIDDEN
-from .search import index_json_parts, search_index
+from .search import index_json_parts, safe_json, search_index
 
 XML = "application/xml"
 URL_ATTR = re.compile(r'\b(href|src)="(?![a-zA-Z][a-zA-Z0-9+.-]*:|#|//)([^"]*)"')
@@ -92,7 +91,7 @@ def series_feed(slug: str):
 def json_feed():
     """Serve the JSON Feed 1.1 of the newest posts (served as application/json, as static hosts serve it)."""
     site = current_site()
-    body = json.dumps(json_feed_document(site.listed), ensure_ascii=False, indent=1)
+    body = safe_json(json_feed_document(site.listed))  # <, > and & escaped: the same values, never markup
     return Response(body, mimetype="application/json")
 
 
