@@ -10,6 +10,8 @@ from pathlib import Path
 import mistune
 import pygments
 
+from .images import pillow_version
+
 
 def rendering_modules(start: str = "content") -> list[Path]:
     """List the package's modules that loading a post runs: `start` and what it imports, directly or not.
@@ -31,7 +33,8 @@ def rendering_modules(start: str = "content") -> list[Path]:
 
 def engine_fingerprint() -> str:
     """Hash the code that shapes a rendered post, so a changed engine never reads stale entries."""
-    digest = hashlib.sha256(f"{mistune.__version__}|{pygments.__version__}".encode())
+    # Pillow (optional) decides whether bundle images get srcset variants.
+    digest = hashlib.sha256(f"{mistune.__version__}|{pygments.__version__}|{pillow_version()}".encode())
     for path in rendering_modules():
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

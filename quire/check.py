@@ -301,6 +301,7 @@ def check_site(app: Flask) -> list[Finding]:
     found += _link_findings(app, site, posts, sources)
     found += _settings_findings(app, site)
     found += _scheduled_findings(engine, site)
+    found += _series_findings(site, sources)
     return sorted(set(found))
 
 
@@ -332,6 +333,18 @@ def _scheduled_findings(engine, site) -> list[Finding]:
             line = key_line(read_text(engine.site_dir / post.source, post.source), "date") or 0
             found.append(Finding(post.source, line, "info", f"scheduled: published on {post.date.isoformat()}; "
                                                             f"hidden until then (or with --drafts)"))
+    return found
+
+
+def _series_findings(site, sources: dict[str, str]) -> list[Finding]:
+    """Warn about a series with one post: its box lists that post alone (a typo in one post's `series`?)."""
+    found = []
+    for group in site.series.values():
+        if len(group.posts) == 1:
+            post = group.posts[0]
+            found.append(Finding(post.source, key_line(sources[post.source], "series") or 0, "warning",
+                                 f"series {group.tag.name!r} has only this post: give another post the same "
+                                 f"'series', or remove it"))
     return found
 
 
@@ -422,6 +435,7 @@ def known_urls(app: Flask, site) -> set[str]:
         known = set(site.aliases)
         known |= {url_for(rule.endpoint) for rule in app.url_map.iter_rules() if not rule.arguments}
         known |= {url_for("tag", slug=s) for s in site.tags} | {url_for("tag_feed", slug=s) for s in site.tags}
+        known |= {url_for(e, slug=s) for s in site.series for e in ("series", "series_feed")}
         known |= {url_for(p.kind, slug=p.slug) for p in (*site.posts_by_slug.values(), *site.pages_by_slug.values())}
     return known
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import frontmatter
@@ -17,6 +18,7 @@ from .front_matter import FRONT_MATTER, boolean, clean_text, near_miss, type_pro
 from .images import image_size
 from .markdown import Heading, MarkdownTooDeep, html_ids, render_markdown
 from .paths import alias_path, alias_problem, nfc, slug_problem
+from .responsive import add_srcset
 from .safe_yaml import FrontMatterTooBig, check_bounds, load_yaml
 from .terms import Terms, index_terms
 
@@ -28,6 +30,7 @@ TOML_FENCE = re.compile(r"\A\+\+\+[ \t]*\n")
 TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*$", re.MULTILINE)
 TAG_SLUG_DROP = re.compile(r"[^\w\s-]", re.UNICODE)
 TAG_SLUG_SPACE = re.compile(r"[\s_-]+", re.UNICODE)
+MERMAID_BLOCK = '<pre class="mermaid">'
 DATE_LINE = re.compile(r"^\w+\s*[:=]\s*['\"]?(\d{4}-\d{1,2}-\d{1,2})", re.MULTILINE)
 
 
@@ -82,6 +85,10 @@ class Post:
     labels: tuple[str, ...] = ()  # cross-reference labels defined (equations, figures), repeats kept
     refs: tuple[str, ...] = ()  # the labels the post refers to
     warnings: tuple[tuple[str, str], ...] = ()  # (text on its line, message) from rendering: code-block options
+    series: Tag | None = None
+    cover: str = ""
+    cover_alt: str = ""
+    mermaid: bool = False  # has a ```mermaid diagram: its page loads Mermaid
 
     @property
     def html(self) -> str:
@@ -236,7 +243,7 @@ def _bundle_image_size(bundle: Path | None):
     def size(url: str) -> tuple[int, int] | None:
         if bundle is None:
             return None
-        name = url.split("#", 1)[0].split("?", 1)[0]
+        name = unquote(url.split("#", 1)[0].split("?", 1)[0])  # `my%20fig.png` is the file `my fig.png`
         try:
             target = (bundle / name).resolve()
             if not target.is_relative_to(bundle.resolve()) or not target.is_file():
@@ -268,6 +275,8 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
     except RecursionError as exc:
         raise ContentError(rel, "the Markdown is nested too deeply to render: flatten lists and quotes") from exc
     words = rendered.text.split()
+    body_html = add_srcset(rendered.html, lambda name: _bundle_image_size(bundle)(name) is not None) \
+        if bundle else rendered.html
     if values["summary"]:
         summary = " ".join(values["summary"].split())
     elif rendered.has_more:
@@ -294,7 +303,7 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
         weight=whole(meta.get("weight")),
         listed=boolean(meta.get("listed"), kind == "post"),
         meta=dict(meta),
-        html_z=zlib.compress(rendered.html.encode(), 1),
+        html_z=zlib.compress(body_html.encode(), 1),
         headings=rendered.headings,
         terms=index_terms(rendered.search_text),
         words=len(words),
@@ -305,6 +314,10 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
         labels=rendered.labels,
         refs=rendered.refs,
         warnings=rendered.warnings,
+        series=next(iter(parse_tags([values["series"]])), None) if values["series"] else None,
+        cover=values["cover"],
+        cover_alt=values["cover_alt"],
+        mermaid=MERMAID_BLOCK in rendered.html,
     )
 
 
@@ -320,7 +333,7 @@ def _checked_values(meta: dict[str, Any], kind: str, rel: str, text: str, tz: Zo
         if problem:
             raise ContentError(rel, problem, key_line(text, key.name))
     values: dict[str, Any] = {}
-    for name in ("title", "slug", "author", "summary", "description"):
+    for name in ("title", "slug", "author", "summary", "description", "series", "cover", "cover_alt"):
         value = meta.get(name)
         values[name] = clean_text(value).strip() if value is not None else ""
     values["slug"] = nfc(values["slug"].strip("/"))

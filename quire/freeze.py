@@ -21,7 +21,9 @@ from . import urls
 from .check import check_site
 from .content import tag_slug
 from .context import absolute, url_of
+from .images import pillow_version
 from .paths import KEEP, MARKER, nfc, output_problem, resolves_inside
+from .responsive import keep_variant, variant_file, variant_names
 from .search import index_json_parts, search_index
 from .workers import die_with_parent
 
@@ -55,6 +57,9 @@ def _page_targets(engine, case_sensitive: bool):
     # What each paginated list shows, by endpoint (as its view pages it).
     lists = {"index": [(site.listed, {})], "posts": [(site.posts, {})],
              "tag": [(group.posts, {"slug": slug}) for slug, group in site.tags.items()]}
+    # What each one-per-item route is written for, by its kind.
+    each = {urls.EACH_POST: site.posts_by_slug, urls.EACH_PAGE: site.pages_by_slug, urls.EACH_TAG: site.tags,
+            urls.EACH_SERIES: site.series}
     for route in urls.ROUTES:
         if route.freeze == urls.PAGE:
             yield route.endpoint, {}
@@ -62,14 +67,8 @@ def _page_targets(engine, case_sensitive: bool):
             for items, values in lists[route.endpoint]:
                 for number in _extra_pages(len(items), per_page):
                     yield route.endpoint, {**values, "number": number}
-        elif route.freeze == urls.EACH_POST:
-            for slug in site.posts_by_slug:
-                yield route.endpoint, {"slug": slug}
-        elif route.freeze == urls.EACH_PAGE:
-            for slug in site.pages_by_slug:
-                yield route.endpoint, {"slug": slug}
-        elif route.freeze == urls.EACH_TAG:
-            for slug in site.tags:
+        elif route.freeze in each:
+            for slug in each[route.freeze]:
                 yield route.endpoint, {"slug": slug}
     for spelling in tag_spellings(site, case_sensitive):
         yield "tag", {"slug": spelling}
@@ -158,6 +157,13 @@ def direct_files(app: Flask) -> list:
             producers.append(lambda bundle=bundle, endpoint=endpoint, slug=post.slug: (
                 (_file_path(endpoint, slug=slug, filename=p.relative_to(bundle).as_posix()), p)
                 for p in _walk(bundle, engine.site_dir) if p.name != "index.md"))
+            # The srcset variants its HTML names (with Pillow only), made as the live route makes them.
+            names = [n for n in variant_names(post.html) if not (bundle / n).exists()] if pillow_version() else []
+            for name in names:
+                keep_variant(engine.cache, bundle, name)
+            producers.append(lambda bundle=bundle, endpoint=endpoint, slug=post.slug, names=names: (
+                (_file_path(endpoint, slug=slug, filename=name), made[0])
+                for name in names for made in [variant_file(engine.cache, bundle, name)] if made is not None))
     return producers
 
 

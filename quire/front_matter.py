@@ -50,6 +50,13 @@ FRONT_MATTER = (
         applies="post"),
     Key("citation_key", TEXT, None, "The BibTeX key (letters, digits, `_ - : .`); default: family name, year and "
                                     "the slug's first word, as `weng2023agent`.", applies="post"),
+    Key("series", TEXT, None, "The series the post belongs to (`Diffusion models`): each post of a series shows a "
+                              "box listing the series' posts in date order, and `/series/<name>/` lists them.",
+        applies="post"),
+    Key("cover", TEXT, None, "The image for social cards (`og:image`): a file of the post's bundle (`cover.png`), "
+                             "a path on the site (`/static/x.png`) or a full `https://` URL. Default: the post's "
+                             "first figure, else the site's `og_image`."),
+    Key("cover_alt", TEXT, None, "The cover's text alternative (`og:image:alt`, `twitter:image:alt`)."),
     Key("listed", BOOL, None, "`true` lists the page with the posts (posts are listed unless `false`).",
         applies="page"),
 )

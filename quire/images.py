@@ -1,43 +1,42 @@
-"""Pixel sizes of PNG, GIF, JPEG and SVG files, read from their first bytes (for <img width height>)."""
+"""Pixel sizes of image files (imagesize; SVG read here), and resized variants for srcset when Pillow is installed."""
 
+import io
 import math
 import re
-import struct
 from pathlib import Path
 
+import imagesize
+
+try:  # the optional extra `images`: without it, images are served as they are
+    from PIL import Image
+except ImportError:  # pragma: no cover - depends on the installation
+    Image = None
+
 MAX_PIXELS = 1_000_000
+# Widths of the srcset variants: a phone, a column at 1x, and the column at 1.5x and 2x (760 px wide).
+VARIANT_WIDTHS = (480, 760, 1140, 1520)
+# What Pillow makes variants of (by suffix), and the format of each suffix's own variants.
+RESIZABLE = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
+MIMETYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+# A variant's file name: the source's name, its width and its format (`fig.png.480w.webp`).
+VARIANT_NAME = re.compile(r"^(?P<source>.+\.(?:png|jpe?g|webp))\.(?P<width>[1-9]\d{0,4})w\.(?P<format>png|jpeg|webp)$",
+                          re.IGNORECASE)
 
 
 def image_size(path: Path) -> tuple[int, int] | None:
-    """Read the pixel size of a PNG, GIF, JPEG or SVG file, or None."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(64 * 1024)
-    except OSError:
-        return None
-    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
-        return struct.unpack(">II", head[16:24])
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return struct.unpack("<HH", head[6:10])
-    if head[:2] == b"\xff\xd8":
-        return _jpeg_size(head)
+    """Read the pixel size of an image file (PNG, GIF, JPEG, WebP, AVIF, TIFF, SVG, ...), or None."""
     if path.suffix.lower() == ".svg":
-        return _svg_size(head.decode("utf-8", "replace"))
-    return None
-
-
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    i = 2
-    while i + 9 < len(data):
-        if data[i] != 0xFF:
+        try:
+            with path.open("rb") as f:
+                head = f.read(64 * 1024)
+        except OSError:
             return None
-        marker = data[i + 1]
-        length = struct.unpack(">H", data[i + 2:i + 4])[0]
-        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-            height, width = struct.unpack(">HH", data[i + 5:i + 9])
-            return width, height
-        i += 2 + length
-    return None
+        return _svg_size(head.decode("utf-8", "replace"))
+    try:
+        width, height = imagesize.get(path)
+    except (OSError, ValueError, IndexError, TypeError):  # unreadable or malformed: the image stays unsized
+        return None
+    return _pixels(width, height)
 
 
 def _svg_size(text: str) -> tuple[int, int] | None:
@@ -61,3 +60,45 @@ def _pixels(width: float, height: float) -> tuple[int, int] | None:
     if all(math.isfinite(v) and 0 < v <= MAX_PIXELS for v in (width, height)):
         return round(width), round(height)
     return None
+
+
+def pillow_version() -> str:
+    """Return Pillow's version, or '' without it (it decides whether posts have srcset: part of the cache key)."""
+    return Image.__version__ if Image is not None else ""
+
+
+def variants(name: str, width: int) -> list[tuple[str, int, str]]:
+    """List the variants (file name, width, format) of a bundle image `width` pixels wide; none without Pillow.
+
+    Each narrower width of VARIANT_WIDTHS in the source's format and in WebP, and the full width in WebP.
+    """
+    fmt = RESIZABLE.get(Path(name).suffix.lower())
+    if Image is None or fmt is None:
+        return []
+    widths = [w for w in VARIANT_WIDTHS if w < width]
+    found = [(f"{name}.{w}w.{f}", w, f) for w in widths for f in dict.fromkeys((fmt, "webp"))]
+    if fmt != "webp":
+        found.append((f"{name}.{width}w.webp", width, "webp"))
+    return found
+
+
+def make_variant(data: bytes, width: int, fmt: str) -> bytes | None:
+    """Resize image bytes to a width (keeping the aspect ratio) in a format; None if Pillow cannot read it."""
+    if Image is None:
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            if width > image.width:
+                return None
+            height = max(1, round(image.height * width / image.width))
+            resized = image.resize((width, height), Image.Resampling.LANCZOS) if width != image.width else image
+            if fmt == "jpeg" and resized.mode not in ("RGB", "L"):
+                resized = resized.convert("RGB")
+            out = io.BytesIO()
+            options = {"png": {"optimize": True}, "jpeg": {"quality": 82, "optimize": True},
+                       "webp": {"quality": 80, "method": 4}}[fmt]
+            resized.save(out, format=fmt.upper(), **options)
+            return out.getvalue()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None

@@ -266,6 +266,8 @@ class QuireRenderer(mistune.HTMLRenderer):
         info = html.unescape((token.get("attrs") or {}).get("info") or "")
         language, options_text = split_info(info) if self.figures else (info.strip(), "")
         language = language.split(None, 1)[0] if language else ""
+        if language == "mermaid":  # drawn by Mermaid in the browser; without JavaScript it reads as code
+            return f'<pre class="mermaid">{escape_text(token["raw"])}</pre>\n'
         options = parse_code_options(options_text) if options_text else CodeOptions()
         state.env["warnings"].extend(options.problems)
         code = token["raw"]

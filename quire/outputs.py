@@ -10,7 +10,7 @@ from flask import Flask, Response, abort, render_template, stream_with_context, 
 from . import urls
 from .context import absolute, current_site, engine, format_date, url_of
 from .front_matter import XML_FORBIDDEN
-from .search import index_json_parts, search_index
+from .search import index_json_parts, safe_json, search_index
 
 XML = "application/xml"
 URL_ATTR = re.compile(r'\b(href|src)="(?![a-zA-Z][a-zA-Z0-9+.-]*:|#|//)([^"]*)"')
@@ -78,6 +78,51 @@ def tag_feed(slug: str):
     return _feed("rss.xml", group.posts, title, url_for("tag_feed", slug=slug), url_for("tag", slug=slug))
 
 
+def series_feed(slug: str):
+    """Serve the RSS feed of one series, newest first."""
+    group = current_site().series.get(slug)
+    if group is None:
+        abort(404)
+    title = f"{group.tag.name} | {engine().settings['title']}"
+    return _feed("rss.xml", group.posts[::-1], title, url_for("series_feed", slug=slug),
+                 url_for("series", slug=slug))
+
+
+def json_feed():
+    """Serve the JSON Feed 1.1 of the newest posts (served as application/json, as static hosts serve it)."""
+    site = current_site()
+    body = safe_json(json_feed_document(site.listed))  # <, > and & escaped: the same values, never markup
+    return Response(body, mimetype="application/json")
+
+
+def json_feed_document(posts) -> dict:
+    """Describe the newest posts as a JSON Feed 1.1 document (https://www.jsonfeed.org/version/1.1/)."""
+    settings = engine().settings
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": settings["title"],
+            "home_page_url": absolute(url_for("index")), "feed_url": absolute(url_for("json_feed")),
+            "language": settings["language"]}
+    if settings["description"]:
+        feed["description"] = settings["description"]
+    if settings["author"]:
+        feed["authors"] = [{"name": settings["author"]}]
+    feed["items"] = []
+    for item in feed_items(posts):
+        post = item["post"]
+        entry = {"id": item["link"], "url": item["link"], "title": post.title}
+        entry.update({"content_html": item["content"]} if item["content"] is not None
+                     else {"content_text": post.summary})
+        entry["summary"] = post.summary
+        entry["date_published"] = post.date.isoformat()
+        if post.updated:
+            entry["date_modified"] = post.updated.isoformat()
+        if post.author:
+            entry["authors"] = [{"name": post.author}]
+        if post.tags:
+            entry["tags"] = [tag.name for tag in post.tags]
+        feed["items"].append(entry)
+    return feed
+
+
 def index_json():
     """Serve the PaperMod-shaped full-text index (title, content, permalink, summary) for existing tools."""
     parts = index_json_parts(current_site(), lambda post: absolute(url_of(post)))
@@ -128,6 +173,6 @@ def robots():
 def init_app(app: Flask) -> None:
     """Register the feed, index and crawler routes."""
     urls.register(app, {"rss": rss, "atom": atom, "posts_feed": posts_feed, "tag_feed": tag_feed,
-                        "index_json": index_json, "search_index": search_index_json, "search_shard": search_shard,
+                        "series_feed": series_feed, "json_feed": json_feed, "index_json": index_json, "search_index": search_index_json, "search_shard": search_shard,
                         "search_text": search_text, "sitemap": sitemap, "robots": robots})
     app.jinja_env.filters["rfc822"] = rfc822

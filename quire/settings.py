@@ -73,6 +73,12 @@ SETTINGS = (
                             "adds the folder: `.../edit/main/blog/`). Empty: no link."),
     Setting("live_reload_streams", 16, "Under `flask run --debug`, how many tabs at once reload themselves when a "
                                        "file changes; further tabs work without it (`0`: live reload off)."),
+    Setting("og_image", "", "The image of social cards (`og:image`) for pages without a cover or figure of their "
+                            "own: a path on the site (`/static/card.png`) or a full `https://` URL. Empty: pages "
+                            "without an image get a small `summary` card."),
+    Setting("mermaid_url", "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.min.js",
+            "Where Mermaid 11 is loaded from, on pages with a ```` ```mermaid ```` diagram only; point it at a "
+            "self-hosted copy, e.g. `/static/mermaid/mermaid.min.js` (a path follows the site's base path)."),
 )
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}

@@ -102,6 +102,7 @@ class Site:
         self.derived: dict[str, object] = {}
         self.tags = self._group_tags()
         self.archives = self._group_archives()
+        self.series = self._group_series()
         self.aliases: dict[str, Post] = {}
         for post in self.listed + tuple(p for p in self.pages_by_slug.values() if not p.listed):
             for alias in post.aliases:
@@ -117,6 +118,14 @@ class Site:
             for tag in post.tags:
                 groups[tag.slug].append(post)
         return {slug: TagGroup(names[slug], tuple(groups[slug])) for slug in sorted(groups)}
+
+    def _group_series(self) -> dict[str, TagGroup]:
+        """Group the posts of each series, oldest first (reading order); named as its first post writes it."""
+        groups: dict[str, list[Post]] = defaultdict(list)
+        for post in self.chronological:
+            if post.series is not None:
+                groups[post.series.slug].append(post)
+        return {slug: TagGroup(posts[0].series, tuple(posts)) for slug, posts in sorted(groups.items())}
 
     def _group_archives(self) -> tuple[Year, ...]:
         by_month: dict[tuple[int, int], list[Post]] = defaultdict(list)

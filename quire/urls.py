@@ -9,6 +9,7 @@ LIST = "list"            # /page/N/ of a paginated list: one per page after the 
 EACH_POST = "each post"  # one per post
 EACH_PAGE = "each page"  # one per standalone page
 EACH_TAG = "each tag"    # one per tag (and per spelling of a tag in content, as redirect pages)
+EACH_SERIES = "each series"  # one per series
 DIRECT = "direct"        # written by the freeze directly, as the live route serves it (files, search data)
 NEVER = "never"          # dev-only (`flask run --debug`): never frozen
 
@@ -32,6 +33,9 @@ ROUTES = (
     Route("/tags/<slug>/", "tag", EACH_TAG),
     Route("/tags/<slug>/page/<int:number>/", "tag", LIST),
     Route("/tags/<slug>/index.xml", "tag_feed", EACH_TAG),
+    Route("/series/", "series_index", PAGE),
+    Route("/series/<slug>/", "series", EACH_SERIES),
+    Route("/series/<slug>/index.xml", "series_feed", EACH_SERIES),
     Route("/archives/", "archives", PAGE),
     Route("/search/", "search", PAGE),
     Route("/search/index.json", "search_index", PAGE),
@@ -39,6 +43,7 @@ ROUTES = (
     Route("/search/text/<doc>-<chunk>.txt", "search_text", DIRECT),
     Route("/index.xml", "rss", PAGE),
     Route("/atom.xml", "atom", PAGE),
+    Route("/feed.json", "json_feed", PAGE),
     Route("/index.json", "index_json", DIRECT),
     Route("/sitemap.xml", "sitemap", PAGE),
     Route("/robots.txt", "robots", PAGE),

@@ -15,8 +15,10 @@ from .citation import make_citation, split_at_references
 from .context import absolute, current_site, engine, format_date, rebase, template_globals, url_of
 from .markdown import highlight_code, toc_html
 from .paths import resolves_inside
+from .responsive import variant_file
 from .search import search_posts
 from .site import paginate
+from .social import social_image
 
 
 def post_view(slug: str):
@@ -45,7 +47,12 @@ def _bundle_file(post: Post | None, filename: str):
     # Normalised as send_from_directory will: `./index.md`, `index.md/` and `x/../index.md` name the source too.
     if post is None or post.bundle is None or posixpath.basename(posixpath.normpath(filename)) == "index.md":
         abort(404)
-    return _send_inside(engine().site_dir / post.bundle, filename, engine().site_dir)
+    bundle = engine().site_dir / post.bundle
+    if not (bundle / filename).exists():
+        variant = variant_file(engine().cache, bundle, filename)  # a srcset variant, made on first request
+        if variant is not None:
+            return Response(variant[0], mimetype=variant[1])
+    return _send_inside(bundle, filename, engine().site_dir)
 
 
 def page_view(slug: str):
@@ -95,6 +102,19 @@ def tag(slug: str, number: int = 1):
     if page is None:
         abort(404)
     return render_template("tag.html", group=group, page=page)
+
+
+def series_index():
+    """List every series with its post count."""
+    return render_template("series_index.html", groups=current_site().series.values())
+
+
+def series(slug: str):
+    """List the posts of one series in reading order (oldest first)."""
+    group = current_site().series.get(slug)
+    if group is None:
+        abort(404)
+    return render_template("series.html", group=group)
 
 
 def posts(number: int = 1):
@@ -190,7 +210,7 @@ def refresh_settings():
 def init_app(app: Flask) -> None:
     """Register the routes, error handlers and template helpers."""
     urls.register(app, {"index": index, "posts": posts, "post": post_view, "post_file": post_file, "tags": tags,
-                        "tag": tag, "archives": archives, "search": search, "not_found": not_found_page,
+                        "tag": tag, "series_index": series_index, "series": series, "archives": archives, "search": search, "not_found": not_found_page,
                         "stylesheet": stylesheet, "static": static, "page": page_view, "page_file": page_file})
     app.before_request(refresh_settings)
     app.before_request(serve_alias_before_redirect)
@@ -200,6 +220,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.globals["social_image"] = social_image
     app.jinja_env.filters["toc"] = lambda headings, depth: Markup(toc_html(headings, depth))
     app.jinja_env.filters["rebase"] = rebase
     app.jinja_env.filters["split_at_references"] = split_at_references

@@ -18,6 +18,8 @@ NPM = PROJECT / ".cache" / "npm" / "node_modules"
 MATHJAX_DIR = NPM / "mathjax" / "es5"
 AXE_JS = NPM / "axe-core" / "axe.min.js"
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/"
+MERMAID_DIR = NPM / "mermaid" / "dist"
+MERMAID_CDN = "https://cdn.jsdelivr.net/npm/mermaid@11/dist/"
 LOOPBACK = ("127.0.0.1", "localhost")
 
 
@@ -114,25 +116,29 @@ def is_external(url: str) -> bool:
 
 
 @functools.cache
-def _mathjax_file(rel: str) -> tuple[int, bytes, str]:
-    path = (MATHJAX_DIR / rel).resolve()
-    if not path.is_relative_to(MATHJAX_DIR.resolve()) or not path.is_file():
-        return 404, b"not in the local MathJax copy", "text/plain"
-    return 200, path.read_bytes(), mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+def _local_file(folder: Path, rel: str) -> tuple[int, bytes, str]:
+    path = (folder / rel).resolve()
+    if not path.is_relative_to(folder.resolve()) or not path.is_file():
+        return 404, b"not in the local npm copy", "text/plain"
+    kind = "text/javascript" if path.suffix == ".mjs" else mimetypes.guess_type(path.name)[0]
+    return 200, path.read_bytes(), kind or "application/octet-stream"
 
 
-def _serve_mathjax(route) -> None:
-    status, body, kind = _mathjax_file(route.request.url[len(MATHJAX_CDN):].split("?")[0].split("#")[0])
+def _serve_local(route, cdn: str, folder: Path) -> None:
+    status, body, kind = _local_file(folder, route.request.url[len(cdn):].split("?")[0].split("#")[0])
     route.fulfill(status=status, body=body, headers={"Content-Type": kind, "Access-Control-Allow-Origin": "*"})
 
 
 def route_outside(context, mathjax: str = "local") -> None:
     """Keep a browser context on loopback: the MathJax CDN is served from the local copy ("local") or
-    aborted ("block"); every other outside request is aborted (and so shows up as a failed request)."""
+    aborted ("block"), the Mermaid CDN from its local copy; every other outside request is aborted (and so shows
+    up as a failed request)."""
 
     def handle(route):
         if route.request.url.startswith(MATHJAX_CDN) and mathjax == "local":
-            _serve_mathjax(route)
+            _serve_local(route, MATHJAX_CDN, MATHJAX_DIR)
+        elif route.request.url.startswith(MERMAID_CDN):
+            _serve_local(route, MERMAID_CDN, MERMAID_DIR)
         else:
             route.abort("blockedbyclient")
 

@@ -127,7 +127,7 @@ def test_check_warns_about_near_misses(builder, runner, key, meant):
 
 
 def test_far_or_present_keys_are_not_near_misses(builder, runner):
-    builder.post("p", series="x", cover="y", categories="[a]", data="z", x="1", tags="[a]")
+    builder.post("p", mood="x", colour="y", categories="[a]", data="z", x="1", tags="[a]")
     assert check(runner) == (0, "No problems found.\n")
     near_miss = table().near_miss
     assert near_miss("tag", {"tags"}) is None and near_miss("tag", set()) == "tags"

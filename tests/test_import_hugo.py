@@ -69,7 +69,7 @@ def test_toml_front_matter_and_hugo_keys(tmp_path):
     meta = items["first"].meta
     assert meta["title"] == "First" and meta["updated"].isoformat() == "2024-04-01"
     assert meta["tags"] == ["a", "b"] and meta["toc"] is True and meta["weight"] == 2
-    assert meta["author"] == "Ada, Bob" and meta["cover"] == {"image": "c.png", "alt": "A cover"}
+    assert meta["author"] == "Ada, Bob" and meta["cover"] == "c.png" and meta["cover_alt"] == "A cover"
     assert "ShowToc" not in meta and "TocOpen" not in meta and "lastmod" not in meta
     assert meta["aliases"] == []
 

@@ -233,6 +233,15 @@ def _front_matter(source: Source, config: dict, ctx: Context) -> dict[str, Any]:
         meta["tags"] = [t.strip() for t in meta["tags"].split(",") if t.strip()]
     if isinstance(meta.get("author"), list):
         meta["author"] = ", ".join(str(a) for a in meta["author"])
+    if isinstance(meta.get("cover"), dict):  # PaperMod's cover: {image, alt, caption} -> cover, cover_alt
+        cover = meta.pop("cover")
+        meta["cover"] = str(cover["image"]) if cover.get("image") else None
+        meta["cover_alt"] = str(cover["alt"]) if cover.get("alt") else None
+    if isinstance(meta.get("series"), list):  # Hugo's series taxonomy is a list; a Quire post has one series
+        names = [str(name) for name in meta["series"] if name]
+        meta["series"] = names[0] if names else None
+        if len(names) > 1:
+            ctx.warn(f"series {', '.join(names)}: a post belongs to one series in Quire; kept {names[0]!r}")
     show_toc = meta.get("ShowToc", (config.get("params") or {}).get("ShowToc", False))
     if source.kind == "post":
         meta["toc"] = bool(show_toc)
