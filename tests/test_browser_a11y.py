@@ -115,7 +115,7 @@ def test_keyboard_reaches_everything_with_a_visible_focus_ring(example, new_cont
     order = tab_through(page)
     names = [f["name"] for f in order]
     assert names[:9] == ["Skip to content", "Lil'Log", "Switch between dark and light theme", "Posts", "Archive",
-                         "Search", "Tags", "FAQ", "emojisearch.app\u2197"], names[:9]
+                         "Search", "Tags", "FAQ", "emojisearch.app\u2197 (opens in a new tab)"], names[:9]
     for path in ("/", MATH_POST, "/tags/", "/archives/", "/search/?q=gradient"):
         page = open_page(context, example["frozen"] + path)
         if "search" in path:
