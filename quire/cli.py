@@ -79,7 +79,8 @@ def freeze_command(dest, base_url, drafts, jobs, serve, port, ignore_errors):
         sys.exit(1)
     if progress:
         click.echo("", err=True)
-    click.echo(f"Froze {result.pages} pages, {result.files} files, {result.bytes / 1e6:.1f} MB "
+    carried = f" ({result.rendered} rendered, the others unchanged)" if result.rendered < result.pages else ""
+    click.echo(f"Froze {result.pages} pages{carried}, {result.files} files, {result.bytes / 1e6:.1f} MB "
                f"in {result.seconds:.1f} s into {result.destination}")
     if serve:
         _serve(result.destination, port, app.extensions["quire"].settings["base_url"])

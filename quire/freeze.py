@@ -19,6 +19,7 @@ from flask_frozen import Freezer, MissingURLGeneratorWarning
 
 from . import urls
 from .check import check_site
+from .incremental import carry_over, manifest, pages_to_render, read_manifest, write_manifest
 from .content import tag_slug
 from .context import absolute, url_of
 from .images import pillow_version
@@ -39,6 +40,7 @@ class FreezeResult:
     bytes: int
     seconds: float
     destination: Path
+    rendered: int = 0  # pages rendered; the others were carried over unchanged from the previous build
 
 
 def check_destination(dest: Path) -> None:
@@ -213,8 +215,9 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
         _remove_leftovers(dest)
         work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
         try:
-            pages, written = _write(app, work, progress, jobs if jobs is not None else os.cpu_count() or 1)
-            (work / MARKER).write_text("Written by Quire's `flask freeze`; the next freeze replaces this folder.\n")
+            pages, rendered, written, current = _write(app, dest, work, progress,
+                                                       jobs if jobs is not None else os.cpu_count() or 1)
+            write_manifest(work, current)
             verify_tree(work, written)
             _swap(work, dest)
         except BaseException:
@@ -225,7 +228,7 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
     for path in _walk_all(dest):
         files += 1
         sizes += path.stat().st_size
-    return FreezeResult(pages, files, sizes, time.perf_counter() - started, dest)
+    return FreezeResult(pages, files, sizes, time.perf_counter() - started, dest, rendered)
 
 
 def refuse_nested(dest: Path, site_dir: Path, project_root: Path) -> None:
@@ -425,16 +428,35 @@ def _run_share(number: int):
         return f"error: {type(exc).__name__}: {exc}"
 
 
-def _write(app: Flask, work: Path, progress, jobs: int) -> tuple[int, list[str]]:
+def _write(app: Flask, dest: Path, work: Path, progress, jobs: int) -> tuple[int, int, list[str], dict]:
     """Write all pages and files into work, in `jobs` forked processes when there is enough to share.
 
+    Pages an edit cannot have changed are carried over from the previous build in dest (quire.incremental).
     progress, if given, is called now and then with the number of files written so far. Return the page
-    count and the relative path of every file written.
+    count, the count of pages rendered, the relative path of every file written and the build's manifest.
     """
-    pages = page_urls(app, is_case_sensitive(work))
-    conflicts = path_conflicts(app, pages)
+    all_pages = page_urls(app, is_case_sensitive(work))
+    conflicts = path_conflicts(app, all_pages)
     if conflicts:
         raise FreezeError("\n".join(conflicts))
+    current = manifest(app, all_pages)
+    pages = pages_to_render(app, all_pages, read_manifest(dest), current)
+    rendering = set(pages)
+    carried = {page_rel(url): url for url in all_pages if url not in rendering}
+    for rel in carry_over(dest, work, list(carried)):
+        pages.append(carried.pop(rel))  # not in the previous build after all: render it
+    # Following every url_for (one process) would render carried pages again: only on a full render.
+    count, written = _render(app, work, pages, progress, jobs, crawl=not carried)
+    return len(all_pages), count, [*written, *carried], current
+
+
+def page_rel(url: str) -> str:
+    """Return the output file of a page URL, as the freezer writes it (unquoted, NFC)."""
+    return nfc(unquote(page_file(url)))
+
+
+def _render(app: Flask, work: Path, pages: list[str], progress, jobs: int, crawl: bool) -> tuple[int, list[str]]:
+    """Render pages and write the direct files into work; return the page count and the paths written."""
     files = direct_files(app)
     if jobs <= 1 or len(pages) < 100:
         count = [0]
@@ -445,7 +467,7 @@ def _write(app: Flask, work: Path, progress, jobs: int) -> tuple[int, list[str]]
                 progress(count[0])
 
         # One process: also follow every url_for made while rendering, as a safety net.
-        result = _freeze_share(app, work, pages, files, tick, crawl=True)
+        result = _freeze_share(app, work, pages, files, tick, crawl=crawl)
         if progress:
             progress(count[0])  # the final count, whatever the step
         return result

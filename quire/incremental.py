@@ -1,0 +1,143 @@
+"""A re-freeze that renders only the pages an edit can change and carries every other file over.
+
+Each build records, in its marker file, a digest of what every page shares (engine code, library versions,
+templates, static files, settings, the year) and of the site's shape (which posts exist with which front
+matter, every page URL), plus a digest per post of what only its body decides (its HTML, summary, length).
+When the next freeze finds the same shared and shape digests, only posts whose body changed are dirty, and
+the pages that show them are rendered: each such post's own page, the list pages and feeds it appears on,
+and the site-wide pages and files. Anything else about a change (front matter, a template, a setting, a new or
+removed post) renders everything, as a cold build does.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+from importlib import metadata
+from pathlib import Path
+
+from flask import Flask, url_for
+
+from . import urls
+from .cache import engine_fingerprint
+from .paths import MARKER
+
+LIBRARIES = ("flask", "jinja2", "markupsafe", "werkzeug", "mistune", "pygments", "frozen-flask", "pillow",
+             "imagesize")
+NOTE = "Written by Quire's `flask freeze`; the next freeze replaces this folder."
+
+
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else repr(part).encode())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def _files_stamp(*folders: Path) -> list:
+    found = []
+    for folder in folders:
+        for root, dirs, names in os.walk(folder):
+            dirs.sort()
+            for name in sorted(names):
+                path = Path(root) / name
+                found.append((str(path), path.read_bytes()))
+    return found
+
+
+def post_digest(post) -> str:
+    """Digest what only a post's body decides: its HTML and what lists show of it."""
+    return _digest(post.html_z, post.summary, post.description, post.words, post.figures)
+
+
+def manifest(app: Flask, pages: list[str]) -> dict:
+    """Describe this build: the shared digest, the site's shape and each post's body digest."""
+    engine = app.extensions["quire"]
+    site = engine.site()
+    posts = [*site.posts_by_slug.values(), *site.pages_by_slug.values()]
+    shared = _digest(engine_fingerprint(), [_version(n) for n in LIBRARIES], sorted(engine.settings.items()),
+                     site.now.year, _files_stamp(engine.site_dir / "templates", engine.project_root / "templates",
+                                                 engine.site_dir / "static", engine.project_root / "static"))
+    shape = _digest(pages, sorted((p.source, p.kind, p.slug, repr(p.meta), p.date, p.updated) for p in posts),
+                    sorted(str(e) for e in site.errors))
+    return {"note": NOTE, "shared": shared, "shape": shape,
+            "posts": {p.source: post_digest(p) for p in posts}}
+
+
+def read_manifest(dest: Path) -> dict | None:
+    """Return the manifest of the build in dest, or None (no build, or one from before manifests)."""
+    try:
+        found = json.loads((dest / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) and {"shared", "shape", "posts"} <= set(found) else None
+
+
+def write_manifest(work: Path, current: dict) -> None:
+    """Record this build's manifest in its marker file."""
+    (work / MARKER).write_text(json.dumps(current, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def pages_to_render(app: Flask, pages: list[str], previous: dict | None, current: dict) -> list[str]:
+    """Return the page URLs this freeze must render: all of them, unless only post bodies changed."""
+    if previous is None or previous["shared"] != current["shared"] or previous["shape"] != current["shape"]:
+        return pages
+    dirty = {source for source, digest in current["posts"].items() if previous["posts"].get(source) != digest}
+    engine = app.extensions["quire"]
+    site = engine.site()
+    script = urls_root(app)
+    wanted: set[str] = set()
+    with app.test_request_context(base_url=script or None):
+        def add(endpoint: str, **values) -> None:
+            wanted.add(url_for(endpoint, **values)[len(script):])
+
+        for route in urls.routes(urls.PAGE):
+            add(route.endpoint)
+        per_page = engine.settings["posts_per_page"]
+        lists = [("index", site.listed, {}), ("posts", site.posts, {})]
+        lists += [("tag", group.posts, {"slug": slug}) for slug, group in site.tags.items()]
+        for endpoint, items, values in lists:
+            for position, post in enumerate(items):
+                if post.source in dirty:
+                    number = position // per_page + 1
+                    add(endpoint, **values, **({"number": number} if number > 1 else {}))
+        for post in (*site.posts_by_slug.values(), *site.pages_by_slug.values()):
+            if post.source not in dirty:
+                continue
+            add(post.kind, slug=post.slug)
+            for tag in post.tags:
+                add("tag_feed", slug=tag.slug)
+            if getattr(post, "series", None) is not None:
+                add("series", slug=post.series.slug)
+                add("series_feed", slug=post.series.slug)
+    return [page for page in pages if page in wanted]
+
+
+def urls_root(app: Flask) -> str:
+    """Return the path the site is published under ('' at a domain's root)."""
+    from urllib.parse import urlsplit
+    return urlsplit(app.extensions["quire"].settings["base_url"]).path.rstrip("/")
+
+
+def carry_over(dest: Path, work: Path, rels: list[str]) -> list[str]:
+    """Hard-link (or copy) files of the previous build into the new one; return those it could not find."""
+    missing = []
+    for rel in rels:
+        source, target = dest / rel, work / rel
+        if not source.is_file() or source.is_symlink():
+            missing.append(rel)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+    return missing

@@ -1,0 +1,132 @@
+"""A re-freeze renders only what an edit can change, and its output is byte for byte a cold build's."""
+
+import pytest
+
+from quire import create_app
+from quire.freeze import freeze
+from quire.incremental import read_manifest
+
+POSTS = 14  # with posts_per_page = 3: lists of five pages, so an edit touches some pages and not others
+
+
+@pytest.fixture
+def blog(site_dir, builder):
+    (site_dir / "site.toml").write_text(site_dir.joinpath("site.toml").read_text() + "posts_per_page = 3\n")
+    for n in range(1, POSTS + 1):
+        tags = "[common, odd]" if n % 2 else "[common, even]"
+        builder.post(f"2024-01-{n:02d}-post-{n}", title=f"Post {n}", date=f"2024-01-{n:02d}", tags=tags,
+                     body=f"Opening of post {n}, with $x_{n}$.\n\n<!--more-->\n\n## Part\n\nBody of post {n}.\n")
+    builder.page("about", body="About text.")
+    return site_dir
+
+
+def build(site, dest, monkeypatch, cache: str = "on"):
+    """Freeze the site as a new `flask freeze` process would (a new app; its own render cache, or none)."""
+    monkeypatch.setenv("QUIRE_CACHE_DIR", str(site / ".quire-cache") if cache == "on" else "off")
+    return freeze(create_app(site), dest, jobs=1)
+
+
+def tree(folder) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def same_as_cold(site, dest, tmp_path, monkeypatch) -> None:
+    cold = tmp_path / f"cold-{len(list(tmp_path.glob('cold-*')))}"
+    build(site, cold, monkeypatch, cache="off")
+    assert tree(dest) == tree(cold)
+
+
+def edit(path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_a_body_edit_renders_few_pages_and_equals_a_cold_build(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    first = build(blog, dest, monkeypatch)
+    assert first.rendered >= first.pages  # (one process also follows every url_for: a few more)
+    post = blog / "posts/2024-01-07-post-7.md"
+    edit(post, "Body of post 7.", "Body of post 7, rewritten with much more to say about it.")
+    second = build(blog, dest, monkeypatch)
+    assert second.pages == first.pages
+    assert second.rendered < first.pages / 2, (second.rendered, first.pages)
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+    # An edit above <!--more--> changes the summary: the lists that show it are rendered again.
+    edit(post, "Opening of post 7", "A new opening of post 7")
+    third = build(blog, dest, monkeypatch)
+    assert third.rendered < first.pages / 2
+    assert b"A new opening of post 7" in (dest / "tags/odd/index.html").read_bytes() + \
+        (dest / "tags/odd/page/2/index.html").read_bytes()
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_nothing_changed_renders_only_the_site_wide_pages(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    first = build(blog, dest, monkeypatch)
+    again = build(blog, dest, monkeypatch)
+    assert again.rendered < first.pages / 3
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("change", ["new post", "deleted post", "retagged post", "retitled post", "template",
+                                    "setting", "static file", "page body"])
+def test_every_other_change_is_byte_identical_to_a_cold_build(blog, builder, tmp_path, monkeypatch, change):
+    dest = tmp_path / "site"
+    first = build(blog, dest, monkeypatch)
+    post = blog / "posts/2024-01-05-post-5.md"
+    if change == "new post":
+        builder.post("2024-01-20-post-20", title="Post 20", date="2024-01-20", tags="[common, fresh]")
+    elif change == "deleted post":
+        post.unlink()
+    elif change == "retagged post":
+        edit(post, "tags: [common, odd]", "tags: [common, even, new]")
+    elif change == "retitled post":
+        edit(post, "title: 'Post 5'", "title: 'Post five'")
+    elif change == "template":
+        builder.file("templates/extend_head.html", "<meta name=\"x-test\" content=\"1\">\n")
+    elif change == "setting":
+        (blog / "site.toml").write_text((blog / "site.toml").read_text().replace('title = "Test Blog"',
+                                                                                  'title = "Renamed Blog"'))
+    elif change == "static file":
+        builder.file("static/extra.css", "body { color: red; }\n")
+    else:
+        edit(blog / "pages/about.md", "About text.", "About text, longer now.")
+    result = build(blog, dest, monkeypatch)
+    if change == "page body":
+        assert result.rendered < first.pages / 2
+    elif change not in ("static file",):
+        assert result.rendered >= result.pages, change
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_a_build_without_a_manifest_renders_everything(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    assert read_manifest(dest)["posts"]["posts/2024-01-01-post-1.md"]
+    (dest / ".quire-build").write_text("Written by an older Quire.\n")
+    again = build(blog, dest, monkeypatch)
+    assert again.rendered >= again.pages
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_a_carried_file_that_went_missing_is_rendered(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    (dest / "posts/2024-01-02-post-2/index.html").unlink()
+    build(blog, dest, monkeypatch)
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_the_previous_build_is_not_changed_by_the_next(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    page = dest / "posts/2024-01-03-post-3/index.html"
+    before = page.read_bytes()
+    (kept / "page.html").hardlink_to(page)  # hold on to the old file, as a server reading it would
+    edit(blog / "posts/2024-01-03-post-3.md", "Body of post 3.", "Body of post 3, edited.")
+    build(blog, dest, monkeypatch)
+    assert (kept / "page.html").read_bytes() == before
+    assert b"Body of post 3, edited." in (dest / "posts/2024-01-03-post-3/index.html").read_bytes()
