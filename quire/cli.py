@@ -4,8 +4,8 @@ import contextlib
 import json
 import sys
 import time
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 

@@ -19,10 +19,10 @@ from flask_frozen import Freezer, MissingURLGeneratorWarning
 
 from . import urls
 from .check import check_site
-from .incremental import carry_over, manifest, pages_to_render, read_manifest, write_manifest
 from .content import tag_slug
 from .context import absolute, url_of
 from .images import pillow_version
+from .incremental import carry_over, manifest, pages_to_render, read_manifest, write_manifest
 from .paths import KEEP, MARKER, nfc, output_problem, resolves_inside
 from .responsive import keep_variant, variant_file, variant_names
 from .search import index_json_parts, search_index

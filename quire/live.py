@@ -225,27 +225,58 @@ def stream_view():
     return response
 
 
-# A browser opens at most six connections to one host: only a tab in view keeps a stream open, so that tabs left in
-# the background never starve the others. The reader's place is kept as the first block element in the window and its offset, not as scrollY: math typeset
-# after the reload changes the heights above it, so the place is set again on every resize for a moment (until the
-# reader scrolls).
-SCRIPT = """<script data-quire-live-reload>(function(){
-var key="quire-live-place:"+location.pathname,boot=null,seen=null,es=null,
-blocks=function(){return document.querySelectorAll("main :is(p,h1,h2,h3,h4,h5,h6,li,pre,figure,table,blockquote,.math)")};
-function reload(){var all=blocks(),i,r;for(i=0;i<all.length;i++){r=all[i].getBoundingClientRect();
-if(r.top>=0)break}sessionStorage.setItem(key,JSON.stringify({i:i,top:r?r.top:0,y:scrollY}));
-es.close();location.reload()}
-var saved=sessionStorage.getItem(key);if(saved){sessionStorage.removeItem(key);saved=JSON.parse(saved);
-addEventListener("load",function(){var el=blocks()[saved.i],ro,done=false;
-function place(){if(!done)scrollTo({top:el?scrollY+el.getBoundingClientRect().top-saved.top:saved.y,behavior:"instant"})}
-function stop(){done=true;ro.disconnect()}
-ro=new ResizeObserver(place);ro.observe(document.body);place();setTimeout(stop,3000);
-["wheel","touchstart","keydown","mousedown"].forEach(function(t){addEventListener(t,stop,{once:true,passive:true})})})}
-function connect(){var url=STREAM;if(boot!==null)url+=(url.indexOf("?")<0?"?":"&")+"boot="+boot+"&since="+seen;
-es=new EventSource(url);es.addEventListener("reload",reload);es.addEventListener("hello",function(e){
-var hello=e.data.split(" ");if(boot!==null&&boot!==hello[0])reload();else if(seen===null){boot=hello[0];seen=hello[1]}})}
-document.addEventListener("visibilitychange",function(){if(document.hidden){if(es){es.close();es=null}}else if(!es)connect()});
-if(!document.hidden)connect()})()</script>"""
+# A browser opens at most six connections to one host: only a tab in view keeps a stream open, so that tabs left
+# in the background never starve the others. The reader's place is kept as the first block in the window and its
+# offset, not as scrollY: math typeset after the reload changes the heights above it, so the place is set again
+# on every resize for a moment (until the reader scrolls).
+SCRIPT = """<script data-quire-live-reload>(function () {
+  var key = "quire-live-place:" + location.pathname, boot = null, seen = null, es = null;
+  var blocks = function () {
+    return document.querySelectorAll("main :is(p,h1,h2,h3,h4,h5,h6,li,pre,figure,table,blockquote,.math)");
+  };
+  function reload() {
+    var all = blocks(), i, r;
+    for (i = 0; i < all.length; i++) { r = all[i].getBoundingClientRect(); if (r.top >= 0) break; }
+    sessionStorage.setItem(key, JSON.stringify({i: i, top: r ? r.top : 0, y: scrollY}));
+    es.close();
+    location.reload();
+  }
+  var saved = sessionStorage.getItem(key);
+  if (saved) {
+    sessionStorage.removeItem(key);
+    saved = JSON.parse(saved);
+    addEventListener("load", function () {
+      var el = blocks()[saved.i], ro, done = false;
+      function place() {
+        var top = el ? scrollY + el.getBoundingClientRect().top - saved.top : saved.y;
+        if (!done) scrollTo({top: top, behavior: "instant"});
+      }
+      function stop() { done = true; ro.disconnect(); }
+      ro = new ResizeObserver(place);
+      ro.observe(document.body);
+      place();
+      setTimeout(stop, 3000);
+      ["wheel", "touchstart", "keydown", "mousedown"].forEach(function (type) {
+        addEventListener(type, stop, {once: true, passive: true});
+      });
+    });
+  }
+  function connect() {
+    var url = STREAM;
+    if (boot !== null) url += (url.indexOf("?") < 0 ? "?" : "&") + "boot=" + boot + "&since=" + seen;
+    es = new EventSource(url);
+    es.addEventListener("reload", reload);
+    es.addEventListener("hello", function (event) {
+      var hello = event.data.split(" ");
+      if (boot !== null && boot !== hello[0]) reload();
+      else if (seen === null) { boot = hello[0]; seen = hello[1]; }
+    });
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) { if (es) { es.close(); es = null; } } else if (!es) connect();
+  });
+  if (!document.hidden) connect();
+})();</script>"""
 
 
 def live_reload_script(source: str | None) -> Markup:

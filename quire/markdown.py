@@ -424,7 +424,8 @@ def render_markdown(text: str, image_size: Callable[[str], tuple[int, int] | Non
     try:
         state = md.block.state_cls()
         state.env.update(ids=set(), headings=[], figures=0, has_math=False, smart_punctuation=smart_punctuation,
-                         image_size=image_size or (lambda url: None), labels=[], refs=[], figure_numbers={}, warnings=[])
+                         image_size=image_size or (lambda url: None), labels=[], refs=[], figure_numbers={},
+                         warnings=[])
         body, state = md.parse(text, state)
     finally:
         with _idle_lock:

@@ -173,6 +173,7 @@ def robots():
 def init_app(app: Flask) -> None:
     """Register the feed, index and crawler routes."""
     urls.register(app, {"rss": rss, "atom": atom, "posts_feed": posts_feed, "tag_feed": tag_feed,
-                        "series_feed": series_feed, "json_feed": json_feed, "index_json": index_json, "search_index": search_index_json, "search_shard": search_shard,
+                        "series_feed": series_feed, "json_feed": json_feed, "index_json": index_json,
+                        "search_index": search_index_json, "search_shard": search_shard,
                         "search_text": search_text, "sitemap": sitemap, "robots": robots})
     app.jinja_env.filters["rfc822"] = rfc822

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 # The five alerts GitHub renders, each with a small icon of its own (24 px grid, drawn with strokes).
 CALLOUTS = {
     "NOTE": ("Note", '<circle cx="12" cy="12" r="9"/><path d="M12 11v6M12 7.5v.5"/>'),
-    "TIP": ("Tip", '<path d="M9 18h6M10 21h4M12 3a6 6 0 0 0-4 10.5c.8.8 1 1.5 1 2.5h6c0-1 .2-1.7 1-2.5A6 6 0 0 0 12 3z"/>'),
+    "TIP": ("Tip", '<path d="M9 18h6M10 21h4M12 3a6 6 0 0 0-4 10.5c.8.8 1 1.5 1 2.5h6c0-1 .2-1.7 1-2.5A6 6 0 0 0 '
+                   '12 3z"/>'),
     "IMPORTANT": ("Important", '<path d="M4 4h16v12H9l-5 4z"/><path d="M12 7v4M12 13.5v.5"/>'),
     "WARNING": ("Warning", '<path d="M12 3 2 20h20z"/><path d="M12 10v4M12 17v.5"/>'),
     "CAUTION": ("Caution", '<path d="M8 3h8l5 5v8l-5 5H8l-5-5V8z"/><path d="M12 8v5M12 16v.5"/>'),
 }
 CALLOUT_MARK = re.compile(r"\A\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\Z", re.IGNORECASE)
 CODE_OPTIONS = re.compile(r"\{(?P<options>[^{}]*)\}\s*\Z")
-CODE_OPTION = re.compile(r"""(?P<name>[A-Za-z_]\w*)\s*=\s*(?:"(?P<double>[^"]*)"|'(?P<single>[^']*)'|(?P<bare>[^\s,"']+))""")
+CODE_OPTION = re.compile(r"""(?P<name>[A-Za-z_]\w*)\s*=\s*"""
+                         r"""(?:"(?P<double>[^"]*)"|'(?P<single>[^']*)'|(?P<bare>[^\s,"']+))""")
 KNOWN_OPTIONS = ("title", "linenos", "hl_lines", "linenostart")
 TRUE_WORDS = ("true", "table", "inline", "yes", "1")
 
@@ -80,8 +82,9 @@ def parse_code_options(text: str) -> CodeOptions:
         values.setdefault(found.group("name"), value)
     rest = CODE_OPTION.sub("", text)
     if rest.replace(",", " ").strip():
-        problems.append((rest.strip(" ,"), f"code block options {{{text}}}: cannot read {rest.strip(' ,')!r}; write "
-                                           f'name=value pairs, such as {{title="train.py", linenos=true, hl_lines="3-5"}}'))
+        problems.append((rest.strip(" ,"), f"code block options {{{text}}}: cannot read {rest.strip(' ,')!r}; "
+                                           f'write name=value pairs, such as '
+                                           f'{{title="train.py", linenos=true, hl_lines="3-5"}}'))
     for name in values:
         if name not in KNOWN_OPTIONS:
             problems.append((name + "=", f"unknown code block option {name!r}: Quire knows {', '.join(KNOWN_OPTIONS)}"))

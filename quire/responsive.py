@@ -7,7 +7,16 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from .images import MIMETYPES, RESIZABLE, VARIANT_NAME, VARIANT_WIDTHS, image_size, make_variant, pillow_version, variants
+from .images import (
+    MIMETYPES,
+    RESIZABLE,
+    VARIANT_NAME,
+    VARIANT_WIDTHS,
+    image_size,
+    make_variant,
+    pillow_version,
+    variants,
+)
 from .paths import resolves_inside
 
 # An image as the Markdown renderer writes it, sized (so a bundle file that was read).

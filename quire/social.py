@@ -3,7 +3,6 @@
 import html
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import request

@@ -10,8 +10,8 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.security import safe_join
 
 from . import urls
-from .content import Post, tag_slug
 from .citation import make_citation, split_at_references
+from .content import Post, tag_slug
 from .context import absolute, current_site, engine, format_date, rebase, template_globals, url_of
 from .markdown import highlight_code, toc_html
 from .paths import resolves_inside
@@ -207,10 +207,16 @@ def refresh_settings():
     return None
 
 
+def bibtex_html(entry: str) -> Markup:
+    """Highlight a BibTeX entry (no trailing newline: the copy button copies exactly the entry)."""
+    return Markup((highlight_code(entry, "bibtex") or escape(entry)).rstrip())
+
+
 def init_app(app: Flask) -> None:
     """Register the routes, error handlers and template helpers."""
     urls.register(app, {"index": index, "posts": posts, "post": post_view, "post_file": post_file, "tags": tags,
-                        "tag": tag, "series_index": series_index, "series": series, "archives": archives, "search": search, "not_found": not_found_page,
+                        "tag": tag, "series_index": series_index, "series": series,
+                        "archives": archives, "search": search, "not_found": not_found_page,
                         "stylesheet": stylesheet, "static": static, "page": page_view, "page_file": page_file})
     app.before_request(refresh_settings)
     app.before_request(serve_alias_before_redirect)
@@ -224,4 +230,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["toc"] = lambda headings, depth: Markup(toc_html(headings, depth))
     app.jinja_env.filters["rebase"] = rebase
     app.jinja_env.filters["split_at_references"] = split_at_references
-    app.jinja_env.filters["bibtex_html"] = lambda entry: Markup((highlight_code(entry, "bibtex") or escape(entry)).rstrip())
+    app.jinja_env.filters["bibtex_html"] = bibtex_html

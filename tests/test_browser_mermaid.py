@@ -4,13 +4,15 @@ in the light and the dark theme, live and frozen, with no console error; pages w
 import pytest
 from browser_fixtures import open_page, playwright_or_skip
 from browser_support import MERMAID_DIR, StaticServer, Watch
-from conftest import post_text
 
 from quire.freeze import freeze
 
+from conftest import post_text
+
 playwright_or_skip()
-pytestmark = pytest.mark.skipif(not (MERMAID_DIR / "mermaid.min.js").is_file(),
-                                reason=f"no local Mermaid at {MERMAID_DIR} (npm install --prefix .cache/npm mermaid@11)")
+pytestmark = pytest.mark.skipif(
+    not (MERMAID_DIR / "mermaid.min.js").is_file(),
+    reason=f"no local Mermaid at {MERMAID_DIR} (npm install --prefix .cache/npm mermaid@11)")
 
 DIAGRAM = """
 Before the diagram.

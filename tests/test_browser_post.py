@@ -188,7 +188,8 @@ def test_images_lazy_and_sized(example, new_context):
         images += parser.count
     assert images >= 4
     page = open_page(new_context(), example["frozen"] + MATH_POST, math=False)
-    sized = page.evaluate("""() => [...document.querySelectorAll('.post-content img')].map(i => [i.loading, i.getAttribute('width'),
+    sized = page.evaluate("""() => [...document.querySelectorAll('.post-content img')].map(i => [i.loading,
+        i.getAttribute('width'),
         i.getAttribute('height'), i.getBoundingClientRect().height > 0])""")
     assert sized and all(s[0] == "lazy" and s[1] and s[2] and s[3] for s in sized), sized
 

@@ -60,7 +60,7 @@ def test_sidenotes_never_overlap(builder, live_tmp, new_context):
     boxes = page.evaluate("[...document.querySelectorAll('.sidenote')].map(n => n.getBoundingClientRect())"
                           ".map(r => [r.top, r.bottom])")
     assert len(boxes) == 4
-    assert all(later[0] >= earlier[1] for earlier, later in zip(boxes, boxes[1:])), boxes
+    assert all(later[0] >= earlier[1] for earlier, later in zip(boxes, boxes[1:], strict=False)), boxes
 
 
 def test_figures_zoom_by_keyboard(base, new_context):

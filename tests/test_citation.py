@@ -8,7 +8,7 @@ import pytest
 from bibtexparser.middlewares import LatexDecodingMiddleware
 
 from quire import create_app
-from quire.citation import bibtex_escape, cited_name, citation_key
+from quire.citation import bibtex_escape, citation_key, cited_name
 from quire.importers import import_jekyll
 from quire.importers.common import Report
 

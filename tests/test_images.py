@@ -85,7 +85,8 @@ def test_with_pillow_bundle_images_get_srcset_and_webp(pillow, builder, client):
             f'my%20fig.png.1000w.webp 1000w" {sizes}><img src="my%20fig.png" alt="A figure" '
             f'srcset="my%20fig.png.480w.png 480w, my%20fig.png.760w.png 760w, my%20fig.png 1000w" {sizes} '
             f'width="1000" height="500" loading="lazy" decoding="async"></picture>') in html
-    for name, kind, width in (("my%20fig.png.480w.webp", "image/webp", 480), ("my%20fig.png.760w.png", "image/png", 760),
+    for name, kind, width in (("my%20fig.png.480w.webp", "image/webp", 480),
+                              ("my%20fig.png.760w.png", "image/png", 760),
                               ("my%20fig.png.1000w.webp", "image/webp", 1000)):
         response = client.get(f"/posts/p/{name}")
         assert response.status_code == 200 and response.mimetype == kind

@@ -10,11 +10,12 @@ import threading
 import time
 
 import pytest
-from conftest import flask, flask_env
 
 from quire import create_app
 from quire.freeze import FreezeError, freeze
 from quire.live import affects
+
+from conftest import flask, flask_env
 
 SCRIPT = "data-quire-live-reload"
 
@@ -89,7 +90,7 @@ def test_every_kind_of_page_carries_the_script_under_debug(debug_app, builder):
         response = client.get(url)
         html = response.get_data(as_text=True)
         assert html.count(SCRIPT) == 1, url
-        assert f'var url="{stream}' in html, (url, response.status_code)
+        assert f'var url = "{stream}' in html, (url, response.status_code)
     assert client.get("/posts/2024-03-03-broken/").status_code == 500
 
 
@@ -107,7 +108,7 @@ def test_the_stream_url_is_a_safe_script_string(debug_app, builder):
     assert page.status_code == 200
     script = re.search(r"<script data-quire-live-reload>(.*?)</script>", page.get_data(as_text=True), re.S).group(1)
     assert "</" not in script and "<script" not in script
-    assert 'var url="/_quire/live?source=posts/q%3Cscript%3E%22\'%26x/index.md";' in script
+    assert 'var url = "/_quire/live?source=posts/q%3Cscript%3E%22\'%26x/index.md";' in script
 
 
 def test_a_debug_app_is_never_frozen(debug_app, builder, tmp_path):

@@ -91,8 +91,9 @@ def test_series_must_be_text(builder, client):
 
 def test_check_knows_series_urls(builder, runner):
     three_parts(builder)
-    builder.post("links", "Links", "2024-05-01", body="[All](/series/) [It](/series/diffusion-models-co/) "
-                                                      "[Feed](/series/diffusion-models-co/index.xml) [No](/series/nope/)")
+    builder.post("links", "Links", "2024-05-01",
+                 body="[All](/series/) [It](/series/diffusion-models-co/) "
+                      "[Feed](/series/diffusion-models-co/index.xml) [No](/series/nope/)")
     result = runner.invoke(args=["check"])
     assert "points nowhere: no page or file at /series/nope/" in result.output
     assert "/series/diffusion-models-co/" not in result.output and "at /series/\n" not in result.output

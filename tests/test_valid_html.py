@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT, post_text
 from quire import create_app
 from quire.freeze import freeze
+
+from conftest import PROJECT, post_text
 
 VNU_JAR = PROJECT / ".cache" / "npm" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 EXAMPLE = PROJECT / "tests" / "example_site"

@@ -407,7 +407,8 @@ def fix_links(items: list[Converted], report: Report, site_url: str | None = Non
 
 # Lil'Log's hand-written citation: an optional `---` line, "Cited as:", then a fenced BibTeX entry.
 CITED_AS = re.compile(r"(?:^-{3,}[ \t]*\n(?:[ \t]*\n)*)?^[ \t]*\**Cited as:?\**[ \t]*\n(?:[ \t]*\n)*"
-                      r"^(?P<fence>`{3,}|~{3,})[^\n]*\n[ \t]*@\w+\s*\{\s*(?P<key>[^,\s{}]+)\s*,.*?^(?P=fence)[ \t]*$\n?",
+                      r"^(?P<fence>`{3,}|~{3,})[^\n]*\n[ \t]*@\w+\s*\{\s*(?P<key>[^,\s{}]+)\s*,"
+                      r".*?^(?P=fence)[ \t]*$\n?",
                       re.MULTILINE | re.DOTALL | re.IGNORECASE)
 
 
