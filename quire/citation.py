@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .content import Post
-from .front_matter import boolean
+from .front_matter import boolean, clean_text
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 KEY = re.compile(r"\A[A-Za-z0-9_:.-]+\Z")
@@ -80,7 +80,8 @@ def make_citation(post: Post, settings: dict[str, Any], url: str) -> Citation | 
     """Return how to cite a post, or None where the site or the post turns it off (or no author is known)."""
     if post.kind != "post" or not settings["citation"] or not boolean(post.meta.get("citation"), True):
         return None
-    author = str(post.meta.get("author_cite") or "").strip() or settings["author_cite"] or cited_name(post.author)
+    author = clean_text(post.meta.get("author_cite") or "").strip() or settings["author_cite"] or \
+        cited_name(post.author)
     if not author:
         return None
     journal = settings["citation_journal"] or urlsplit(settings["base_url"]).hostname or settings["title"]

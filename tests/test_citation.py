@@ -192,3 +192,11 @@ def test_importer_takes_over_a_hand_written_citation(tmp_path):
                "'OR'" in m for m in messages), messages
     assert "citation_key" not in items["2018-01-01-plain"].meta
     assert "Cited as: nobody." in items["2018-01-01-plain"].body
+
+
+def test_control_characters_never_reach_the_citation(site, builder):
+    builder.file("posts/2023-01-01-x.md", '---\ntitle: "X"\ndate: 2023-01-01\nauthor_cite: "Doe,\\u0000 Jane\\u0007"\n'
+                                          '---\nText.\n')
+    html = page(site, "/posts/2023-01-01-x/")
+    assert "\x00" not in html and "\x07" not in html
+    assert parse(entry_of(html)).fields_dict["author"].value == "Doe, Jane"
