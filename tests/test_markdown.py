@@ -99,6 +99,10 @@ class TestMath:
         assert r.has_math
         assert r.html == '<div class="math display">$$\np(x) = \\int p(x, z) dz\n$$</div>\n'
 
+    def test_inline_or_block_math_alone_sets_the_math_flag(self):
+        assert render_markdown("Let $x$ be.").has_math
+        assert render_markdown("- item\n\n  $$\n  x\n  $$\n").has_math
+
     def test_no_math_flag_without_math(self):
         assert not render_markdown("Plain text, `$x$` in code.").has_math
 
@@ -253,3 +257,45 @@ def test_urls_of_any_scheme_are_kept_scripts_are_not():
                "![d](data:image/png;base64,AA==)")
     assert 'href="localhost:5001/x"' in out and 'href="made-up://y"' in out
     assert out.count("#harmful-link") == 2 and 'src="data:image/png;base64,AA=="' in out
+
+
+def test_indentation_up_to_the_limit_renders_and_beyond_it_is_refused():
+    from quire.markdown import MAX_INDENT, MarkdownTooDeep
+
+    assert MAX_INDENT == 1000
+    assert html("x\n" + " " * 1000 + "y\n") == "<p>x\ny</p>\n"
+    with pytest.raises(MarkdownTooDeep) as info:
+        render_markdown("x\n\nz\n" + " " * 1001 + "y\n")
+    assert info.value.line == 4
+    assert str(info.value) == "line 4 is indented more than 1000 columns: nest lists and quotes less deeply"
+
+
+def test_pygments_css_is_compact_light_then_dark_for_either_theme_switch():
+    from quire.markdown import pygments_css
+
+    css = pygments_css()
+    lines = css.split("\n")
+    media = lines.index("@media (prefers-color-scheme: dark) {")
+    light = [line for line in lines[:media] if line.startswith(".highlight")]
+    dark = [line for line in lines[:media] if line.startswith(":root[data-theme=dark] .highlight")]
+    system = lines[media + 1:-2]
+    assert lines[-2:] == ["}", ""]
+    assert len(light) > 50 and len(dark) == len(system) > 50 and len(light) + len(dark) == media
+    assert all(line.startswith(":root:not([data-theme=light]) .highlight") for line in system)
+    assert light[0] == ".highlight .hll{background-color:#ffffcc}"
+    assert ".highlight .k{color:#008000;font-weight:bold}" in light  # Pygments' default style
+    assert ":root[data-theme=dark] .highlight .k{color:#FF7B72}" in dark  # github-dark
+    assert ":root:not([data-theme=light]) .highlight .k{color:#FF7B72}" in system
+    rules = "\n".join(light + dark + system)
+    assert "/*" not in rules and " {" not in rules and "{ " not in rules and ": " not in rules
+
+
+def test_script_urls_hidden_by_control_characters_or_three_encodings_are_neutralised():
+    out = html("[a](java%09script:x) [b](%20javascript:x) [c](java%252573cript:x) [d](java%25252573cript:x)")
+    assert out.count('href="#harmful-link"') == 3
+    # Decoded three times at most: a fourth layer of %25 is no script to any browser, and stays as written.
+    assert '<a href="java%25252573cript:x">d</a>' in out
+
+
+def test_display_math_alone_in_a_tight_list_item_is_display():
+    assert html("- $$x^2$$\n") == '<ul>\n<li><div class="math display">\\[x^2\\]</div>\n</li>\n</ul>\n'
