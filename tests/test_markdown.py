@@ -92,6 +92,7 @@ class TestMath:
     def test_math_in_heading_and_toc(self):
         r = render_markdown("# The $\\epsilon$-greedy rule\n\ntext")
         assert r.headings[0].id == "the-epsilon-greedy-rule"
+        assert r.headings[0].text == "The \\epsilon-greedy rule"  # the TeX as typed, without its dollars
         assert '<span class="math">\\(\\epsilon\\)</span>' in toc_html(r.headings, 4)
 
     def test_raw_html_div_math_block(self):
@@ -135,6 +136,7 @@ class TestHeadings:
         r = render_markdown("# VQ-VAE and VQ-VAE-2\n\n## Examples\n\n## Examples\n\n### Why? (really)")
         assert [h.id for h in r.headings] == ["vq-vae-and-vq-vae-2", "examples", "examples-1", "why-really"]
         assert '<a class="anchor" href="#examples-1"' in r.html
+        assert [h.id for h in render_markdown("# A\n\n# A 1\n\n# A\n\n# A\n").headings] == ["a", "a-1", "a-2", "a-3"]
 
     def test_slugify_keeps_unicode_letters(self):
         assert slugify_heading("Ünïcode Überblick") == "ünïcode-überblick"
@@ -297,5 +299,8 @@ def test_script_urls_hidden_by_control_characters_or_three_encodings_are_neutral
     assert '<a href="java%25252573cript:x">d</a>' in out
 
 
-def test_display_math_alone_in_a_tight_list_item_is_display():
-    assert html("- $$x^2$$\n") == '<ul>\n<li><div class="math display">\\[x^2\\]</div>\n</li>\n</ul>\n'
+def test_kramdown_display_math_alone_in_a_paragraph_or_tight_list_item_is_display():
+    # `$$` opening and closing within text lines is inline math to the parser: alone, it is shown as display.
+    r = render_markdown("Text.\n\n$$a +\nb$$\n")
+    assert r.html == '<p>Text.</p>\n<div class="math display">\\[a +\nb\\]</div>\n' and r.has_math
+    assert html("- $$a +\n  b$$\n") == '<ul>\n<li><div class="math display">\\[a +\nb\\]</div>\n</li>\n</ul>\n'
