@@ -170,6 +170,25 @@ class TestFigures:
         out = html("Look: ![x](x.png)")
         assert "<figure" not in out and 'loading="lazy"' in out
 
+    def test_image_title_size_and_alt_text(self):
+        asked = []
+
+        def size(url):
+            asked.append(url)
+            return (3, 2)
+
+        out = render_markdown('Look: ![a *b*](x.png "T") ![c](/abs.png) ![d](https://e.org/d.png) ![e](#frag) '
+                              '![f](sub/y.png?v=1)', image_size=size).html
+        assert asked == ["x.png", "sub/y.png?v=1"]  # only relative URLs are files of the post's bundle
+        assert ('<p>Look: <img src="x.png" alt="a b" title="T" width="3" height="2" loading="lazy" decoding="async"> '
+                '<img src="/abs.png" alt="c" loading="lazy" decoding="async"> ') in out
+        assert '<img src="sub/y.png?v=1" alt="f" width="3" height="2" loading="lazy" decoding="async">' in out
+        # In a figure the title is the caption, not a tooltip; an image inside the alt text gives its own alt.
+        assert html('![A](a.png "First")') == ('<figure id="figure-1"><img src="a.png" alt="A" loading="lazy" '
+                                              'decoding="async"><figcaption><span class="figure-number">Fig. 1.'
+                                              '</span> First</figcaption></figure>\n')
+        assert '<img src="a.png" alt="A inner" loading' in html("![A ![inner](i.png)](a.png)\n*Cap*")
+
     def test_image_size_from_callback(self):
         r = render_markdown("![x](x.png)", image_size=lambda url: (640, 480))
         assert 'width="640" height="480"' in r.html
@@ -304,3 +323,38 @@ def test_kramdown_display_math_alone_in_a_paragraph_or_tight_list_item_is_displa
     r = render_markdown("Text.\n\n$$a +\nb$$\n")
     assert r.html == '<p>Text.</p>\n<div class="math display">\\[a +\nb\\]</div>\n' and r.has_math
     assert html("- $$a +\n  b$$\n") == '<ul>\n<li><div class="math display">\\[a +\nb\\]</div>\n</li>\n</ul>\n'
+
+
+def test_raw_html_blocks_keep_their_text_and_flag_math_classes():
+    r = render_markdown('<div class="math inline">x</div>')
+    assert r.html == '<div class="math inline">x</div>\n' and r.has_math  # the line end the file lacked is added
+    assert not render_markdown("<div>y</div>\n").has_math
+
+
+def test_loose_task_list_items_put_the_box_inside_the_paragraph():
+    assert html("- [x] a\n\n- [ ] b\n") == (
+        '<ul>\n<li class="task-list-item"><p><input class="task-list-item-checkbox" type="checkbox" disabled checked '
+        'aria-label="Done">a</p>\n</li>\n<li class="task-list-item"><p><input class="task-list-item-checkbox" '
+        'type="checkbox" disabled aria-label="Not done">b</p>\n</li>\n</ul>\n')
+
+
+def test_code_language_is_the_first_word_of_the_info_string_unescaped_then_escaped():
+    assert '<code class="language-Python"><span class="n">x</span>' in html('```Python title="x"\nx = 1\n```\n')
+    assert '<code class="language-a&quot;b">x\n</code>' in html("```a&quot;b\nx\n```\n")
+
+
+def test_links_are_collected_in_order_outside_code():
+    r = render_markdown('[a](/x) ![b](/y.png) <a HREF="/z?a&amp;b">z</a> <img src=\'/w.png\'> `<a href="/code">`\n\n'
+                        '```\n<a href="/c2">\n```\n\n<p><a name="n" href="/p">x</a></p>\n')
+    assert r.links == (("link", "/x"), ("image", "/y.png"), ("link", "/z?a&b"), ("image", "/w.png"), ("link", "/p"))
+
+
+def test_without_extensions_only_commonmark_and_github_tables_strikethrough_and_task_lists():
+    render_markdown("$x$")  # an instance with the extensions is idle now: it must not be lent out here
+    r = render_markdown('$x$ ==m== H~2~O see https://e.org ![a](a.png "t") ~~d~~\n\n| a |\n|---|\n| 1 |\n\n- [x] t\n',
+                        extensions=False)
+    assert r.html.startswith('<p>$x$ ==m== H~2~O see https://e.org <img src="a.png" alt="a" title="t" loading="lazy" '
+                             'decoding="async"> <del>d</del></p>\n<div class="table-wrap"><table>')
+    assert 'type="checkbox" disabled checked aria-label="Done">t</li>' in r.html
+    assert not r.has_math and r.figures == 0
+    assert render_markdown("$x$").has_math
