@@ -204,6 +204,22 @@ class TestText:
         r = render_markdown("First *para*.\n\n```\ncode\n```\n\n<!--more-->\n\nSecond.")
         assert r.lead_text == "First para." and r.has_more
 
+    def test_a_task_list_item_ends_its_words(self):
+        r = render_markdown("- [ ] task\n- [x] done\n\nNext para\n")
+        assert r.text == r.search_text == r.lead_text == "task done Next para"  # not "taskdoneNext"
+
+    def test_every_kind_of_text_in_order(self):
+        r = render_markdown("# Head $h$\n\nOne $x$ two\\\nthree `code` <b>bold</b> four\nfive ![alt *e*](i.png) six."
+                            "\n\n$$\ny\n$$\n\n```\nblock code\n```\n\n- item\n\n| c1 | c2 |\n|----|----|\n"
+                            "| d1 | d2 |\n\n<div>html &lt;block&gt;</div>\n\n<!-- more -->\n\nAfter[^1].\n\n"
+                            "[^1]: Note.\n")
+        assert r.text == ("Head $h$ One $x$ two three code bold four five six. $$y$$ block code item c1 c2 d1 d2 "
+                          "html <block> After.")  # footnotes are rendered apart from the text's tokens
+        assert r.search_text == ("Head … One … two three code bold four five six. … block code item c1 c2 d1 d2 "
+                                 "html <block> After.")
+        assert r.lead_text == "Head $h$ One $x$ two three code bold four five alt e six. $$y$$ item c1 c2 d1 d2 html <block>"
+        assert r.has_more
+
     def test_no_more_marker(self):
         r = render_markdown("Just text.\n\n```\n{{ code }}\n```\n\nMore $x$.")
         assert r.lead_text == "Just text. More $x$." and not r.has_more
