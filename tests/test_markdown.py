@@ -305,6 +305,9 @@ def test_indentation_up_to_the_limit_renders_and_beyond_it_is_refused():
         render_markdown("x\n\nz\n" + " " * 1001 + "y\n")
     assert info.value.line == 4
     assert str(info.value) == "line 4 is indented more than 1000 columns: nest lists and quotes less deeply"
+    with pytest.raises(MarkdownTooDeep) as info:
+        render_markdown("\n" + " " * 1001 + "y\n")
+    assert info.value.line == 2
 
 
 def test_pygments_css_is_compact_light_then_dark_for_either_theme_switch():
@@ -374,3 +377,11 @@ def test_without_extensions_only_commonmark_and_github_tables_strikethrough_and_
     assert 'type="checkbox" disabled checked aria-label="Done">t</li>' in r.html
     assert not r.has_math and r.figures == 0
     assert render_markdown("$x$").has_math
+
+
+def test_smart_punctuation_is_on_unless_turned_off_for_posts_and_settings_text():
+    from quire.markdown import render_inline_markdown
+
+    assert html("\"Hi\" -- it's") == "<p>“Hi” – it’s</p>\n"
+    assert render_inline_markdown('"Hi" *x*') == "<p>“Hi” <em>x</em></p>\n"
+    assert render_inline_markdown('"Hi"', smart_punctuation=False) == "<p>&quot;Hi&quot;</p>\n"
