@@ -160,6 +160,12 @@ class TestFigures:
         assert out.startswith('<figure id="figure-1"><img src="loss.svg" alt="Alt" loading="lazy"')
         assert '<figcaption><span class="figure-number">Fig. 1.</span> The loss surface</figcaption>' in out
 
+    def test_caption_after_a_hard_line_break_with_math_in_it(self):
+        out = html("![A](a.png)  \n*Loss $L$ falls*")
+        assert out == ('<figure id="figure-1"><img src="a.png" alt="A" loading="lazy" decoding="async"><figcaption>'
+                       '<span class="figure-number">Fig. 1.</span> Loss <span class="math">\\(L\\)</span> falls'
+                       '</figcaption></figure>\n')
+
     def test_image_with_title_and_numbering(self):
         out = html("![A](a.png \"First\")\n\n![B](b.png)\n*Fig. 7. Already numbered*")
         assert "<span class=\"figure-number\">Fig. 1.</span> First" in out
@@ -358,7 +364,9 @@ def test_loose_task_list_items_put_the_box_inside_the_paragraph():
 
 
 def test_code_language_is_the_first_word_of_the_info_string_unescaped_then_escaped():
-    assert '<code class="language-Python"><span class="n">x</span>' in html('```Python title="x"\nx = 1\n```\n')
+    assert '<code class="language-Python"><span class="n">x</span>' in html('```Python title="x" linenos\nx = 1\n```\n')
+    assert html("Text.\n\n    indented <b>\n") == ('<p>Text.</p>\n<div class="code-block"><pre class="highlight"><code>'
+                                                  'indented &lt;b&gt;\n</code></pre></div>\n')
     assert '<code class="language-a&quot;b">x\n</code>' in html("```a&quot;b\nx\n```\n")
 
 
