@@ -356,11 +356,17 @@ def test_raw_html_blocks_keep_their_text_and_flag_math_classes():
     assert not render_markdown("<div>y</div>\n").has_math
 
 
-def test_loose_task_list_items_put_the_box_inside_the_paragraph():
-    assert html("- [x] a\n\n- [ ] b\n") == (
+def test_loose_task_list_items_put_the_box_inside_their_first_paragraph():
+    assert html("- [x] a\n\n- [ ] b\n\n  c\n") == (
         '<ul>\n<li class="task-list-item"><p><input class="task-list-item-checkbox" type="checkbox" disabled checked '
         'aria-label="Done">a</p>\n</li>\n<li class="task-list-item"><p><input class="task-list-item-checkbox" '
-        'type="checkbox" disabled aria-label="Not done">b</p>\n</li>\n</ul>\n')
+        'type="checkbox" disabled aria-label="Not done">b</p>\n<p>c</p>\n</li>\n</ul>\n')
+
+
+def test_an_image_or_display_math_with_text_beside_it_stays_inline():
+    assert html('![A](a.png "T") and text\n') == ('<p><img src="a.png" alt="A" title="T" loading="lazy" '
+                                                  'decoding="async"> and text</p>\n')
+    assert html("$$a +\nb$$ more.\n") == '<p><span class="math">\\(a +\nb\\)</span> more.</p>\n'
 
 
 def test_code_language_is_the_first_word_of_the_info_string_unescaped_then_escaped():
