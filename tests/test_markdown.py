@@ -138,6 +138,12 @@ class TestHeadings:
         assert '<a class="anchor" href="#examples-1"' in r.html
         assert [h.id for h in render_markdown("# A\n\n# A 1\n\n# A\n\n# A\n").headings] == ["a", "a-1", "a-2", "a-3"]
 
+    def test_ids_from_the_text_as_typed_without_images_html_or_footnote_marks(self):
+        r = render_markdown("# A ![img](i.png) B\n\n# A <b>B</b>\n\nC\nD\n===\n\n# Title[^1]\n\n## *Don't -- stop*\n\n"
+                            "[^1]: n\n")
+        assert [(h.id, h.text) for h in r.headings] == [
+            ("a--b", "A  B"), ("a-b", "A B"), ("c-d", "C D"), ("title", "Title"), ("dont----stop", "Don't -- stop")]
+
     def test_slugify_keeps_unicode_letters(self):
         assert slugify_heading("Ünïcode Überblick") == "ünïcode-überblick"
         assert slugify_heading("!!!") == "section"
@@ -194,6 +200,7 @@ class TestFigures:
                                               'decoding="async"><figcaption><span class="figure-number">Fig. 1.'
                                               '</span> First</figcaption></figure>\n')
         assert '<img src="a.png" alt="A inner" loading' in html("![A ![inner](i.png)](a.png)\n*Cap*")
+        assert '<img src="a.png" alt="a $x$ $y$ i next" loading' in html("![a $x$ *$y$ ![i](i.png)*\nnext](a.png)")
 
     def test_image_size_from_callback(self):
         r = render_markdown("![x](x.png)", image_size=lambda url: (640, 480))
