@@ -235,7 +235,11 @@ class TestText:
 
     def test_no_more_marker(self):
         r = render_markdown("Just text.\n\n```\n{{ code }}\n```\n\nMore $x$.")
-        assert r.lead_text == "Just text. More $x$." and not r.has_more
+        assert r.lead_text == "Just text. More $x$." and r.has_more is False
+
+    def test_more_marker_inside_a_paragraph(self):
+        r = render_markdown("First *one*. <!--more--> Rest.\n\nNext.")
+        assert (r.lead_text, r.has_more, r.text) == ("First one.", True, "First one. Rest. Next.")
 
 
 def test_quotes_in_highlighted_code_are_escaped_so_nothing_reads_them_as_attributes():
