@@ -154,6 +154,11 @@ class TestHeadings:
         assert toc == ('<ul><li><a href="#a">A</a><ul><li><a href="#b">B</a><ul><li><a href="#c">C</a>'
                        '</li></ul></li></ul></li><li><a href="#d">D</a></li></ul>')
 
+    def test_toc_depth_includes_its_own_level_and_may_leave_nothing(self):
+        assert toc_html(render_markdown("# A\n\n## B\n\n### C\n").headings, 2) == (
+            '<ul><li><a href="#a">A</a><ul><li><a href="#b">B</a></li></ul></li></ul>')
+        assert toc_html(render_markdown("##### Deep").headings, 4) == ""
+
     def test_toc_skips_links_inside_headings(self):
         r = render_markdown("# See [here](https://example.org)")
         assert toc_html(r.headings, 4) == '<ul><li><a href="#see-here">See here</a></li></ul>'
@@ -177,6 +182,12 @@ class TestFigures:
         assert "<span class=\"figure-number\">Fig. 1.</span> First" in out
         assert "<figcaption>Fig. 7. Already numbered</figcaption>" in out
         assert 'id="figure-2"' in out
+
+    def test_no_figure_in_a_tight_list_item_nor_without_extensions(self):
+        assert html('- ![A](a.png "T")\n- x\n') == ('<ul>\n<li><img src="a.png" alt="A" title="T" loading="lazy" '
+                                                   'decoding="async"></li>\n<li>x</li>\n</ul>\n')
+        assert render_markdown('![A](a.png "T")', extensions=False).html == (
+            '<p><img src="a.png" alt="A" title="T" loading="lazy" decoding="async"></p>\n')
 
     def test_plain_image_is_lazy_not_figure(self):
         out = html("Look: ![x](x.png)")
