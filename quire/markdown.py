@@ -43,7 +43,7 @@ HTML_MATH_BLOCK = re.compile(r"\A\s*<div([^>]*)>\s*(\$\$.+?\$\$|\\\[.+?\\\])\s*<
 FIGURE_NUMBER = re.compile(r"^\s*(fig(ure)?\.?)\s*\d+", re.IGNORECASE)
 SLUG_STRIP = re.compile(r"[^\w\- ]", re.UNICODE)
 IMAGE_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:|^/|^#", re.IGNORECASE)
-BLOCK_TYPES = {"paragraph", "heading", "block_code", "block_math", "block_html", "list_item",
+BLOCK_TYPES = {"paragraph", "heading", "block_code", "block_math", "block_html", "list_item", "task_list_item",
                "table_cell", "def_list_head", "def_list_item", "footnote_item", "block_quote"}
 
 

@@ -92,12 +92,17 @@ class TestMath:
     def test_math_in_heading_and_toc(self):
         r = render_markdown("# The $\\epsilon$-greedy rule\n\ntext")
         assert r.headings[0].id == "the-epsilon-greedy-rule"
+        assert r.headings[0].text == "The \\epsilon-greedy rule"  # the TeX as typed, without its dollars
         assert '<span class="math">\\(\\epsilon\\)</span>' in toc_html(r.headings, 4)
 
     def test_raw_html_div_math_block(self):
         r = render_markdown("<div>\n$$\np(x) = \\int p(x, z) dz\n$$\n</div>\n")
         assert r.has_math
         assert r.html == '<div class="math display">$$\np(x) = \\int p(x, z) dz\n$$</div>\n'
+
+    def test_inline_or_block_math_alone_sets_the_math_flag(self):
+        assert render_markdown("Let $x$ be.").has_math
+        assert render_markdown("- item\n\n  $$\n  x\n  $$\n").has_math
 
     def test_no_math_flag_without_math(self):
         assert not render_markdown("Plain text, `$x$` in code.").has_math
@@ -131,6 +136,13 @@ class TestHeadings:
         r = render_markdown("# VQ-VAE and VQ-VAE-2\n\n## Examples\n\n## Examples\n\n### Why? (really)")
         assert [h.id for h in r.headings] == ["vq-vae-and-vq-vae-2", "examples", "examples-1", "why-really"]
         assert '<a class="anchor" href="#examples-1"' in r.html
+        assert [h.id for h in render_markdown("# A\n\n# A 1\n\n# A\n\n# A\n").headings] == ["a", "a-1", "a-2", "a-3"]
+
+    def test_ids_from_the_text_as_typed_without_images_html_or_footnote_marks(self):
+        r = render_markdown("# A ![img](i.png) B\n\n# A <b>B</b>\n\nC\nD\n===\n\n# Title[^1]\n\n## *Don't -- stop*\n\n"
+                            "[^1]: n\n")
+        assert [(h.id, h.text) for h in r.headings] == [
+            ("a--b", "A  B"), ("a-b", "A B"), ("c-d", "C D"), ("title", "Title"), ("dont----stop", "Don't -- stop")]
 
     def test_slugify_keeps_unicode_letters(self):
         assert slugify_heading("Ünïcode Überblick") == "ünïcode-überblick"
@@ -141,6 +153,11 @@ class TestHeadings:
         toc = toc_html(r.headings, 4)
         assert toc == ('<ul><li><a href="#a">A</a><ul><li><a href="#b">B</a><ul><li><a href="#c">C</a>'
                        '</li></ul></li></ul></li><li><a href="#d">D</a></li></ul>')
+
+    def test_toc_depth_includes_its_own_level_and_may_leave_nothing(self):
+        assert toc_html(render_markdown("# A\n\n## B\n\n### C\n").headings, 2) == (
+            '<ul><li><a href="#a">A</a><ul><li><a href="#b">B</a></li></ul></li></ul>')
+        assert toc_html(render_markdown("##### Deep").headings, 4) == ""
 
     def test_toc_skips_links_inside_headings(self):
         r = render_markdown("# See [here](https://example.org)")
@@ -154,15 +171,47 @@ class TestFigures:
         assert out.startswith('<figure id="figure-1"><img src="loss.svg" alt="Alt" loading="lazy"')
         assert '<figcaption><span class="figure-number">Fig. 1.</span> The loss surface</figcaption>' in out
 
+    def test_caption_after_a_hard_line_break_with_math_in_it(self):
+        out = html("![A](a.png)  \n*Loss $L$ falls*")
+        assert out == ('<figure id="figure-1"><img src="a.png" alt="A" loading="lazy" decoding="async"><figcaption>'
+                       '<span class="figure-number">Fig. 1.</span> Loss <span class="math">\\(L\\)</span> falls'
+                       '</figcaption></figure>\n')
+
     def test_image_with_title_and_numbering(self):
         out = html("![A](a.png \"First\")\n\n![B](b.png)\n*Fig. 7. Already numbered*")
         assert "<span class=\"figure-number\">Fig. 1.</span> First" in out
         assert "<figcaption>Fig. 7. Already numbered</figcaption>" in out
         assert 'id="figure-2"' in out
 
+    def test_no_figure_in_a_tight_list_item_nor_without_extensions(self):
+        assert html('- ![A](a.png "T")\n- x\n') == ('<ul>\n<li><img src="a.png" alt="A" title="T" loading="lazy" '
+                                                   'decoding="async"></li>\n<li>x</li>\n</ul>\n')
+        assert render_markdown('![A](a.png "T")', extensions=False).html == (
+            '<p><img src="a.png" alt="A" title="T" loading="lazy" decoding="async"></p>\n')
+
     def test_plain_image_is_lazy_not_figure(self):
         out = html("Look: ![x](x.png)")
         assert "<figure" not in out and 'loading="lazy"' in out
+
+    def test_image_title_size_and_alt_text(self):
+        asked = []
+
+        def size(url):
+            asked.append(url)
+            return (3, 2)
+
+        out = render_markdown('Look: ![a *b*](x.png "T") ![c](/abs.png) ![d](https://e.org/d.png) ![e](#frag) '
+                              '![f](sub/y.png?v=1)', image_size=size).html
+        assert asked == ["x.png", "sub/y.png?v=1"]  # only relative URLs are files of the post's bundle
+        assert ('<p>Look: <img src="x.png" alt="a b" title="T" width="3" height="2" loading="lazy" decoding="async"> '
+                '<img src="/abs.png" alt="c" loading="lazy" decoding="async"> ') in out
+        assert '<img src="sub/y.png?v=1" alt="f" width="3" height="2" loading="lazy" decoding="async">' in out
+        # In a figure the title is the caption, not a tooltip; an image inside the alt text gives its own alt.
+        assert html('![A](a.png "First")') == ('<figure id="figure-1"><img src="a.png" alt="A" loading="lazy" '
+                                              'decoding="async"><figcaption><span class="figure-number">Fig. 1.'
+                                              '</span> First</figcaption></figure>\n')
+        assert '<img src="a.png" alt="A inner" loading' in html("![A ![inner](i.png)](a.png)\n*Cap*")
+        assert '<img src="a.png" alt="a $x$ $y$ i next" loading' in html("![a $x$ *$y$ ![i](i.png)*\nnext](a.png)")
 
     def test_image_size_from_callback(self):
         r = render_markdown("![x](x.png)", image_size=lambda url: (640, 480))
@@ -179,9 +228,29 @@ class TestText:
         r = render_markdown("First *para*.\n\n```\ncode\n```\n\n<!--more-->\n\nSecond.")
         assert r.lead_text == "First para." and r.has_more
 
+    def test_a_task_list_item_ends_its_words(self):
+        r = render_markdown("- [ ] task\n- [x] done\n\nNext para\n")
+        assert r.text == r.search_text == r.lead_text == "task done Next para"  # not "taskdoneNext"
+
+    def test_every_kind_of_text_in_order(self):
+        r = render_markdown("# Head $h$\n\nOne $x$ two\\\nthree `code` <b>bold</b> four\nfive ![alt *e*](i.png) six."
+                            "\n\n$$\ny\n$$\n\n```\nblock code\n```\n\n- item\n\n| c1 | c2 |\n|----|----|\n"
+                            "| d1 | d2 |\n\n<div>html &lt;block&gt;</div>\n\n<!-- more -->\n\nAfter[^1].\n\n"
+                            "[^1]: Note.\n")
+        assert r.text == ("Head $h$ One $x$ two three code bold four five six. $$y$$ block code item c1 c2 d1 d2 "
+                          "html <block> After.")  # footnotes are rendered apart from the text's tokens
+        assert r.search_text == ("Head … One … two three code bold four five six. … block code item c1 c2 d1 d2 "
+                                 "html <block> After.")
+        assert r.lead_text == "Head $h$ One $x$ two three code bold four five alt e six. $$y$$ item c1 c2 d1 d2 html <block>"
+        assert r.has_more
+
     def test_no_more_marker(self):
         r = render_markdown("Just text.\n\n```\n{{ code }}\n```\n\nMore $x$.")
-        assert r.lead_text == "Just text. More $x$." and not r.has_more
+        assert r.lead_text == "Just text. More $x$." and r.has_more is False
+
+    def test_more_marker_inside_a_paragraph(self):
+        r = render_markdown("First *one*. <!--more--> Rest.\n\nNext.")
+        assert (r.lead_text, r.has_more, r.text) == ("First one.", True, "First one. Rest. Next.")
 
 
 def test_quotes_in_highlighted_code_are_escaped_so_nothing_reads_them_as_attributes():
@@ -253,3 +322,102 @@ def test_urls_of_any_scheme_are_kept_scripts_are_not():
                "![d](data:image/png;base64,AA==)")
     assert 'href="localhost:5001/x"' in out and 'href="made-up://y"' in out
     assert out.count("#harmful-link") == 2 and 'src="data:image/png;base64,AA=="' in out
+
+
+def test_indentation_up_to_the_limit_renders_and_beyond_it_is_refused():
+    from quire.markdown import MAX_INDENT, MarkdownTooDeep
+
+    assert MAX_INDENT == 1000
+    assert html("x\n" + " " * 1000 + "y\n") == "<p>x\ny</p>\n"
+    with pytest.raises(MarkdownTooDeep) as info:
+        render_markdown("x\n\nz\n" + " " * 1001 + "y\n")
+    assert info.value.line == 4
+    assert str(info.value) == "line 4 is indented more than 1000 columns: nest lists and quotes less deeply"
+    with pytest.raises(MarkdownTooDeep) as info:
+        render_markdown("\n" + " " * 1001 + "y\n")
+    assert info.value.line == 2
+
+
+def test_pygments_css_is_compact_light_then_dark_for_either_theme_switch():
+    from quire.markdown import pygments_css
+
+    css = pygments_css()
+    lines = css.split("\n")
+    media = lines.index("@media (prefers-color-scheme: dark) {")
+    light = [line for line in lines[:media] if line.startswith(".highlight")]
+    dark = [line for line in lines[:media] if line.startswith(":root[data-theme=dark] .highlight")]
+    system = lines[media + 1:-2]
+    assert lines[-2:] == ["}", ""]
+    assert len(light) > 50 and len(dark) == len(system) > 50 and len(light) + len(dark) == media
+    assert all(line.startswith(":root:not([data-theme=light]) .highlight") for line in system)
+    assert light[0] == ".highlight .hll{background-color:#ffffcc}"
+    assert ".highlight .k{color:#008000;font-weight:bold}" in light  # Pygments' default style
+    assert ":root[data-theme=dark] .highlight .k{color:#FF7B72}" in dark  # github-dark
+    assert ":root:not([data-theme=light]) .highlight .k{color:#FF7B72}" in system
+    rules = "\n".join(light + dark + system)
+    assert "/*" not in rules and " {" not in rules and "{ " not in rules and ": " not in rules
+
+
+def test_script_urls_hidden_by_control_characters_or_three_encodings_are_neutralised():
+    out = html("[a](java%09script:x) [b](%20javascript:x) [c](java%252573cript:x) [d](java%25252573cript:x)")
+    assert out.count('href="#harmful-link"') == 3
+    # Decoded three times at most: a fourth layer of %25 is no script to any browser, and stays as written.
+    assert '<a href="java%25252573cript:x">d</a>' in out
+
+
+def test_kramdown_display_math_alone_in_a_paragraph_or_tight_list_item_is_display():
+    # `$$` opening and closing within text lines is inline math to the parser: alone, it is shown as display.
+    r = render_markdown("Text.\n\n$$a +\nb$$\n")
+    assert r.html == '<p>Text.</p>\n<div class="math display">\\[a +\nb\\]</div>\n' and r.has_math
+    assert html("- $$a +\n  b$$\n") == '<ul>\n<li><div class="math display">\\[a +\nb\\]</div>\n</li>\n</ul>\n'
+
+
+def test_raw_html_blocks_keep_their_text_and_flag_math_classes():
+    r = render_markdown('<div class="math inline">x</div>')
+    assert r.html == '<div class="math inline">x</div>\n' and r.has_math  # the line end the file lacked is added
+    assert not render_markdown("<div>y</div>\n").has_math
+
+
+def test_loose_task_list_items_put_the_box_inside_their_first_paragraph():
+    assert html("- [x] a\n\n- [ ] b\n\n  c\n") == (
+        '<ul>\n<li class="task-list-item"><p><input class="task-list-item-checkbox" type="checkbox" disabled checked '
+        'aria-label="Done">a</p>\n</li>\n<li class="task-list-item"><p><input class="task-list-item-checkbox" '
+        'type="checkbox" disabled aria-label="Not done">b</p>\n<p>c</p>\n</li>\n</ul>\n')
+
+
+def test_an_image_or_display_math_with_text_beside_it_stays_inline():
+    assert html('![A](a.png "T") and text\n') == ('<p><img src="a.png" alt="A" title="T" loading="lazy" '
+                                                  'decoding="async"> and text</p>\n')
+    assert html("$$a +\nb$$ more.\n") == '<p><span class="math">\\(a +\nb\\)</span> more.</p>\n'
+
+
+def test_code_language_is_the_first_word_of_the_info_string_unescaped_then_escaped():
+    assert '<code class="language-Python"><span class="n">x</span>' in html('```Python title="x" linenos\nx = 1\n```\n')
+    assert html("Text.\n\n    indented <b>\n") == ('<p>Text.</p>\n<div class="code-block"><pre class="highlight"><code>'
+                                                  'indented &lt;b&gt;\n</code></pre></div>\n')
+    assert '<code class="language-a&quot;b">x\n</code>' in html("```a&quot;b\nx\n```\n")
+
+
+def test_links_are_collected_in_order_outside_code():
+    r = render_markdown('[a](/x) ![b](/y.png) <a HREF="/z?a&amp;b">z</a> <img src=\'/w.png\'> `<a href="/code">`\n\n'
+                        '```\n<a href="/c2">\n```\n\n<p><a name="n" href="/p">x</a></p>\n')
+    assert r.links == (("link", "/x"), ("image", "/y.png"), ("link", "/z?a&b"), ("image", "/w.png"), ("link", "/p"))
+
+
+def test_without_extensions_only_commonmark_and_github_tables_strikethrough_and_task_lists():
+    render_markdown("$x$")  # an instance with the extensions is idle now: it must not be lent out here
+    r = render_markdown('$x$ ==m== H~2~O see https://e.org ![a](a.png "t") ~~d~~\n\n| a |\n|---|\n| 1 |\n\n- [x] t\n',
+                        extensions=False)
+    assert r.html.startswith('<p>$x$ ==m== H~2~O see https://e.org <img src="a.png" alt="a" title="t" loading="lazy" '
+                             'decoding="async"> <del>d</del></p>\n<div class="table-wrap"><table>')
+    assert 'type="checkbox" disabled checked aria-label="Done">t</li>' in r.html
+    assert not r.has_math and r.figures == 0
+    assert render_markdown("$x$").has_math
+
+
+def test_smart_punctuation_is_on_unless_turned_off_for_posts_and_settings_text():
+    from quire.markdown import render_inline_markdown
+
+    assert html("\"Hi\" -- it's") == "<p>“Hi” – it’s</p>\n"
+    assert render_inline_markdown('"Hi" *x*') == "<p>“Hi” <em>x</em></p>\n"
+    assert render_inline_markdown('"Hi"', smart_punctuation=False) == "<p>&quot;Hi&quot;</p>\n"
