@@ -98,7 +98,7 @@ def spied_freeze(monkeypatch) -> list[tuple]:
     def fake_freeze(app, dest, progress, jobs, ignore_errors, report):
         settings = app.extensions["quire"].settings
         calls.append((dest, jobs, ignore_errors, settings["drafts"], settings["base_url"]))
-        return FreezeResult(12, 34, 5_640_000, 7.89, dest)
+        return FreezeResult(12, 34, 5_640_000, 7.89, dest, rendered=12 if dest.name == "build" else 3)
 
     monkeypatch.setattr(quire.cli, "freeze", fake_freeze)
     return calls
@@ -111,6 +111,7 @@ def test_freeze_options_reach_the_freeze(app, runner, site_dir, spied_freeze):
     every = runner.invoke(args=["freeze", "--dest", "public", "--base-url", "https://example.org/blog/", "--drafts",
                                 "--jobs", "1", "--ignore-errors"])
     assert every.exit_code == 0, every.output
+    assert every.output.startswith("Froze 12 pages (3 rendered, the others unchanged), 34 files, 5.6 MB")
     assert spied_freeze == [
         (site_dir / "build", None, False, False, "https://blog.example.org/"),
         (Path("public"), 1, True, True, "https://example.org/blog/"),

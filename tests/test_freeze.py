@@ -282,6 +282,6 @@ def test_progress_reports_files_written(blog, app, tmp_path):
         assert seen == sorted(seen) and len(seen) > 1, jobs
         with app.test_request_context():  # file paths come from url_for, as when the freeze writes them
             direct = sum(1 for produce in direct_files(app) for _ in produce())
-        assert seen[-1] == result.pages + direct, jobs  # the final count: every page and every file
+        assert seen[-1] == result.rendered + direct, jobs  # the final count: every page and every file
         if jobs > 1:  # one process also freezes the url_for targets it meets, static files among them
             assert seen[-1] == result.files - 1  # every file but the marker
