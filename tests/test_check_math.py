@@ -1,0 +1,28 @@
+"""`flask check` on the TeX itself: braces and environments that do not pair, and how the formula is quoted."""
+
+from quire.check import math_findings
+
+
+def findings(text: str) -> list[str]:
+    return [str(f) for f in math_findings("p.md", text)]
+
+
+def test_a_closing_brace_before_its_opening_one_is_unbalanced():
+    assert findings("Closing first $a}{b$ here.\n") == ["p.md:1: error: unbalanced braces in math: a}{b"]
+
+
+def test_escaped_braces_are_no_braces():
+    assert findings("Escaped $\\{a$ and $\\}$ fine.\n") == []
+
+
+def test_an_end_without_its_begin_and_a_mismatched_pair_are_reported_once():
+    assert findings("$$\n\\end{aligned}\n$$\n") == [
+        "p.md:1: error: \\end{aligned} without a matching \\begin{aligned}"]
+    assert findings("$$\n\\begin{a} x \\end{b}\n$$\n") == ["p.md:1: error: \\end{b} without a matching \\begin{b}"]
+
+
+def test_a_formula_is_quoted_whole_up_to_60_characters_then_cut():
+    whole = "{" + "x" * 59
+    assert findings(f"${whole}$\n") == [f"p.md:1: error: unbalanced braces in math: {whole}"]
+    assert findings(f"${whole}x$\n") == [f"p.md:1: error: unbalanced braces in math: {whole[:57]}..."]
+    assert findings("$$\n\\frac{a}\n   {b\n$$\n") == ["p.md:1: error: unbalanced braces in math: \\frac{a} {b"]
