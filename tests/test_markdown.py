@@ -374,7 +374,7 @@ def test_kramdown_display_math_alone_in_a_paragraph_or_tight_list_item_is_displa
 
 def test_raw_html_blocks_keep_their_text_and_flag_math_classes():
     r = render_markdown('<div class="math inline">x</div>')
-    assert r.html == '<div class="math inline">x</div>\n' and r.has_math  # the line end the file lacked is added
+    assert r.html == '<div class="math inline">x</div>\n' and r.has_math
     assert not render_markdown("<div>y</div>\n").has_math
 
 
