@@ -271,7 +271,8 @@ def load_post(path: Path, kind: str, rel: str, settings: dict[str, Any], data: b
         rendered = render_markdown(body, image_size=_bundle_image_size(bundle),
                                    smart_punctuation=settings["smart_punctuation"])
     except MarkdownTooDeep as exc:
-        raise ContentError(rel, str(exc).split(": ", 1)[1], body_line + exc.line - 1) from exc
+        # The file and line are given apart: the message keeps what is wrong and what to do.
+        raise ContentError(rel, "this line is " + str(exc).split(" is ", 1)[1], body_line + exc.line - 1) from exc
     except RecursionError as exc:
         raise ContentError(rel, "the Markdown is nested too deeply to render: flatten lists and quotes") from exc
     words = rendered.text.split()

@@ -326,3 +326,12 @@ def test_many_new_files_render_in_worker_processes(site_dir, builder, tmp_path, 
         assert used == {str(os.getpid())}  # a few files: in this process
     else:
         assert str(os.getpid()) not in used and len(used) <= min(os.cpu_count(), 8)  # a pool of forked workers
+
+
+def test_too_deep_indentation_names_the_line_and_what_is_wrong(tmp_path):
+    path = tmp_path / "deep.md"
+    path.write_text("---\ntitle: Deep\ndate: 2024-01-01\n---\nText.\n\n" + " " * 1001 + "- item\n")
+    with pytest.raises(ContentError) as info:
+        load_post(path, "post", "posts/deep.md", dict(DEFAULTS))
+    assert str(info.value) == ("posts/deep.md:7: error: this line is indented more than 1000 columns: nest lists "
+                               "and quotes less deeply")
