@@ -241,7 +241,8 @@ class TestText:
                           "html <block> After.")  # footnotes are rendered apart from the text's tokens
         assert r.search_text == ("Head … One … two three code bold four five six. … block code item c1 c2 d1 d2 "
                                  "html <block> After.")
-        assert r.lead_text == "Head $h$ One $x$ two three code bold four five alt e six. $$y$$ item c1 c2 d1 d2 html <block>"
+        assert r.lead_text == ("Head $h$ One $x$ two three code bold four five alt e six. $$y$$ item c1 c2 d1 d2 "
+                               "html <block>")
         assert r.has_more
 
     def test_no_more_marker(self):
