@@ -1,13 +1,13 @@
 """How to cite a post: Lil'Log's "Cited as" line and BibTeX entry, and Google Scholar's meta tags."""
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from .content import Post
 from .front_matter import boolean, clean_text
+from .paths import ascii_slug
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 KEY = re.compile(r"\A[A-Za-z0-9_:.-]+\Z")
@@ -60,7 +60,7 @@ def cited_name(author: str) -> str:
 
 
 def _ascii_word(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower())
+    return ascii_slug(text).replace("-", "")
 
 
 def citation_key(author: str, year: int, slug: str) -> str:

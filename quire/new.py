@@ -1,7 +1,5 @@
 """`flask new`: start a post or page file with its front matter filled in."""
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -10,10 +8,7 @@ import yaml
 
 from . import urls
 from .content import Post
-from .paths import CONTROL, slug_problem
-
-NOT_SLUG = re.compile(r"[^a-z0-9]+")
-APOSTROPHES = re.compile(r"(?<=\w)['’](?=\w)")
+from .paths import CONTROL, ascii_slug, slug_problem
 
 
 class NewPostError(Exception):
@@ -25,12 +20,6 @@ class NewPost:
     path: Path
     url_path: str
     text: str
-
-
-def slugify(title: str) -> str:
-    """Make a clean ASCII slug of a title: `Don't Panic: Q&A — 2024` gives `dont-panic-q-a-2024`."""
-    ascii_title = unicodedata.normalize("NFKD", APOSTROPHES.sub("", title)).encode("ascii", "ignore").decode()
-    return NOT_SLUG.sub("-", ascii_title.lower()).strip("-")
 
 
 def _quoted(value: str) -> str:
@@ -56,7 +45,7 @@ def plan(site_dir: Path, posts: tuple[Post, ...], title: str, day: date, *, tags
     """Decide the new file's path, URL and text; raise NewPostError for anything it would clash with."""
     if not title.strip() or CONTROL.search(title):
         raise NewPostError("give a title on one line, such as: flask new \"Reward Hacking in RL\"")
-    base = slug or slugify(title)
+    base = slug or ascii_slug(title)
     if not base:
         raise NewPostError(f"the title {title!r} gives an empty slug (no ASCII letters or digits): "
                            f"name the file with --slug, such as --slug my-post")

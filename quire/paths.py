@@ -13,7 +13,15 @@ RESERVED = {name.lower() for name in (*KEEP, MARKER)}
 CONTROL = re.compile("[\x00-\x1f\x7f]")
 SLUG_FORBIDDEN = re.compile(r"[/\\?#%\[\]\x00-\x1f\x7f]")
 SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+NOT_ASCII_SLUG = re.compile(r"[^a-z0-9]+")
+APOSTROPHES = re.compile(r"(?<=\w)['’](?=\w)")
 MAX_NAME_BYTES = 255  # the longest file name most file systems allow
+
+
+def ascii_slug(text: str) -> str:
+    """Make a clean ASCII slug: `Don't Panic: Q&A — 2024` gives `dont-panic-q-a-2024` (empty if nothing is left)."""
+    ascii_text = unicodedata.normalize("NFKD", APOSTROPHES.sub("", text)).encode("ascii", "ignore").decode()
+    return NOT_ASCII_SLUG.sub("-", ascii_text.lower()).strip("-")
 
 
 def nfc(text: str) -> str:

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from quire.content import load_post
-from quire.new import slugify
+from quire.paths import ascii_slug
 
 
 def run_new(runner, *args):
@@ -24,7 +24,7 @@ def run_new(runner, *args):
     ("🎉🎉", ""),
 ])
 def test_slugify_gives_clean_ascii(title, slug):
-    assert slugify(title) == slug
+    assert ascii_slug(title) == slug
 
 
 def test_new_post_has_dated_name_and_front_matter(runner, site_dir, app):
