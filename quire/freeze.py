@@ -440,7 +440,7 @@ def _write(app: Flask, dest: Path, work: Path, progress, jobs: int) -> tuple[int
     if conflicts:
         raise FreezeError("\n".join(conflicts))
     current = manifest(app, all_pages)
-    pages = pages_to_render(app, all_pages, read_manifest(dest), current)
+    pages = pages_to_render(app, all_pages, read_manifest(dest), current, _script_root(app))
     rendering = set(pages)
     carried = {page_rel(url): url for url in all_pages if url not in rendering}
     for rel in carry_over(dest, work, list(carried)):

@@ -86,14 +86,13 @@ def write_manifest(work: Path, current: dict) -> None:
     (work / MARKER).write_text(json.dumps(current, indent=0, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def pages_to_render(app: Flask, pages: list[str], previous: dict | None, current: dict) -> list[str]:
-    """Return the page URLs this freeze must render: all of them, unless only post bodies changed."""
+def pages_to_render(app: Flask, pages: list[str], previous: dict | None, current: dict, script: str) -> list[str]:
+    """Return the page URLs (below the script root) this freeze must render: all, unless only bodies changed."""
     if previous is None or previous["shared"] != current["shared"] or previous["shape"] != current["shape"]:
         return pages
     dirty = {source for source, digest in current["posts"].items() if previous["posts"].get(source) != digest}
     engine = app.extensions["quire"]
     site = engine.site()
-    script = urls_root(app)
     wanted: set[str] = set()
     with app.test_request_context(base_url=script or None):
         def add(endpoint: str, **values) -> None:
@@ -119,12 +118,6 @@ def pages_to_render(app: Flask, pages: list[str], previous: dict | None, current
                 add("series", slug=post.series.slug)
                 add("series_feed", slug=post.series.slug)
     return [page for page in pages if page in wanted]
-
-
-def urls_root(app: Flask) -> str:
-    """Return the path the site is published under ('' at a domain's root)."""
-    from urllib.parse import urlsplit
-    return urlsplit(app.extensions["quire"].settings["base_url"]).path.rstrip("/")
 
 
 def carry_over(dest: Path, work: Path, rels: list[str]) -> list[str]:
