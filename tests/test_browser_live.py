@@ -34,9 +34,16 @@ def wait_for_streams(hub, count: int) -> None:
         time.sleep(0.02)
 
 
+def open_in_view(context, url: str):
+    """Open a page and wait until it is in view: headless Chromium may show a new tab only a while after load."""
+    page = open_page(context, url, math=False)
+    page.wait_for_function("document.visibilityState === 'visible'", polling=100)
+    return page
+
+
 def test_a_saved_post_shows_without_touching_the_page(debug_site, new_context):
     site, url, hub = debug_site
-    page = open_page(new_context(), url + URL, math=False)
+    page = open_in_view(new_context(), url + URL)
     watch = Watch(page)
     wait_for_streams(hub, 1)
     wait_for_math(page)
@@ -70,8 +77,8 @@ def test_a_saved_post_shows_without_touching_the_page(debug_site, new_context):
 def test_a_closed_tab_closes_its_stream(debug_site, new_context):
     site, url, hub = debug_site
     context = new_context()
-    page = open_page(context, url + "/", math=False)
-    other = open_page(context, url + "/tags/", math=False)
+    page = open_in_view(context, url + "/")
+    other = open_in_view(context, url + "/tags/")
     wait_for_streams(hub, 2)
     page.close()
     other.close()
@@ -80,7 +87,7 @@ def test_a_closed_tab_closes_its_stream(debug_site, new_context):
 
 def test_a_hidden_tab_lets_its_stream_go_and_catches_up_when_shown(debug_site, new_context):
     site, url, hub = debug_site
-    page = open_page(new_context(), url + URL, math=False)
+    page = open_in_view(new_context(), url + URL)
     wait_for_streams(hub, 1)
     hide = "hidden => { Object.defineProperty(document, 'hidden', {value: hidden, configurable: true}); " \
            "document.dispatchEvent(new Event('visibilitychange')); }"
