@@ -344,7 +344,9 @@ def test_freeze_serve_previews_the_output_under_the_base_path(builder, site_dir,
     proc = subprocess.Popen(
         [sys.executable, "-m", "flask", "freeze", "--dest", str(dest), "--base-url", "https://example.org/blog/",
          "--serve", "--port", str(port)],
-        env=flask_env(site_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=flask_env(site_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A suite started in the background by a shell ignores Ctrl+C, and so would the server: give it back.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
