@@ -7,7 +7,9 @@ from typing import Any
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from .cache import TemplateCache
 from .engine import Engine
+from .incremental import engine_code
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENGINE_VERSION = "0.1.0"
@@ -33,7 +35,10 @@ def create_app(site_dir: str | os.PathLike | None = None, settings: dict[str, An
     )
     app.config.update(config or {})
     cache = os.environ.get("QUIRE_CACHE_DIR", str(site / ".quire-cache"))
-    app.extensions["quire"] = Engine(site, overrides, PROJECT_ROOT, Path(cache) if cache != "off" else None)
+    cache_dir = Path(cache) if cache != "off" else None
+    if cache_dir is not None:
+        app.jinja_options = {**app.jinja_options, "bytecode_cache": TemplateCache(cache_dir, engine_code())}
+    app.extensions["quire"] = Engine(site, overrides, PROJECT_ROOT, cache_dir)
 
     from . import cli, live, outputs, views
 

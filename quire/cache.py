@@ -7,8 +7,10 @@ import pickle
 import tempfile
 from pathlib import Path
 
+import jinja2
 import mistune
 import pygments
+from jinja2 import FileSystemBytecodeCache
 
 from .images import pillow_version
 
@@ -95,3 +97,28 @@ class RenderCache:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+
+class TemplateCache(FileSystemBytecodeCache):
+    """Jinja's compiled templates, kept in the render cache's folder: each process skips compiling them again.
+
+    Jinja checks each entry against its template's source; the folder's name carries what else shapes the
+    compiled code (the engine's code, which sets the environment's options, and Jinja's version).
+    """
+
+    def __init__(self, cache_dir: Path, engine: str):
+        super().__init__(str(cache_dir / f"templates-{jinja2.__version__}-{engine[:16]}"))
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:  # say, a file where the folder should be: then there is nothing cached
+            pass
+
+    def dump_bytecode(self, bucket) -> None:
+        # A folder that cannot be written is no cache, never a failed page.
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass

@@ -182,3 +182,23 @@ def test_a_warm_cache_renders_only_what_changed(builder, site_dir, tmp_path, mon
     builder.post("p1", title="P1", body="Edited text.")
     assert b"Edited text." in build(site_dir, tmp_path / "three", monkeypatch, cache)["posts/p1/index.html"]
     assert rendered == ["posts/p1.md"]
+
+
+def test_compiled_templates_are_kept_and_a_changed_template_is_compiled_again(builder, site_dir, tmp_path,
+                                                                               monkeypatch):
+    builder.post("a", title="Alpha")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("QUIRE_CACHE_DIR", str(cache))
+    assert "Alpha" in create_app(site_dir).test_client().get("/").get_data(as_text=True)
+    kept = list(cache.glob("templates-*/*.cache"))
+    assert len(kept) >= 2  # the home page's template and the base it extends
+    # A site's own template of the same name is another file: it is compiled, not taken from the cache.
+    (site_dir / "templates").mkdir()
+    base = (PROJECT / "templates/base.html").read_text(encoding="utf-8")
+    (site_dir / "templates/base.html").write_text(base.replace("</body>", "<p>Own base</p></body>"),
+                                                  encoding="utf-8")
+    assert "Own base" in create_app(site_dir).test_client().get("/").get_data(as_text=True)
+    (site_dir / "templates/base.html").write_text(base.replace("</body>", "<p>Edited base</p></body>"),
+                                                  encoding="utf-8")
+    page = create_app(site_dir).test_client().get("/").get_data(as_text=True)
+    assert "Edited base" in page and "Own base" not in page
