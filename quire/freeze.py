@@ -22,7 +22,17 @@ from .check import check_site
 from .content import tag_slug
 from .context import absolute, url_of
 from .images import pillow_version
-from .incremental import carry_over, manifest, pages_to_render, read_manifest, write_manifest
+from .incremental import (
+    Reuse,
+    carry_over,
+    content_digest,
+    digest_of,
+    engine_code,
+    manifest,
+    pages_to_render,
+    read_manifest,
+    write_manifest,
+)
 from .paths import KEEP, MARKER, nfc, output_problem, resolves_inside
 from .responsive import keep_variant, variant_file, variant_names
 from .search import index_json_parts, search_index
@@ -131,6 +141,16 @@ def _file_path(endpoint: str, **values) -> str:
     return unquote(url_for(endpoint, **values)).lstrip("/")
 
 
+class Keyed:
+    """A producer of direct files that `key` decides: the previous build's files are linked when the key matches."""
+
+    def __init__(self, key: str, make):
+        self.key, self.make = key, make
+
+    def __call__(self):
+        return self.make()
+
+
 def direct_files(app: Flask) -> list:
     """Return the files written without a request, as producers of (path, content) pairs.
 
@@ -145,10 +165,12 @@ def direct_files(app: Flask) -> list:
     producers = [lambda: ((_file_path("search_shard", name=name), text.encode())
                           for name, text in index.shards().items()),
                  lambda: [(_file_path("index_json"), index_json_parts(site, lambda post: absolute(url_of(post))))]]
+    # A post's text chunks are decided by its text and its number alone: most carry over from the last build.
     for number, post in enumerate(index.posts):
-        producers.append(lambda number=number, post=post: (
+        key = digest_of(engine_code(), engine.settings["base_url"], "search_text", number, post.terms.zipped_text)
+        producers.append(Keyed(key, lambda number=number, post=post: (
             (_file_path("search_text", doc=number, chunk=chunk), text.encode())
-            for chunk, text in enumerate(post.terms.chunks)))
+            for chunk, text in enumerate(post.terms.chunks))))
     for folder, root in ((engine.project_root / "static", engine.project_root),
                          (engine.site_dir / "static", engine.site_dir)):
         producers.append(lambda folder=folder, root=root: (
@@ -323,10 +345,11 @@ class GuardedFreezer(Freezer):
         return nfc(rel)
 
 
-def _freeze_share(app: Flask, work: Path, pages: list[str], files: list, tick,
-                  crawl: bool) -> tuple[int, list[str]]:
+def _freeze_share(app: Flask, work: Path, pages: list[str], files: list, tick, crawl: bool,
+                  reuse: Reuse) -> tuple[int, list[str], dict[str, str], dict[str, list[str]]]:
     # tick() is called once per file written.
-    """Freeze some page URLs with Frozen-Flask and write some direct files; return the page count and paths."""
+    """Freeze some page URLs and write some direct files; return the page count, the paths, the files' digests
+    and the paths each keyed producer made."""
     app.config["FREEZER_DESTINATION"] = str(work)
     freezer = GuardedFreezer(app, with_static_files=False, with_no_argument_rules=False, log_url_for=crawl)
     freezer.register_generator(lambda: pages)
@@ -343,31 +366,53 @@ def _freeze_share(app: Flask, work: Path, pages: list[str], files: list, tick,
         except OSError as exc:
             raise FreezeError(f"error: cannot write {exc.filename}: {exc.strerror}") from exc
     count = len(written)
+    digests: dict[str, str] = {}
+    groups: dict[str, list[str]] = {}
     # At the site's root: url_for then gives paths inside the output (absolute URLs still use base_url).
     with app.test_request_context():
         for produce in files:
-            for rel, content in produce():
-                write_file(work, rel, content)
-                written.append(nfc(rel))
+            key = getattr(produce, "key", None)
+            linked = reuse.place_group(key, functools.partial(_linked_path, work)) if key else None
+            made = linked if linked is not None else {}
+            for rel, content in produce() if linked is None else ():
+                rel = nfc(rel)
+                made[rel] = write_file(work, rel, content, reuse)
+            for rel in made:
+                written.append(rel)
                 tick()
-    return count, written
+            digests.update(made)
+            if key:
+                groups[key] = list(made)
+    return count, written, digests, groups
 
 
-def write_file(work: Path, rel: str, content) -> None:
-    """Write one direct file (bytes, a file to copy, or an iterable of bytes) at its checked path."""
+def _linked_path(work: Path, rel: str) -> Path:
+    target = output_path(work, rel)
+    _make_folder(str(target.parent))
+    return target
+
+
+def write_file(work: Path, rel: str, content, reuse: Reuse | None = None) -> str:
+    """Write one direct file (bytes, a file to copy, or an iterable of bytes) at its checked path; return its digest.
+
+    A file the previous build had with the same digest is hard-linked from it instead.
+    """
     target = output_path(work, rel)
     try:
         _make_folder(str(target.parent))
+        if not isinstance(content, (bytes, Path)):
+            content = b"".join(content)
+        digest = content_digest(content)
+        if reuse is not None and reuse.place(rel, target, digest):
+            return digest
         if isinstance(content, Path):
             shutil.copyfile(content, target)
-        elif isinstance(content, bytes):
-            target.write_bytes(content)
         else:
-            with open(target, "wb") as f:
-                f.writelines(content)
+            target.write_bytes(content)
     except OSError as exc:
         source = f" from {content}" if isinstance(content, Path) else ""
         raise FreezeError(f"error: cannot write {rel}{source}: {exc.strerror} ({exc.filename})") from exc
+    return digest
 
 
 def page_file(url: str) -> str:
@@ -407,7 +452,7 @@ _FORKED: tuple = ()
 
 def _run_share(number: int):
     """Freeze one share in a forked worker; report failures as text (exceptions may not pickle)."""
-    app, work, shares, counter = _FORKED
+    app, work, shares, counter, reuse = _FORKED
 
     done = [0]
 
@@ -418,7 +463,7 @@ def _run_share(number: int):
                 counter.value += 50
 
     try:
-        outcome = _freeze_share(app, work, *shares[number], tick, crawl=False)
+        outcome = _freeze_share(app, work, *shares[number], tick, crawl=False, reuse=reuse)
         with counter.get_lock():
             counter.value += done[0] % 50
         return outcome
@@ -439,14 +484,16 @@ def _write(app: Flask, dest: Path, work: Path, progress, jobs: int) -> tuple[int
     conflicts = path_conflicts(app, all_pages)
     if conflicts:
         raise FreezeError("\n".join(conflicts))
-    current = manifest(app, all_pages)
-    pages = pages_to_render(app, all_pages, read_manifest(dest), current, _script_root(app))
+    current, previous = manifest(app, all_pages), read_manifest(dest)
+    pages = pages_to_render(app, all_pages, previous, current, _script_root(app))
     rendering = set(pages)
     carried = {page_rel(url): url for url in all_pages if url not in rendering}
     for rel in carry_over(dest, work, list(carried)):
         pages.append(carried.pop(rel))  # not in the previous build after all: render it
     # Following every url_for (one process) would render carried pages again: only on a full render.
-    count, written = _render(app, work, pages, progress, jobs, crawl=not carried)
+    reuse = Reuse.of(dest, previous)
+    count, written, current["files"], current["groups"] = _render(app, work, pages, progress, jobs, not carried,
+                                                                  reuse)
     return len(all_pages), count, [*written, *carried], current
 
 
@@ -455,10 +502,10 @@ def page_rel(url: str) -> str:
     return nfc(unquote(page_file(url)))
 
 
-def _render(app: Flask, work: Path, pages: list[str], progress, jobs: int, crawl: bool) -> tuple[int, list[str]]:
-    """Render pages and write the direct files into work; return the page count and the paths written."""
+def _render(app: Flask, work: Path, pages: list[str], progress, jobs: int, crawl: bool, reuse: Reuse) -> tuple:
+    """Render pages and write the direct files into work; return what _freeze_share returns, for all shares."""
     files = direct_files(app)
-    if jobs <= 1 or len(pages) < 100:
+    if jobs <= 1 or len(pages) + len(files) < 100:
         count = [0]
 
         def tick() -> None:
@@ -467,14 +514,14 @@ def _render(app: Flask, work: Path, pages: list[str], progress, jobs: int, crawl
                 progress(count[0])
 
         # One process: also follow every url_for made while rendering, as a safety net.
-        result = _freeze_share(app, work, pages, files, tick, crawl=crawl)
+        result = _freeze_share(app, work, pages, files, tick, crawl=crawl, reuse=reuse)
         if progress:
             progress(count[0])  # the final count, whatever the step
         return result
     global _FORKED
     context = multiprocessing.get_context("fork")
     counter = context.Value("i", 0)
-    _FORKED = (app, work, [(pages[i::jobs], files[i::jobs]) for i in range(jobs)], counter)
+    _FORKED = (app, work, [(pages[i::jobs], files[i::jobs]) for i in range(jobs)], counter, reuse)
     # Keep the collector away from the inherited objects: touching them would copy every page per worker.
     gc.freeze()
     try:
@@ -493,7 +540,9 @@ def _render(app: Flask, work: Path, pages: list[str], progress, jobs: int, crawl
     failures = [o for o in outcomes if isinstance(o, str)]
     if failures:
         raise FreezeError("\n".join(failures))
-    return sum(o[0] for o in outcomes), [rel for o in outcomes for rel in o[1]]
+    digests = {rel: digest for o in outcomes for rel, digest in o[2].items()}
+    groups = {key: rels for o in outcomes for key, rels in o[3].items()}
+    return sum(o[0] for o in outcomes), [rel for o in outcomes for rel in o[1]], digests, groups
 
 
 def _swap(work: Path, dest: Path) -> None:

@@ -7,12 +7,18 @@ When the next freeze finds the same shared and shape digests, only posts whose b
 the pages that show them are rendered: each such post's own page, the list pages and feeds it appears on,
 and the site-wide pages and files. Anything else about a change (front matter, a template, a setting, a new or
 removed post) renders everything, as a cold build does.
+
+The files written without a request (search data, static and bundle files) are recorded by digest too: one
+whose bytes are the same as last time is hard-linked from the previous build instead of written again.
 """
 
+import functools
 import hashlib
 import json
 import os
 import shutil
+import stat
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -27,7 +33,8 @@ LIBRARIES = ("flask", "jinja2", "markupsafe", "werkzeug", "mistune", "pygments",
 NOTE = "Written by Quire's `flask freeze`; the next freeze replaces this folder."
 
 
-def _digest(*parts) -> str:
+def digest_of(*parts) -> str:
+    """Digest values (bytes as they are, anything else by its repr), each part kept apart from the next."""
     h = hashlib.sha256()
     for part in parts:
         h.update(part if isinstance(part, bytes) else repr(part).encode())
@@ -53,9 +60,17 @@ def _files_stamp(*folders: Path) -> list:
     return found
 
 
+@functools.lru_cache(maxsize=1)
+def engine_code() -> str:
+    """Digest every module of the engine: a page's bytes may depend on any of them, not only on the renderer's."""
+    package = Path(__file__).parent
+    return digest_of(engine_fingerprint(), [(p.relative_to(package).as_posix(), p.read_bytes())
+                                            for p in sorted(package.rglob("*.py"))])
+
+
 def post_digest(post) -> str:
     """Digest what only a post's body decides: its HTML and what lists show of it."""
-    return _digest(post.html_z, post.summary, post.description, post.words, post.figures)
+    return digest_of(post.html_z, post.summary, post.description, post.words, post.figures)
 
 
 def manifest(app: Flask, pages: list[str]) -> dict:
@@ -63,10 +78,10 @@ def manifest(app: Flask, pages: list[str]) -> dict:
     engine = app.extensions["quire"]
     site = engine.site()
     posts = [*site.posts_by_slug.values(), *site.pages_by_slug.values()]
-    shared = _digest(engine_fingerprint(), [_version(n) for n in LIBRARIES], sorted(engine.settings.items()),
+    shared = digest_of(engine_code(), [_version(n) for n in LIBRARIES], sorted(engine.settings.items()),
                      site.now.year, _files_stamp(engine.site_dir / "templates", engine.project_root / "templates",
                                                  engine.site_dir / "static", engine.project_root / "static"))
-    shape = _digest(pages, sorted((p.source, p.kind, p.slug, repr(p.meta), p.date, p.updated) for p in posts),
+    shape = digest_of(pages, sorted((p.source, p.kind, p.slug, repr(p.meta), p.date, p.updated) for p in posts),
                     sorted(str(e) for e in site.errors))
     return {"note": NOTE, "shared": shared, "shape": shape,
             "posts": {p.source: post_digest(p) for p in posts}}
@@ -134,3 +149,57 @@ def carry_over(dest: Path, work: Path, rels: list[str]) -> list[str]:
         except OSError:
             shutil.copyfile(source, target)
     return missing
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """The previous build's direct files, by digest: one with the same digest is linked, not written."""
+
+    dest: Path
+    files: dict[str, str]
+    groups: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, dest: Path, previous: dict | None) -> "Reuse":
+        files, groups = (previous.get("files"), previous.get("groups")) if previous else (None, None)
+        return cls(dest, files if isinstance(files, dict) else {}, groups if isinstance(groups, dict) else {})
+
+    def place_group(self, key: str, targets) -> dict[str, str] | None:
+        """Link every file the previous build wrote for a group with this key; return their digests, or None.
+
+        targets maps a relative path to where it goes (checked). On any miss, nothing of the group stays linked.
+        """
+        rels = self.groups.get(key)
+        if not isinstance(rels, list):
+            return None
+        linked: dict[str, str] = {}
+        for rel in rels:
+            digest = self.files.get(rel) if isinstance(rel, str) else None
+            if digest is None or not self.place(rel, targets(rel), digest):
+                for done in linked:
+                    os.unlink(targets(done))
+                return None
+            linked[rel] = digest
+        return linked
+
+    def place(self, rel: str, target: Path, digest: str) -> bool:
+        """Link the previous build's file at rel to target if it had this digest; tell whether it did."""
+        if self.files.get(rel) != digest:
+            return False
+        source = self.dest / rel
+        try:
+            # Only a regular file: a symlink someone left in the old output is never carried into the new one.
+            if not stat.S_ISREG(os.lstat(source).st_mode):
+                return False
+            os.link(source, target)
+        except OSError:
+            return False
+        return True
+
+
+def content_digest(content: bytes | Path) -> str:
+    """Digest a direct file's content: its bytes, or for a file to copy, its identity and last change."""
+    if isinstance(content, Path):
+        st = os.stat(content)
+        content = repr((str(content), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)).encode()
+    return hashlib.blake2b(content, digest_size=16).hexdigest()

@@ -53,6 +53,11 @@ class Terms:
         return {w: (n[2 * i], n[2 * i + 1]) for i, w in enumerate(self.words)}
 
     @property
+    def zipped_text(self) -> bytes:
+        """Return the chunks' text as stored (compressed): what decides them, without unzipping."""
+        return self._text
+
+    @property
     def chunks(self) -> tuple[str, ...]:
         """Return the text in the pieces that search snippets fetch."""
         text = zlib.decompress(self._text).decode()

@@ -130,3 +130,48 @@ def test_the_previous_build_is_not_changed_by_the_next(blog, tmp_path, monkeypat
     build(blog, dest, monkeypatch)
     assert (kept / "page.html").read_bytes() == before
     assert b"Body of post 3, edited." in (dest / "posts/2024-01-03-post-3/index.html").read_bytes()
+
+
+def search_texts(dest) -> dict[str, tuple[int, bytes]]:
+    return {p.relative_to(dest).as_posix(): (p.stat().st_ino, p.read_bytes())
+            for p in sorted((dest / "search/text").rglob("*")) if p.is_file()}
+
+
+def test_search_files_of_unchanged_posts_are_linked_not_written(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    before = search_texts(dest)
+    edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, now about gradients.")
+    build(blog, dest, monkeypatch)
+    after = search_texts(dest)
+    assert set(after) == set(before) and len(after) >= POSTS
+    changed = [rel for rel in after if after[rel][1] != before[rel][1]]
+    linked = [rel for rel in after if after[rel][0] == before[rel][0]]
+    assert len(changed) == 1 and b"now about gradients" in after[changed[0]][1]
+    assert sorted(linked) == sorted(set(after) - set(changed))
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_a_file_the_manifest_vouches_for_is_written_if_it_is_not_a_plain_file(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    # Someone replaced a carried search file and a static file of the old output with symlinks to a secret.
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the web")
+    victims = [sorted((dest / "search/text").rglob("*.txt"))[0], dest / "static/quire.css"]
+    assert all(v.is_file() for v in victims)
+    for victim in victims:
+        victim.unlink()
+        victim.symlink_to(secret)
+    build(blog, dest, monkeypatch)
+    assert not any(v.is_symlink() for v in victims)
+    assert all(b"not for the web" not in v.read_bytes() for v in victims)
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_the_manifest_records_each_direct_file_by_digest(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    files = read_manifest(dest)["files"]
+    assert "index.json" in files and "static/quire.css" in files and "search/shards/" in " ".join(files)
+    assert all(len(digest) == 32 for digest in files.values())
