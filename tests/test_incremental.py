@@ -175,3 +175,24 @@ def test_the_manifest_records_each_direct_file_by_digest(blog, tmp_path, monkeyp
     files = read_manifest(dest)["files"]
     assert "index.json" in files and "static/quire.css" in files and "search/shards/" in " ".join(files)
     assert all(len(digest) == 32 for digest in files.values())
+
+
+def test_a_change_to_any_engine_module_renders_everything(blog, tmp_path, monkeypatch):
+    import shutil
+
+    import quire.incremental
+    from conftest import PROJECT
+
+    dest = tmp_path / "site"
+    first = build(blog, dest, monkeypatch)
+    engine = tmp_path / "engine"
+    shutil.copytree(PROJECT / "quire", engine, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(engine / "views.py", "a", encoding="utf-8") as f:
+        f.write("\n# a view changed: the list pages may show posts otherwise\n")
+    monkeypatch.setattr(quire.incremental, "__file__", str(engine / "incremental.py"))
+    quire.incremental.engine_code.cache_clear()
+    try:
+        again = build(blog, dest, monkeypatch)
+    finally:
+        quire.incremental.engine_code.cache_clear()
+    assert again.rendered >= first.pages
