@@ -1,19 +1,16 @@
 """The content store: which files exist, what changed, and loading them (cached, in parallel when many)."""
 
-import gc
-import multiprocessing
 import os
 import stat
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .cache import RenderCache
 from .content import MARKDOWN_SUFFIXES, POST_SETTINGS, ContentError, Post, load_post
-from .workers import die_with_parent
+from .workers import map_forked
 
 SAVE_WINDOW_NS = 1_000_000_000  # an empty file this recent is probably being saved
 SAVE_PAUSE = 0.05  # seconds to let that save finish
@@ -189,20 +186,8 @@ class ContentStore:
                 results[i] = post
             else:
                 misses.append((i, cache_key, (path, kind, rel, self.settings, data)))
-        workers = min(os.cpu_count() or 1, 8)
-        # Forking is only safe without other threads: a threaded dev server renders in-process, one by one.
-        if len(misses) >= self.PARALLEL_MIN and workers > 1 and threading.active_count() == 1:
-            context = multiprocessing.get_context("fork")
-            columns = zip(*(args for _, _, args in misses), strict=True)
-            gc.freeze()  # the workers then leave the parent's objects (and their memory pages) alone
-            try:
-                with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_parent,
-                                         initargs=(os.getpid(),)) as pool:
-                    loaded = list(pool.map(_load_safely, *columns, chunksize=4))
-            finally:
-                gc.unfreeze()
-        else:
-            loaded = [_load_safely(*args) for _, _, args in misses]
+        columns = list(zip(*(args for _, _, args in misses), strict=True)) or [()]
+        loaded = map_forked(_load_safely, *columns, min_items=self.PARALLEL_MIN)
         for (i, cache_key, _), result in zip(misses, loaded, strict=True):
             results[i] = result
             if isinstance(result, Post):

@@ -2,8 +2,12 @@
 
 import contextlib
 import ctypes
+import gc
+import multiprocessing
 import os
 import signal
+import threading
+from concurrent.futures import ProcessPoolExecutor
 
 PR_SET_PDEATHSIG = 1
 
@@ -17,3 +21,19 @@ def die_with_parent(parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
         os._exit(1)
+
+
+def map_forked(func, *columns, min_items: int, chunksize: int = 4) -> list:
+    """Map func over columns of arguments, in forked worker processes when there are many and no threads."""
+    count = len(columns[0]) if columns else 0
+    workers = min(os.cpu_count() or 1, 8)
+    # Forking is only safe without other threads: a threaded dev server works in-process, one item at a time.
+    if count < min_items or workers < 2 or threading.active_count() != 1:
+        return [func(*args) for args in zip(*columns, strict=True)]
+    gc.freeze()  # the workers then leave the parent's objects (and their memory pages) alone
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+            return list(pool.map(func, *columns, chunksize=chunksize))
+    finally:
+        gc.unfreeze()

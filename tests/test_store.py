@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import quire.store
+import quire.workers
 from quire.cache import RenderCache
 from quire.settings import DEFAULTS
 from quire.store import ContentStore, Listing
@@ -344,8 +345,8 @@ def pools(monkeypatch) -> list[int]:
             started.append(kwargs["max_workers"])
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(quire.store, "ProcessPoolExecutor", CountedPool)
-    monkeypatch.setattr(quire.store.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(quire.workers, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(quire.workers.os, "cpu_count", lambda: 2)
     for thread in threading.enumerate():  # the store forks only when no other thread runs: let them end
         if thread is not threading.current_thread():
             thread.join(timeout=5)
