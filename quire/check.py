@@ -17,6 +17,7 @@ from .citation import key_problem
 from .content import Post, key_line, read_text, tag_slug
 from .front_matter import KEYS, control_characters, near_miss
 from .paths import resolves_inside
+from .workers import map_forked
 
 INLINE_MATH = re.compile(INLINE_MATH_PATTERN)
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -260,6 +261,7 @@ def _line_of(text: str, needle: str) -> int:
 
 
 CODE_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+FORK_MIN = 64  # fewer files than this are linted in this process: starting workers would cost more
 
 
 def file_findings(rel: str, data: bytes, text: str) -> list[Finding]:
@@ -269,6 +271,22 @@ def file_findings(rel: str, data: bytes, text: str) -> list[Finding]:
         found.append(Finding(rel, 1, "warning", "the file starts with a UTF-8 byte order mark: Quire "
                                                 "reads it, other tools may ignore the front matter"))
     return found + math_findings(rel, text) + leftover_findings(rel, text)
+
+
+def _file_findings(engine, posts: list[Post], raw: dict[str, bytes], sources: dict[str, str]) -> list[list]:
+    """Each file's own findings, from the render cache or made (in worker processes when there are many)."""
+    # A file's own findings depend on its bytes alone: cached like its rendered HTML, so the check that every
+    # freeze runs costs little on a warm build.
+    keys = [engine.cache.key("findings", CODE_HASH, post.source, raw[post.source]) for post in posts]
+    found = [engine.cache.get(key) for key in keys]
+    todo = [i for i, cached in enumerate(found) if not isinstance(cached, list)]
+    rels = [posts[i].source for i in todo]
+    made = map_forked(file_findings, rels, [raw[rel] for rel in rels], [sources[rel] for rel in rels],
+                      min_items=FORK_MIN, chunksize=8)
+    for i, findings in zip(todo, made, strict=True):
+        engine.cache.put(keys[i], findings)
+        found[i] = findings
+    return found
 
 
 def check_site(app: Flask) -> list[Finding]:
@@ -281,20 +299,12 @@ def check_site(app: Flask) -> list[Finding]:
     site = engine.site()
     found = [Finding(e.path, e.line or 0, "error", e.message) for e in site.errors]
     posts = [*site.posts_by_slug.values(), *site.pages_by_slug.values()]
-    sources = {}
-    for post in posts:
-        data = (engine.site_dir / post.source).read_bytes()
-        sources[post.source] = text = read_text(engine.site_dir / post.source, post.source, data)
-        # A file's own findings depend on its bytes alone: cached like its rendered HTML, so the check that
-        # every freeze runs costs little on a warm build.
-        key = engine.cache.key("findings", CODE_HASH, post.source, data)
-        cached = engine.cache.get(key)
-        if not isinstance(cached, list):
-            cached = file_findings(post.source, data, text)
-            engine.cache.put(key, cached)
-        found += cached
-        found += front_matter_findings(post, text)
-        found += rendered_findings(post, text)
+    raw = {post.source: (engine.site_dir / post.source).read_bytes() for post in posts}
+    sources = {rel: read_text(engine.site_dir / rel, rel, data) for rel, data in raw.items()}
+    for post, findings in zip(posts, _file_findings(engine, posts, raw, sources), strict=True):
+        found += findings
+        found += front_matter_findings(post, sources[post.source])
+        found += rendered_findings(post, sources[post.source])
     found += _url_findings(app, site, posts, sources)
     found += symlink_findings(engine, posts)
     found += _tag_findings(posts, sources)
