@@ -1,6 +1,7 @@
 """A persistent render cache: rendered posts on disk, keyed by content, settings and engine code."""
 
 import ast
+import contextlib
 import hashlib
 import os
 import pickle
@@ -110,10 +111,8 @@ class TemplateCache(FileSystemBytecodeCache):
         super().__init__(str(cache_dir / f"templates-{jinja2.__version__}-{engine[:16]}"))
 
     def load_bytecode(self, bucket) -> None:
-        try:
+        with contextlib.suppress(OSError):  # say, a file where the folder should be: then nothing is cached
             super().load_bytecode(bucket)
-        except OSError:  # say, a file where the folder should be: then there is nothing cached
-            pass
 
     def dump_bytecode(self, bucket) -> None:
         # A folder that cannot be written is no cache, never a failed page.

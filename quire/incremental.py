@@ -137,13 +137,19 @@ def pages_to_render(app: Flask, pages: list[str], previous: dict | None, current
 
 def carry_over(dest: Path, work: Path, rels: list[str]) -> list[str]:
     """Hard-link (or copy) files of the previous build into the new one; return those it could not find."""
-    missing = []
+    missing, folders = [], set()
     for rel in rels:
         source, target = dest / rel, work / rel
-        if not source.is_file() or source.is_symlink():
+        try:
+            if not stat.S_ISREG(os.lstat(source).st_mode):  # a symlink is never carried over
+                missing.append(rel)
+                continue
+        except OSError:
             missing.append(rel)
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in folders:  # pages share few folders: one mkdir each, not one per page
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
         try:
             os.link(source, target)
         except OSError:

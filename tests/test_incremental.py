@@ -181,6 +181,7 @@ def test_a_change_to_any_engine_module_renders_everything(blog, tmp_path, monkey
     import shutil
 
     import quire.incremental
+
     from conftest import PROJECT
 
     dest = tmp_path / "site"
