@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from .cache import RenderCache
 from .content import MARKDOWN_SUFFIXES, POST_SETTINGS, ContentError, Post, load_post
+from .watch import Subscription
 from .workers import map_forked
 
 SAVE_WINDOW_NS = 1_000_000_000  # an empty file this recent is probably being saved
@@ -32,9 +33,10 @@ class SourceFile(NamedTuple):
 class Listing:
     """The Markdown files of posts/ and pages/ (flat files and bundles), each with a change stamp.
 
-    This runs on every request of the dev server, so a folder is listed again only when its own mtime
-    changes (a file was added, removed or renamed) and otherwise each file costs one stat call. A bundle's
-    stamp is its index.md and its folder (adding, removing or renaming an image changes the folder).
+    This runs on every request of the dev server. Where inotify watches the folders, nothing is read again
+    until one of them changes. Otherwise a folder is listed again only when its own mtime changes (a file
+    was added, removed or renamed) and each file costs one stat call. A bundle's stamp is its index.md and
+    its folder (adding, removing or renaming an image changes the folder).
     """
 
     FOLDERS = (("posts", "post"), ("pages", "page"))
@@ -42,6 +44,8 @@ class Listing:
     def __init__(self, site_dir: Path):
         self.site_dir = site_dir
         self._listed: dict[str, tuple[int, list[tuple[str, str, str | None, bool]]]] = {}
+        self._found: list[SourceFile] | None = None
+        self.changes = Subscription()
 
     def _list(self, folder: str) -> list[tuple[str, str, str | None, bool]]:
         entries = []
@@ -58,7 +62,20 @@ class Listing:
         return entries
 
     def files(self) -> list[SourceFile]:
-        """Return the content files as they are now."""
+        """Return the content files as they are now: as last time when no watched folder changed since."""
+        if not self.changes.look() and self._found is not None:
+            return self._found
+        found = self._walk()
+        # A symlinked file or bundle changes where no watch sees it: such a site is listed on every call.
+        if not any(f.linked for f in found):
+            self._found = found
+            self.changes.watch([str(self.site_dir)] + [str(self.site_dir / folder) for folder, _ in self.FOLDERS
+                                                       if (self.site_dir / folder).is_dir()]
+                               + [bundle for _, listed in self._listed.values() for _, _, bundle, _ in listed
+                                  if bundle is not None])
+        return found
+
+    def _walk(self) -> list[SourceFile]:
         found = []
         for folder, kind in self.FOLDERS:
             try:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import quire.store
+import quire.watch
 import quire.workers
 from quire.cache import RenderCache
 from quire.settings import DEFAULTS
@@ -377,3 +378,73 @@ def test_content_errors_keep_their_path_and_line_through_the_workers(many, site_
     assert parallel.errors[0].message.startswith("bad YAML front matter: ")
     assert str(parallel.errors[1]) == "posts/s-broken-weight.md:4: error: 'weight' must be a whole number, not 'heavy'"
     assert [str(e) for e in parallel.errors] == [str(e) for e in serial_snapshot(site_dir).errors]
+
+
+@pytest.fixture
+def counted_stats(monkeypatch) -> list[str]:
+    """Record the stat calls the store makes."""
+    calls, real = [], os.stat
+    monkeypatch.setattr(quire.store.os, "stat", lambda path, *a, **k: calls.append(str(path)) or real(path, *a, **k))
+    return calls
+
+
+needs_inotify = pytest.mark.skipif(quire.watch.ChangeFeed.shared() is None, reason="no inotify on this system")
+
+
+@needs_inotify
+def test_an_unchanged_site_is_not_statted_again_and_every_save_is_seen_at_once(builder, site_dir, counted_stats):
+    for i in range(5):
+        builder.post(f"p{i}", title=f"Post {i}", date=f"2024-01-0{i + 1}")
+    store = store_of(site_dir)
+    first = store.snapshot()
+    store.snapshot()  # the watch began after the first listing: this one lists again, to be sure
+    counted_stats.clear()
+    assert store.snapshot() is first and counted_stats == []
+    # An edit in place, an editor's atomic save, a new bundle, a new pages/ folder: each on the next call.
+    (site_dir / "posts/p1.md").write_text(post_text("Edited in place", "2024-01-02"))
+    assert "Edited in place" in [p.title for p in store.snapshot().posts]
+    (site_dir / "posts/.p2.md.swp").write_text(post_text("Saved atomically", "2024-01-03"))
+    os.replace(site_dir / "posts/.p2.md.swp", site_dir / "posts/p2.md")
+    assert "Saved atomically" in [p.title for p in store.snapshot().posts]
+    (site_dir / "posts/b").mkdir()
+    store.snapshot()
+    (site_dir / "posts/b/index.md").write_text(post_text("In a bundle", "2024-02-01"))
+    assert "In a bundle" in [p.title for p in store.snapshot().posts]
+    (site_dir / "posts/b/index.md").write_text(post_text("Bundle edited", "2024-02-01"))
+    assert "Bundle edited" in [p.title for p in store.snapshot().posts]
+    builder.page("about", title="About")
+    assert "About" in [p.title for p in store.snapshot().posts]
+    (site_dir / "posts/p0.md").unlink()
+    assert "Post 0" not in [p.title for p in store.snapshot().posts]
+    counted_stats.clear()
+    store.snapshot()
+    assert counted_stats == []
+
+
+@needs_inotify
+def test_a_symlinked_post_is_statted_on_every_call(builder, site_dir, tmp_path, counted_stats):
+    builder.post("p", title="Plain", date="2024-01-01")
+    (site_dir / "drafts").mkdir()
+    target = site_dir / "drafts/linked.md"
+    target.write_text(post_text("Linked", "2024-01-02"))
+    (site_dir / "posts/linked.md").symlink_to(target)
+    store = store_of(site_dir)
+    store.snapshot()
+    store.snapshot()
+    counted_stats.clear()
+    store.snapshot()
+    assert counted_stats  # an edit of drafts/linked.md makes no event in posts/: only a stat sees it
+    target.write_text(post_text("Linked, edited", "2024-01-02"))
+    assert "Linked, edited" in [p.title for p in store.snapshot().posts]
+
+
+def test_without_inotify_every_call_looks_at_the_files(builder, site_dir, monkeypatch, counted_stats):
+    monkeypatch.setattr(quire.watch.ChangeFeed, "shared", classmethod(lambda cls: None))
+    builder.post("p", title="Plain", date="2024-01-01")
+    store = store_of(site_dir)
+    store.snapshot()
+    counted_stats.clear()
+    store.snapshot()
+    assert counted_stats
+    (site_dir / "posts/p.md").write_text(post_text("Plain, edited", "2024-01-01"))
+    assert [p.title for p in store.snapshot().posts] == ["Plain, edited"]
