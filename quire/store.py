@@ -153,14 +153,18 @@ class ContentStore:
         self._memory: dict[Path, tuple[tuple, Post | ContentError]] = {}
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+        self._files: list[SourceFile] | None = None
         self.listing = Listing(site_dir)
 
     def snapshot(self) -> Snapshot:
         """Return the current posts and errors, reusing the last snapshot when nothing changed."""
         with self._lock:
             files = self.listing.files()
+            if self._snapshot is not None and files is self._files:  # the listing saw no change at all
+                return self._snapshot
             key = tuple((f.rel, f.stamp) for f in files)
             if self._snapshot is not None and self._snapshot.key == key:
+                self._files = files
                 return self._snapshot
             root = self.site_dir.resolve()
             todo, entries = [], {}
@@ -184,6 +188,7 @@ class ContentStore:
                 posts=tuple(e for e in ordered if isinstance(e, Post)),
                 errors=tuple(e for e in ordered if isinstance(e, ContentError)),
             )
+            self._files = files
             return self._snapshot
 
     def _load_many(self, todo: list[SourceFile]) -> list:
