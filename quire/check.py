@@ -93,12 +93,15 @@ def prose_lines(text: str):
         yield number, CODE_SPAN.sub("``", line)
 
 
-def math_findings(rel: str, text: str) -> list[Finding]:
-    """Find lone dollars, unbalanced braces and unmatched \\begin/\\end in the math of a file."""
+def math_findings(rel: str, text: str, lines: list[tuple[int, str]] | None = None) -> list[Finding]:
+    """Find lone dollars, unbalanced braces and unmatched \\begin/\\end in the math of a file.
+
+    lines, if given, are the file's prose_lines (read once for every check of the file).
+    """
     found, display, start = [], False, 0
     block: list[str] = []
     paragraph: list[tuple[int, str]] = []
-    for number, line in prose_lines(text):
+    for number, line in prose_lines(text) if lines is None else lines:
         stripped = line.strip().lstrip(">").strip()
         if stripped == "$$" and not opens_inline_math("\n".join(text for _, text in paragraph)):
             if display:
@@ -180,10 +183,10 @@ def _short(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def leftover_findings(rel: str, text: str) -> list[Finding]:
-    """Find Liquid, Hugo shortcode and kramdown syntax that would show as literal text."""
+def leftover_findings(rel: str, text: str, lines: list[tuple[int, str]] | None = None) -> list[Finding]:
+    """Find Liquid, Hugo shortcode and kramdown syntax that would show as literal text (lines: as above)."""
     found = []
-    for number, line in prose_lines(text):
+    for number, line in prose_lines(text) if lines is None else lines:
         for pattern, message in LEFTOVERS:
             match = pattern.search(line)
             if match:
@@ -270,7 +273,8 @@ def file_findings(rel: str, data: bytes, text: str) -> list[Finding]:
     if data.startswith(b"\xef\xbb\xbf"):
         found.append(Finding(rel, 1, "warning", "the file starts with a UTF-8 byte order mark: Quire "
                                                 "reads it, other tools may ignore the front matter"))
-    return found + math_findings(rel, text) + leftover_findings(rel, text)
+    lines = list(prose_lines(text))
+    return found + math_findings(rel, text, lines) + leftover_findings(rel, text, lines)
 
 
 def _file_findings(engine, posts: list[Post], raw: dict[str, bytes], sources: dict[str, str]) -> list[list]:
