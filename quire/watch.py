@@ -23,16 +23,22 @@ MASK = (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | I
 EVENT = struct.Struct("iIII")
 
 
+def _inotify():
+    """Open an inotify instance (non-blocking); return its descriptor and libc's inotify_add_watch."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    add_watch = libc.inotify_add_watch
+    add_watch.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32)
+    fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), "inotify_init1 failed")
+    return fd, add_watch
+
+
 class Inotify:
     """The paths that changed under some folder trees and beside some files, from Linux's inotify."""
 
     def __init__(self, trees: list[Path], files: list[Path]):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        self._add_watch = libc.inotify_add_watch
-        self._add_watch.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32)
-        self.fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
-        if self.fd < 0:
-            raise OSError(ctypes.get_errno(), "inotify_init1 failed")
+        self.fd, self._add_watch = _inotify()
         self.folders: dict[int, str] = {}
         self.trees = {str(t) for t in trees}
         # A file is watched through its folder; a missing tree through its parent, until it is created.
@@ -162,12 +168,7 @@ class ChangeFeed:
     _lock = threading.Lock()
 
     def __init__(self):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        self._add_watch = libc.inotify_add_watch
-        self._add_watch.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32)
-        self.fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
-        if self.fd < 0:
-            raise OSError(ctypes.get_errno(), "inotify_init1 failed")
+        self.fd, self._add_watch = _inotify()
         self._subscribers: dict[int, weakref.WeakSet] = {}
 
     @classmethod

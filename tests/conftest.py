@@ -4,10 +4,13 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
+import quire.workers
 from quire import create_app
 
 # The browser tests' fixtures and helpers (tests/test_browser_*.py) live in their own module.
@@ -121,3 +124,21 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def pools(monkeypatch) -> list[int]:
+    """Record the process pools quire.workers starts (their worker counts), on any machine with 2 cores or more."""
+    started = []
+
+    class CountedPool(ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            started.append(kwargs["max_workers"])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(quire.workers, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(quire.workers.os, "cpu_count", lambda: 2)
+    for thread in threading.enumerate():  # workers are forked only when no other thread runs: let them end
+        if thread is not threading.current_thread():
+            thread.join(timeout=5)
+    return started

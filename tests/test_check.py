@@ -211,44 +211,28 @@ def test_broken_site_toml_is_the_one_finding(site_dir, runner):
                              f"`posts_per_page`?")
 
 
-def test_many_files_are_linted_in_workers_with_the_same_findings(builder, site_dir, monkeypatch, tmp_path):
-    import threading
-    from concurrent.futures import ProcessPoolExecutor
-
+def test_many_files_are_linted_in_workers_with_the_same_findings(builder, site_dir, monkeypatch, tmp_path, pools):
     import quire.check
     import quire.store
-    import quire.workers
     from quire.check import check_site
 
     count = quire.check.FORK_MIN + 3
     for i in range(count):
         body = f"Text about $x_{i}$.\n\nA lone $sign {i}.\n" if i % 7 == 0 else f"Clean $y_{i}$ text.\n"
         builder.post(f"p{i:03d}", title=f"Post {i}", date="2024-01-01", body=body + "{% raw %}\n")
-    started = []
-
-    class CountedPool(ProcessPoolExecutor):
-        def __init__(self, *args, **kwargs):
-            started.append(kwargs["max_workers"])
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(quire.workers, "ProcessPoolExecutor", CountedPool)
-    monkeypatch.setattr(quire.workers.os, "cpu_count", lambda: 2)
-    for thread in threading.enumerate():  # workers are forked only when no other thread runs
-        if thread is not threading.current_thread():
-            thread.join(timeout=5)
 
     def findings(cache: str) -> list[str]:
         monkeypatch.setenv("QUIRE_CACHE_DIR", cache)
         return [str(f) for f in check_site(create_app(site_dir))]
 
     parallel = findings(str(tmp_path / "cache"))
-    assert started.count(2) >= 2  # the posts were loaded, then linted, in workers
+    assert pools.count(2) >= 2  # the posts were loaded, then linted, in workers
     monkeypatch.setattr(quire.check, "FORK_MIN", 10**6)
     monkeypatch.setattr(quire.store.ContentStore, "PARALLEL_MIN", 10**6)
-    before = len(started)
-    assert findings("off") == parallel and len(started) == before
+    before = len(pools)
+    assert findings("off") == parallel and len(pools) == before
     lone = [f for f in parallel if "lone '$'" in f]
     liquid = [f for f in parallel if "{% raw %}" in f]
     assert len(lone) == len(range(0, count, 7)) and len(liquid) == count
     # Linted once: the findings are cached like rendered posts, and read back the same.
-    assert findings(str(tmp_path / "cache")) == parallel and len(started) == before
+    assert findings(str(tmp_path / "cache")) == parallel and len(pools) == before

@@ -3,7 +3,6 @@
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import fields
 from pathlib import Path
 
@@ -334,24 +333,6 @@ def many(builder):
     builder.file("posts/r-broken-yaml.md", "---\ntitle: Fine\ntitle: [unclosed\ndate: 2024-01-01\n---\nText.\n")
     builder.file("posts/s-broken-weight.md", "---\ntitle: W\ndate: 2024-01-01\nweight: heavy\n---\nText.\n")
     return builder
-
-
-@pytest.fixture
-def pools(monkeypatch) -> list[int]:
-    """Record the process pools the store starts (their worker counts), on any machine with 2 cores or more."""
-    started = []
-
-    class CountedPool(ProcessPoolExecutor):
-        def __init__(self, *args, **kwargs):
-            started.append(kwargs["max_workers"])
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(quire.workers, "ProcessPoolExecutor", CountedPool)
-    monkeypatch.setattr(quire.workers.os, "cpu_count", lambda: 2)
-    for thread in threading.enumerate():  # the store forks only when no other thread runs: let them end
-        if thread is not threading.current_thread():
-            thread.join(timeout=5)
-    return started
 
 
 def serial_snapshot(site_dir: Path):
