@@ -246,18 +246,22 @@ def ratios(posts: int, sums: dict[str, dict], dev: dict) -> list[dict]:
 
     q, h, p = (sums.get(k) for k in ("quire_full", "hugo_full", "pelican_full"))
     edit, tpl, pedit = (sums.get(k) for k in ("quire_edit", "quire_template", "pelican_edit"))
+    # Issue 19's targets; the edit target is 0.03x at 1,000 posts and 0.02x at 3,000.
     note_n = "" if posts == 1000 else "target set for 1,000 posts"
     if q and h:
         r = q["wall_s"] / h["wall_s"]
-        add("Quire/Hugo full build, wall", f"{r:.3f}x", "<= 0.5x", r <= 0.5, note_n)
+        add("Quire/Hugo full build, wall", f"{r:.3f}x", "<= 0.45x", r <= 0.45, note_n)
         add("Quire/Hugo full build, CPU", f"{q['cpu_s'] / h['cpu_s']:.3f}x")
     if q and p:
         r = p["wall_s"] / q["wall_s"]
-        add("Quire/Pelican full build, wall",
-            f"{q['wall_s'] / p['wall_s']:.3f}x (Pelican is {r:.2f}x slower)", ">= 3x slower", r >= 3, note_n)
+        add("Quire/Pelican full build, wall", f"{q['wall_s'] / p['wall_s']:.3f}x (Pelican is {r:.2f}x slower)")
+        r = q["cpu_s"] / p["cpu_s"]
+        add("Quire/Pelican full build, CPU", f"{r:.3f}x", "<= 0.65x", r <= 0.65, note_n)
     if edit and h:
         r = edit["wall_s"] / h["wall_s"]
-        add("Quire one post edited / Hugo full", f"{r:.3f}x", "<= 0.1x", r <= 0.1, note_n)
+        limit = 0.02 if posts >= 3000 else 0.03
+        add("Quire one post edited / Hugo full", f"{r:.3f}x", f"<= {limit}x", r <= limit,
+            "" if posts in (1000, 3000) else "targets set for 1,000 and 3,000 posts")
     if edit and pedit:
         add("Quire one post edited / Pelican one post touched", f"{edit['wall_s'] / pedit['wall_s']:.3f}x")
     if tpl and h:
@@ -271,16 +275,18 @@ def ratios(posts: int, sums: dict[str, dict], dev: dict) -> list[dict]:
             add(f"Quire/Hugo peak memory, full build (Quire: {what})", f"{r:.3f}x ({q[field]:.0f} MiB)",
                 "< 0.1x and < 700 MiB", r < 0.1 and q[field] < 700, note)
     if dev:
-        note = "" if posts == 1000 else "target set for 1,000 posts"
-        add("Dev server: GET / warm, median ms", f"{dev['home']['median_ms']:.2f}")
+        # Under 5 ms at 1,000 posts and under 8 ms at 3,000; an edit shown under 50 ms (set for 3,000).
+        warm = 8 if posts >= 3000 else 5
+        v = dev["home"]["median_ms"]
+        add("Dev server: GET / warm, median ms", f"{v:.2f}", f"< {warm} ms", v < warm)
         v = dev["post_warm"]["median_ms"]
-        add(f"Dev server: GET {dev['post_words']}-word post warm, median ms", f"{v:.2f}", "< 5 ms", v < 5,
-            note)
+        add(f"Dev server: GET {dev['post_words']}-word post warm, median ms", f"{v:.2f}", f"< {warm} ms",
+            v < warm)
         e = dev["edit"]
         ok = e["first_request_shows_edit"] and e["first_request_ms"] <= 50
         add("Dev server: first GET after editing that post, ms",
             f"{e['first_request_ms']:.1f} (edit shown: {'yes' if e['first_request_shows_edit'] else 'no'}; "
-            f"visible after {e['visible_after_ms']:.1f} ms)", "shown, <= 50 ms", ok, note)
+            f"visible after {e['visible_after_ms']:.1f} ms)", "shown, <= 50 ms", ok)
         add("Dev server: first GET / after start, ms", f"{dev['first_home_after_start_ms']:.0f}")
     return out
 
