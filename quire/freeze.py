@@ -25,6 +25,7 @@ from .images import pillow_version
 from .incremental import carry_over, manifest, pages_to_render, read_manifest, write_manifest
 from .paths import KEEP, MARKER, nfc, output_problem, resolves_inside
 from .responsive import keep_variant, variant_file, variant_names
+from .outputs import search_doc_json
 from .search import index_json_parts, search_index
 from .workers import die_with_parent
 
@@ -144,6 +145,10 @@ def direct_files(app: Flask) -> list:
     index = search_index(site)
     producers = [lambda: ((_file_path("search_shard", name=name), text.encode())
                           for name, text in index.shards().items()),
+                 lambda: ((_file_path("search_vocab", name=name), text.encode())
+                          for name, text in index.buckets().items()),
+                 lambda: ((_file_path("search_doc", doc=number), search_doc_json(index, number).encode())
+                          for number in range(len(index.posts))),
                  lambda: [(_file_path("index_json"), index_json_parts(site, lambda post: absolute(url_of(post))))]]
     for number, post in enumerate(index.posts):
         producers.append(lambda number=number, post=post: (

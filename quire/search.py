@@ -1,8 +1,11 @@
 """Search: a sharded index for the browser and the same ranking on the server.
 
-The browser first fetches `search/index.json` (titles, URLs, dates, summaries and the vocabulary), then only the
-posting shards of the terms a query needs (one shard per two-letter term prefix), then one text chunk per shown
-result for its snippet. static/search.js mirrors `rank` and `snippet` below; keep the two in step.
+The browser fetches nothing large up front. On focus it fetches `search/index.json`: the names of the files
+that exist. A query then fetches the posting shard of each word (one shard per two-letter term prefix: it
+holds every term with that prefix, so prefix matches need nothing else) and, for words of five letters or more,
+the few vocabulary buckets where a term one typo away can be (see `typo_buckets`). Then one small file per
+shown result (title, URL, date, summary) and one text chunk per shown result for its snippet.
+static/search.js mirrors `rank`, `snippet` and `typo_buckets` below; keep them in step.
 """
 
 import bisect
@@ -26,6 +29,25 @@ SUMMARY_CHARS = 300
 def shard_name(term: str) -> str:
     """Name the posting shard of a term by the code points of its first two characters."""
     return "-".join(f"{ord(c):x}" for c in term[:2])
+
+
+def vocab_names(term: str) -> tuple[str, str]:
+    """Name the two typo buckets a term is listed in: by its length and first letter, by its length and second
+    letter (code points in hex)."""
+    return f"f{len(term)}-{ord(term[0]):x}", f"s{len(term)}-{ord(term[1]):x}"
+
+
+def typo_buckets(word: str) -> list[str]:
+    """Name the buckets that hold every term one edit from `word` (a word of two letters or more).
+
+    A term one edit away keeps the word's first letter unless the edit is at the start. Deleting the first
+    letter or swapping the first two puts the second letter first; replacing the first letter keeps the second;
+    inserting a letter in front moves the first letter to second place. Lengths differ by at most one.
+    """
+    n, first, second = len(word), ord(word[0]), ord(word[1])
+    names = [f"f{length}-{first:x}" for length in (n - 1, n, n + 1)]
+    names += [f"f{n - 1}-{second:x}", f"f{n}-{second:x}", f"s{n}-{second:x}", f"s{n + 1}-{first:x}"]
+    return list(dict.fromkeys(names))
 
 
 def within_one_edit(a: str, b: str) -> bool:
@@ -52,6 +74,7 @@ class SearchIndex:
     postings: dict[str, array] = field(default_factory=dict)
     vocabulary: list[str] = field(default_factory=list)
     _shards: dict[str, str] | None = None
+    _buckets: dict[str, str] | None = None
 
     @classmethod
     def build(cls, posts: tuple[Post, ...]) -> "SearchIndex":
@@ -118,25 +141,39 @@ class SearchIndex:
         chunk = post.terms.chunks[self.entries(best)[number][1]]
         return passage(chunk, best, [t for t, _ in terms])
 
-    def client_index(self, urls: list[str], dates: list[str]) -> str:
-        """Return index.json: documents and the sorted vocabulary."""
-        rows = zip(self.posts, urls, dates, strict=True)
-        docs = [[p.title, url, date, p.summary[:SUMMARY_CHARS]] for p, url, date in rows]
-        return safe_json({"version": 1, "docs": docs, "terms": self.vocabulary})
+    def client_index(self) -> str:
+        """Return index.json: how many posts there are and the names of the shards and typo buckets."""
+        return safe_json({"version": 2, "docs": len(self.posts), "shards": sorted(self.shards()),
+                          "vocab": sorted(self.buckets())})
+
+    def client_doc(self, number: int, url: str, date: str) -> str:
+        """Return what a shown result needs of a post: [title, URL, date, start of the summary]."""
+        post = self.posts[number]
+        return safe_json([post.title, url, date, post.summary[:SUMMARY_CHARS]])
 
     def shards(self) -> dict[str, str]:
-        """Return every posting shard as JSON text: term -> flat [post, count, chunk, ...] (made once)."""
+        """Return every posting shard as JSON text: term -> [[posts with it in the title], [post, count, chunk,
+        post, count, chunk, ...]] (made once)."""
         if self._shards is None:
-            self._shards = self._make_shards()
+            grouped: dict[str, dict[str, list]] = {}
+            for term in self.vocabulary:
+                flat = self.postings.get(term)
+                titled = sorted(self.title_docs.get(term, ()))
+                grouped.setdefault(shard_name(term), {})[term] = [titled, flat.tolist() if flat else []]
+            self._shards = {name: safe_json(data) for name, data in grouped.items()}
         return self._shards
 
-    def _make_shards(self) -> dict[str, str]:
-        grouped: dict[str, dict[str, list[int]]] = {}
-        for term in self.vocabulary:
-            flat = self.postings.get(term)
-            if flat:
-                grouped.setdefault(shard_name(term), {})[term] = flat.tolist()
-        return {name: safe_json(data) for name, data in grouped.items()}
+    def buckets(self) -> dict[str, str]:
+        """Return every typo bucket as JSON text: the sorted terms of four letters or more with that length and
+        that first (or second) letter (made once)."""
+        if self._buckets is None:
+            grouped: dict[str, list[str]] = {}
+            for term in self.vocabulary:
+                if len(term) >= 4:
+                    for name in vocab_names(term):
+                        grouped.setdefault(name, []).append(term)
+            self._buckets = {name: safe_json(terms) for name, terms in grouped.items()}
+        return self._buckets
 
 
 def safe_json(data) -> str:

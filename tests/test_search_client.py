@@ -71,6 +71,7 @@ def searched(builder, client, app, tmp_path):
     index = search_index(site)
     data = tmp_path / "search-data"
     files = ["index.json", *(f"shards/{name}.json" for name in index.shards())]
+    files += [f"vocab/{name}.json" for name in index.buckets()] + [f"docs/{n}.json" for n in range(len(index.posts))]
     files += [f"text/{doc}-{chunk}.txt" for doc, post in enumerate(index.posts)
               for chunk in range(len(post.terms.chunks))]
     for rel in files:
@@ -78,7 +79,8 @@ def searched(builder, client, app, tmp_path):
         assert response.status_code == 200, rel
         (data / rel).parent.mkdir(parents=True, exist_ok=True)
         (data / rel).write_bytes(response.data)
-    assert "Über naïve Schätzung" in (data / "index.json").read_text(encoding="utf-8")  # UTF-8, not \u escapes
+    shown = [f.read_text(encoding="utf-8") for f in (data / "docs").glob("*.json")]
+    assert any("Über naïve Schätzung" in text for text in shown)  # UTF-8, not \u escapes
     queries = tmp_path / "queries.json"
     queries.write_text(json.dumps(QUERIES), encoding="utf-8")
     result = subprocess.run([NODE, str(PROJECT / "tests" / "search_node.js"), str(PROJECT / "static" / "search.js"),
