@@ -33,9 +33,9 @@ from quire.terms import STOP_WORDS, tokenize  # noqa: E402
 # Parts of a line that are not prose: inline math, code spans, link targets, footnote marks, HTML tags.
 NOT_PROSE = re.compile(r"\$[^$]*\$|`[^`]*`|\]\([^)]*\)|\[\^[^\]]*\]|<[^>]*>|https?://\S+")
 WORD = re.compile(r"[A-Za-z]{4,}")
-ONSETS = ("b c d f g h j k l m n p r s t v w z br cr dr fl gr kl pl pr st str th tr sk sp ch sh qu vr").split()
-VOWELS = ("a e i o u y ai ea io ou ei").split()
-CODAS = [""] * 6 + "n r s l m x t nd rt st ng".split()
+ONSETS = "b c d f g h j k l m n p r s t v w z br cr dr fl gr kl pl pr st str th tr sk sp ch sh qu vr".split()  # noqa: SIM905
+VOWELS = ["a", "e", "i", "o", "u", "y", "ai", "ea", "io", "ou", "ei"]
+CODAS = [""] * 6 + ["n", "r", "s", "l", "m", "x", "t", "nd", "rt", "st", "ng"]
 
 
 def body_of(text: str) -> str:

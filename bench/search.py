@@ -278,7 +278,7 @@ def measure_size(posts: int, args, binary: Path, browser) -> dict:
         server.shutdown()
         server.server_close()
     for engine, measured in runs.items():
-        for q, query in enumerate(QUERIES):
+        for q in range(len(QUERIES)):
             key = f"{engine}_q{q + 1}"
             row[key + "_bytes"] = measured[0][q][0]
             row[key + "_ms"] = statistics.median(m[q][1] for m in measured)

@@ -23,9 +23,9 @@ from .content import tag_slug
 from .context import absolute, url_of
 from .images import pillow_version
 from .incremental import carry_over, manifest, pages_to_render, read_manifest, write_manifest
+from .outputs import search_doc_json
 from .paths import KEEP, MARKER, nfc, output_problem, resolves_inside
 from .responsive import keep_variant, variant_file, variant_names
-from .outputs import search_doc_json
 from .search import index_json_parts, search_index
 from .workers import die_with_parent
 

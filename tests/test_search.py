@@ -4,8 +4,7 @@ import json
 
 import pytest
 
-from quire.search import (SearchIndex, highlight, search_index, shard_name, typo_buckets, vocab_names,
-                          within_one_edit)
+from quire.search import SearchIndex, highlight, search_index, shard_name, typo_buckets, vocab_names, within_one_edit
 from quire.terms import index_terms, split_chunks, tokenize
 
 
