@@ -147,19 +147,25 @@ def body(path: Path) -> bytes:
 
 def serve(folder: Path) -> http.server.ThreadingHTTPServer:
     """Serve a folder on a free loopback port, gzip-encoding text as GitHub Pages does, quietly."""
+    encoded: dict[tuple[Path, bool], bytes] = {}
+
     class Gzipped(http.server.SimpleHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # connections kept open, as a real host keeps them
+
         def send_head(self):
             path = Path(self.translate_path(self.path))
             if path.is_dir():
                 path = path / "index.html"
             if not path.is_file():
                 return super().send_head()
-            data = path.read_bytes()
             kind = self.guess_type(str(path))
+            zipped = kind.startswith(COMPRESSED_TYPES) and "gzip" in self.headers.get("Accept-Encoding", "")
+            if (path, zipped) not in encoded:  # compressed once, as a host's cache would keep it
+                encoded[path, zipped] = body(path) if zipped else path.read_bytes()
+            data = encoded[path, zipped]
             self.send_response(200)
             self.send_header("Content-Type", kind)
-            if kind.startswith(COMPRESSED_TYPES) and "gzip" in self.headers.get("Accept-Encoding", ""):
-                data = gzip.compress(data, 6, mtime=0)
+            if zipped:
                 self.send_header("Content-Encoding", "gzip")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -172,6 +178,7 @@ def serve(folder: Path) -> http.server.ThreadingHTTPServer:
     # (wall-clock ms when a body was sent, path, bytes): counted here, since Pagefind fetches from a web worker,
     # whose requests the page's Resource Timing does not list.
     server.sent = []
+    server.handle_error = lambda request, address: None  # a browser context closed mid-request: no matter
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -262,8 +269,9 @@ def measure_size(posts: int, args, binary: Path, browser) -> dict:
     out = cache / f"search-real-{posts}-out"
     row = {"posts": posts, "quire_freeze_s": freeze(site, out, cache / f"search-real-{posts}-cache")}
     row["pagefind_build_s"] = pagefind(binary, out)
-    vocabulary = json.loads((out / "search" / "index.json").read_text(encoding="utf-8")).get("terms")
-    row["quire_terms"] = len(vocabulary) if vocabulary is not None else None
+    row["quire_terms"] = sum(len(json.loads(shard.read_text(encoding="utf-8")))
+                             for shard in (out / "search" / "shards").glob("*.json"))
+    row["quire_files"] = sum(1 for f in (out / "search").rglob("*") if f.is_file())
     for engine, folder in (("quire", out / "search"), ("pagefind", out / "pagefind")):
         row[f"{engine}_index_bytes"] = folder_bytes(folder)
         row[f"{engine}_index_gzip_bytes"] = folder_bytes(folder, compressed=True)
@@ -302,7 +310,7 @@ def report(rows: list[dict], hits: dict | None) -> None:
     for row in rows:
         for engine in ("quire", "pagefind"):
             build = row["quire_freeze_s" if engine == "quire" else "pagefind_build_s"]
-            terms = row["quire_terms"] if engine == "quire" and row["quire_terms"] else ""
+            terms = row["quire_terms"] if engine == "quire" else ""
             print(f"{row['posts']:>6} {engine:<9} {terms!s:>7} {build:>8.1f} "
                   f"{row[engine + '_index_bytes'] / 2**20:>10.1f} {row[engine + '_index_gzip_bytes'] / 2**20:>7.1f} "
                   f"{kib(row[engine + '_q1_bytes']):>8} {row[engine + '_q1_ms']:>7.0f} "

@@ -202,43 +202,47 @@
     return chunks.get(key).then(function (text) { return text ? passage(text, best[0], terms) : highlight(doc[3], terms); });
   }
 
-  function render(results, shown, query) {
+  // Each result's place is kept in rank order; it shows once its post's small file has arrived.
+  function render(results, query, mine) {
     list.textContent = "";
     active = -1;
     status.textContent = results.length ? results.length + (results.length === 1 ? " result" : " results") +
       " for \u201c" + query + "\u201d" : (query.trim() ? "No results for \u201c" + query + "\u201d" : "");
-    results.slice(0, LIMIT).forEach(function (result, i) {
-      var doc = shown[i];
-      var li = document.createElement("li");
-      li.className = "search-result";
-      var a = document.createElement("a");
-      a.href = doc[1];
-      var title = document.createElement("span");
-      title.className = "result-title";
-      title.textContent = doc[0];
-      a.appendChild(title);
-      if (doc[2]) {
-        var time = document.createElement("time");
-        time.textContent = doc[2];
-        a.appendChild(document.createTextNode(" "));
-        a.appendChild(time);
-      }
-      var snip = document.createElement("span");
-      snip.className = "result-snippet";
-      snip.innerHTML = highlight(doc[3].slice(0, SNIPPET_CHARS), result.terms.map(function (t) { return t[0]; }));
-      a.appendChild(snip);
-      li.appendChild(a);
-      list.appendChild(li);
-      snippet(result, doc).then(function (html) { snip.innerHTML = html; });
+    results.slice(0, LIMIT).forEach(function (result) {
+      var li = list.appendChild(document.createElement("li"));
+      li.hidden = true;
+      loadDoc(result.doc).then(function (doc) {
+        if (mine === generation) show(li, result, doc);
+      }).catch(function (err) { status.textContent = "Search is unavailable: " + err.message; });
     });
+  }
+  function show(li, result, doc) {
+    li.hidden = false;
+    li.className = "search-result";
+    var a = document.createElement("a");
+    a.href = doc[1];
+    var title = document.createElement("span");
+    title.className = "result-title";
+    title.textContent = doc[0];
+    a.appendChild(title);
+    if (doc[2]) {
+      var time = document.createElement("time");
+      time.textContent = doc[2];
+      a.appendChild(document.createTextNode(" "));
+      a.appendChild(time);
+    }
+    var snip = document.createElement("span");
+    snip.className = "result-snippet";
+    snip.innerHTML = highlight(doc[3].slice(0, SNIPPET_CHARS), result.terms.map(function (t) { return t[0]; }));
+    a.appendChild(snip);
+    li.appendChild(a);
+    snippet(result, doc).then(function (html) { snip.innerHTML = html; });
   }
   function run() {
     var query = input.value, mine = ++generation;
-    if (!query.trim()) { render([], [], ""); return; }
+    if (!query.trim()) { render([], "", mine); return; }
     loadIndex().then(function () { return rank(query); }).then(function (results) {
-      return Promise.all(results.slice(0, LIMIT).map(function (r) { return loadDoc(r.doc); })).then(function (shown) {
-        if (mine === generation) render(results, shown, query);
-      });
+      if (mine === generation) render(results, query, mine);
     }).catch(function (err) { status.textContent = "Search is unavailable: " + err.message; });
   }
   function links() { return Array.from(list.querySelectorAll("a")); }
@@ -266,7 +270,7 @@
       window.location.href = links()[active].href;
     } else if (e.key === "Escape") {
       input.value = "";
-      render([], [], "");
+      render([], "", ++generation);
       input.focus();
     }
   });
