@@ -1,8 +1,9 @@
 """Search: a sharded index for the browser and the same ranking on the server.
 
 The browser fetches nothing large up front. On focus it fetches `search/index.json`: the names of the files
-that exist. A query then fetches the posting shard of each word (one shard per two-letter term prefix: it
-holds every term with that prefix, so prefix matches need nothing else) and, for words of five letters or more,
+that exist. A query then fetches the posting shards that can hold terms starting with each word (one shard per
+two-letter term prefix, split by a longer prefix where it would be large: a term is in the shard of its longest
+prefix that names one, so prefix matches need nothing else) and, for words of five letters or more,
 the few vocabulary buckets where a term one typo away can be (see `typo_buckets`). Then one small file per
 shown result (title, URL, date, summary) and one text chunk per shown result for its snippet.
 static/search.js mirrors `rank`, `snippet` and `typo_buckets` below; keep them in step.
@@ -24,11 +25,15 @@ TITLE_BONUS = 100
 MAX_TF = 20
 SNIPPET_CHARS = 180
 SUMMARY_CHARS = 300
+# A posting shard longer than this (JSON characters) is split by one more letter of prefix, so that a query for a
+# common prefix ("re", "co") does not fetch the postings of every term that starts with it.
+SHARD_CHARS = 40_000
+SHARD_PREFIX_MAX = 12  # characters: a shard's name is a file name
 
 
-def shard_name(term: str) -> str:
-    """Name the posting shard of a term by the code points of its first two characters."""
-    return "-".join(f"{ord(c):x}" for c in term[:2])
+def shard_name(term: str, length: int = 2) -> str:
+    """Name the posting shard of a term prefix by the code points of its first `length` characters."""
+    return "-".join(f"{ord(c):x}" for c in term[:length])
 
 
 def vocab_names(term: str) -> tuple[str, str]:
@@ -155,12 +160,12 @@ class SearchIndex:
         """Return every posting shard as JSON text: term -> [[posts with it in the title], [post, count, chunk,
         post, count, chunk, ...]] (made once)."""
         if self._shards is None:
-            grouped: dict[str, dict[str, list]] = {}
+            entries = {}
             for term in self.vocabulary:
                 flat = self.postings.get(term)
-                titled = sorted(self.title_docs.get(term, ()))
-                grouped.setdefault(shard_name(term), {})[term] = [titled, flat.tolist() if flat else []]
-            self._shards = {name: safe_json(data) for name, data in grouped.items()}
+                entries[term] = [sorted(self.title_docs.get(term, ())), flat.tolist() if flat else []]
+            self._shards = {}
+            _fill_shards(self.vocabulary, 2, entries, self._shards)
         return self._shards
 
     def buckets(self) -> dict[str, str]:
@@ -174,6 +179,24 @@ class SearchIndex:
                         grouped.setdefault(name, []).append(term)
             self._buckets = {name: safe_json(terms) for name, terms in grouped.items()}
         return self._buckets
+
+
+def _fill_shards(terms: list[str], length: int, entries: dict[str, list], shards: dict[str, str]) -> None:
+    """Group terms by their first `length` characters into shards; split a large group of several terms by one
+    more character, keeping in it only the terms no longer than its prefix."""
+    groups: dict[str, list[str]] = {}
+    for term in terms:
+        groups.setdefault(term[:length], []).append(term)
+    for prefix, group in groups.items():
+        text = safe_json({term: entries[term] for term in group})
+        longer = [term for term in group if len(term) > length]
+        if len(text) <= SHARD_CHARS or not longer or len(group) == 1 or length >= SHARD_PREFIX_MAX:
+            shards[shard_name(prefix, length)] = text
+            continue
+        if len(longer) < len(group):
+            short = {term: entries[term] for term in group if len(term) == length}
+            shards[shard_name(prefix, length)] = safe_json(short)
+        _fill_shards(longer, length + 1, entries, shards)
 
 
 def safe_json(data) -> str:

@@ -17,7 +17,7 @@
   var indexURL = form.getAttribute("data-index"), shardURL = form.getAttribute("data-shard"),
       vocabURL = form.getAttribute("data-vocab"), docURL = form.getAttribute("data-doc"),
       textURL = form.getAttribute("data-text");
-  var indexPromise = null, shardNames = new Set(), vocabNames = new Set();
+  var indexPromise = null, shardNames = new Set(), shardPrefixes = [], vocabNames = new Set();
   var shards = new Map(), buckets = new Map(), docs = new Map(), chunks = new Map();
   var NO_POSTINGS = { entries: new Map(), titled: new Set() };
   var active = -1, generation = 0;
@@ -28,7 +28,21 @@
     return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).filter(function (t) { return length(t) > 1; });
   }
   function hex(c) { return c.codePointAt(0).toString(16); }
-  function shardName(term) { return Array.from(term).slice(0, 2).map(hex).join("-"); }
+  // A term is in the shard of its longest prefix (two letters or more) that names one; "" if none does.
+  function shardOf(term) {
+    var chars = Array.from(term);
+    for (var n = chars.length; n >= 2; n--) {
+      var name = chars.slice(0, n).map(hex).join("-");
+      if (shardNames.has(name)) return name;
+    }
+    return "";
+  }
+  // Every shard that can hold a term starting with the word: its own, and those of longer prefixes.
+  function shardsFor(word) {
+    var own = shardOf(word), names = [own];
+    shardPrefixes.forEach(function (pair) { if (pair[0].startsWith(word) && pair[1] !== own) names.push(pair[1]); });
+    return names;
+  }
   // Every term one edit from the word is in one of these buckets: see typo_buckets in search.py.
   function typoBuckets(word) {
     var chars = Array.from(word), n = chars.length, first = hex(chars[0]), second = hex(chars[1]);
@@ -68,6 +82,9 @@
     if (!indexPromise) {
       indexPromise = fetchJSON(indexURL).then(function (data) {
         shardNames = new Set(data.shards);
+        shardPrefixes = data.shards.map(function (name) {
+          return [name.split("-").map(function (h) { return String.fromCodePoint(parseInt(h, 16)); }).join(""), name];
+        });
         vocabNames = new Set(data.vocab);
         return data;
       });
@@ -102,13 +119,16 @@
   function loadDoc(n) {
     return once(docs, n, function () { return fetchJSON(docURL.replace("DOC", n)); });
   }
-  // The terms a query word matches, with their weight: prefix matches come from the word's own posting shard
-  // (it holds every term with the word's first two letters), typos from the buckets that can hold them.
+  // The terms a query word matches, with their weight: prefix matches come from the shards that can hold them,
+  // typos from the buckets that can hold them.
   function candidates(word) {
     var typos = length(word) >= 5 ? Promise.all(typoBuckets(word).map(loadBucket)) : Promise.resolve([]);
-    return Promise.all([loadShard(shardName(word)), typos]).then(function (got) {
-      var found = Array.from(got[0].keys()).filter(function (t) { return t.startsWith(word); }).sort(compare)
-        .map(function (t) { return [t, t === word ? EXACT : PREFIX]; });
+    return Promise.all([Promise.all(shardsFor(word).map(loadShard)), typos]).then(function (got) {
+      var prefixed = [];
+      got[0].forEach(function (shard) {
+        shard.forEach(function (_, t) { if (t.startsWith(word)) prefixed.push(t); });
+      });
+      var found = prefixed.sort(compare).map(function (t) { return [t, t === word ? EXACT : PREFIX]; });
       var near = new Set();
       got[1].forEach(function (terms) {
         terms.forEach(function (t) { if (!t.startsWith(word) && withinOneEdit(word, t)) near.add(t); });
@@ -125,12 +145,12 @@
     return Promise.all(words.map(candidates)).then(function (found) {
       perWord = found;
       var names = new Set();
-      perWord.forEach(function (c) { c.forEach(function (pair) { names.add(shardName(pair[0])); }); });
+      perWord.forEach(function (c) { c.forEach(function (pair) { names.add(shardOf(pair[0])); }); });
       return Promise.all(Array.from(names).map(function (n) {
         return loadShard(n).then(function (shard) { byName.set(n, shard); });
       }));
     }).then(function () {
-      var postingsOf = function (term) { return byName.get(shardName(term)).get(term) || NO_POSTINGS; };
+      var postingsOf = function (term) { return byName.get(shardOf(term)).get(term) || NO_POSTINGS; };
       var totals = null, matched = new Map();
       perWord.forEach(function (cands) {
         var scores = new Map();

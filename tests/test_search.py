@@ -4,7 +4,16 @@ import json
 
 import pytest
 
-from quire.search import SearchIndex, highlight, search_index, shard_name, typo_buckets, vocab_names, within_one_edit
+from quire.search import (
+    SearchIndex,
+    _fill_shards,
+    highlight,
+    search_index,
+    shard_name,
+    typo_buckets,
+    vocab_names,
+    within_one_edit,
+)
 from quire.terms import index_terms, split_chunks, tokenize
 
 
@@ -187,3 +196,18 @@ def test_server_shows_twenty_results_and_counts_all(builder, client):
         builder.post(f"p{i}", title=f"Post {i}", date=f"2024-01-{i + 1:02d}", body="common word")
     page = text_of(client.get("/search/?q=common"))
     assert page.count('<li class="search-result">') == 20 and "25 results for" in page  # as search.js says
+
+
+def test_large_shards_split_by_a_longer_prefix(monkeypatch):
+    monkeypatch.setattr("quire.search.SHARD_CHARS", 60)
+    terms = ["re", "reward", "rewards", "replay", "rep", "rest", "x" * 40, "x" * 40 + "y"]
+    entries = {term: [[], [0, 1, 0] * (3 if term.startswith("rew") else 1)] for term in terms}
+    shards = {}
+    _fill_shards(sorted(terms), 2, entries, shards)
+    held = {term: name for name, text in shards.items() for term in json.loads(text)}
+    assert sorted(held) == sorted(terms)  # each term in exactly one shard
+    assert held["re"] == "72-65" and json.loads(shards["72-65"]) == {"re": [[], [0, 1, 0]]}  # only the short one
+    # Split further while the postings are long: "reward" stays where "rewards" goes on.
+    assert held["reward"] == shard_name("reward", 6) and held["rewards"] == shard_name("rewards", 7)
+    assert held["rep"] == held["replay"] == shard_name("rep", 3) and held["rest"] == shard_name("res", 3)
+    assert held["x" * 40] == held["x" * 40 + "y"] == shard_name("x" * 12, 12)  # names stay short

@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+import quire.search
 from quire.search import search_index, search_posts
 
 from conftest import PROJECT
@@ -59,9 +60,12 @@ QUERIES = [
 ]
 
 
-@pytest.fixture
-def searched(builder, client, app, tmp_path):
-    """Build the corpus, write the files search.js fetches, run the queries through node."""
+@pytest.fixture(params=[None, 200], ids=["shards", "split-shards"])
+def searched(request, builder, client, app, tmp_path, monkeypatch):
+    """Build the corpus, write the files search.js fetches, run the queries through node: with the shards as
+    they are, and with every shard over 200 characters split by a longer prefix."""
+    if request.param:
+        monkeypatch.setattr(quire.search, "SHARD_CHARS", request.param)
     for n, (slug, (title, body)) in enumerate(POSTS.items()):
         meta = {"summary": repr("A summary of many words. " * 20)} if slug == "summary" else {}
         builder.post(slug, title=title, date=f"2024-01-{n + 1:02d}", body=body, **meta)
@@ -69,6 +73,7 @@ def searched(builder, client, app, tmp_path):
     with app.test_request_context():
         site = app.extensions["quire"].site()
     index = search_index(site)
+    assert any(name.count("-") > 1 for name in index.shards()) == bool(request.param)  # split or not
     data = tmp_path / "search-data"
     files = ["index.json", *(f"shards/{name}.json" for name in index.shards())]
     files += [f"vocab/{name}.json" for name in index.buckets()] + [f"docs/{n}.json" for n in range(len(index.posts))]
