@@ -33,6 +33,7 @@ from .incremental import (
     read_manifest,
     write_manifest,
 )
+from .outputs import search_doc_json
 from .paths import KEEP, MARKER, nfc, output_problem, resolves_inside
 from .responsive import keep_variant, variant_file, variant_names
 from .search import index_json_parts, search_index
@@ -164,6 +165,10 @@ def direct_files(app: Flask) -> list:
     index = search_index(site)
     producers = [lambda: ((_file_path("search_shard", name=name), text.encode())
                           for name, text in index.shards().items()),
+                 lambda: ((_file_path("search_vocab", name=name), text.encode())
+                          for name, text in index.buckets().items()),
+                 lambda: ((_file_path("search_doc", doc=number), search_doc_json(index, number).encode())
+                          for number in range(len(index.posts))),
                  lambda: [(_file_path("index_json"), index_json_parts(site, lambda post: absolute(url_of(post))))]]
     # A post's text chunks are decided by its text and its number alone: most carry over from the last build.
     for number, post in enumerate(index.posts):

@@ -130,11 +130,8 @@ def index_json():
 
 
 def search_index_json():
-    """Serve the first file the browser search fetches: documents and vocabulary."""
-    index = search_index(current_site())
-    urls = [url_of(p) for p in index.posts]
-    dates = [format_date(p.date) if p.kind == "post" else "" for p in index.posts]
-    return Response(index.client_index(urls, dates), mimetype="application/json")
+    """Serve the first file the browser search fetches: the names of the shards and typo buckets."""
+    return Response(search_index(current_site()).client_index(), mimetype="application/json")
 
 
 def search_shard(name: str):
@@ -143,6 +140,28 @@ def search_shard(name: str):
     if shard is None:
         abort(404)
     return Response(shard, mimetype="application/json")
+
+
+def search_vocab(name: str):
+    """Serve one typo bucket of the search vocabulary."""
+    bucket = search_index(current_site()).buckets().get(name)
+    if bucket is None:
+        abort(404)
+    return Response(bucket, mimetype="application/json")
+
+
+def search_doc(doc: str):
+    """Serve what a shown search result needs of one post: title, URL, date and summary."""
+    index = search_index(current_site())
+    if not (doc.isascii() and doc.isdigit() and str(int(doc)) == doc and int(doc) < len(index.posts)):
+        abort(404)
+    return Response(search_doc_json(index, int(doc)), mimetype="application/json")
+
+
+def search_doc_json(index, number: int) -> str:
+    """Return a search result's file for post `number` of the index (in a request context)."""
+    post = index.posts[number]
+    return index.client_doc(number, url_of(post), format_date(post.date) if post.kind == "post" else "")
 
 
 def search_text(doc: str, chunk: str):
@@ -175,5 +194,6 @@ def init_app(app: Flask) -> None:
     urls.register(app, {"rss": rss, "atom": atom, "posts_feed": posts_feed, "tag_feed": tag_feed,
                         "series_feed": series_feed, "json_feed": json_feed, "index_json": index_json,
                         "search_index": search_index_json, "search_shard": search_shard,
+                        "search_vocab": search_vocab, "search_doc": search_doc,
                         "search_text": search_text, "sitemap": sitemap, "robots": robots})
     app.jinja_env.filters["rfc822"] = rfc822

@@ -1,8 +1,12 @@
 """Search: a sharded index for the browser and the same ranking on the server.
 
-The browser first fetches `search/index.json` (titles, URLs, dates, summaries and the vocabulary), then only the
-posting shards of the terms a query needs (one shard per two-letter term prefix), then one text chunk per shown
-result for its snippet. static/search.js mirrors `rank` and `snippet` below; keep the two in step.
+The browser fetches nothing large up front. On focus it fetches `search/index.json`: the names of the files
+that exist. A query then fetches the posting shards that can hold terms starting with each word (one shard per
+two-letter term prefix, split by a longer prefix where it would be large: a term is in the shard of its longest
+prefix that names one, so prefix matches need nothing else) and, for words of five letters or more,
+the few vocabulary buckets where a term one typo away can be (see `typo_buckets`). Then one small file per
+shown result (title, URL, date, summary) and one text chunk per shown result for its snippet.
+static/search.js mirrors `rank`, `snippet` and `typo_buckets` below; keep them in step.
 """
 
 import bisect
@@ -21,11 +25,34 @@ TITLE_BONUS = 100
 MAX_TF = 20
 SNIPPET_CHARS = 180
 SUMMARY_CHARS = 300
+# A posting shard longer than this (JSON characters) is split by one more letter of prefix, so that a query for a
+# common prefix ("re", "co") does not fetch the postings of every term that starts with it.
+SHARD_CHARS = 40_000
+SHARD_PREFIX_MAX = 12  # characters: a shard's name is a file name
 
 
-def shard_name(term: str) -> str:
-    """Name the posting shard of a term by the code points of its first two characters."""
-    return "-".join(f"{ord(c):x}" for c in term[:2])
+def shard_name(term: str, length: int = 2) -> str:
+    """Name the posting shard of a term prefix by the code points of its first `length` characters."""
+    return "-".join(f"{ord(c):x}" for c in term[:length])
+
+
+def vocab_names(term: str) -> tuple[str, str]:
+    """Name the two typo buckets a term is listed in: by its length and first letter, by its length and second
+    letter (code points in hex)."""
+    return f"f{len(term)}-{ord(term[0]):x}", f"s{len(term)}-{ord(term[1]):x}"
+
+
+def typo_buckets(word: str) -> list[str]:
+    """Name the buckets that hold every term one edit from `word` (a word of two letters or more).
+
+    A term one edit away keeps the word's first letter unless the edit is at the start. Deleting the first
+    letter or swapping the first two puts the second letter first; replacing the first letter keeps the second;
+    inserting a letter in front moves the first letter to second place. Lengths differ by at most one.
+    """
+    n, first, second = len(word), ord(word[0]), ord(word[1])
+    names = [f"f{length}-{first:x}" for length in (n - 1, n, n + 1)]
+    names += [f"f{n - 1}-{second:x}", f"f{n}-{second:x}", f"s{n}-{second:x}", f"s{n + 1}-{first:x}"]
+    return list(dict.fromkeys(names))
 
 
 def within_one_edit(a: str, b: str) -> bool:
@@ -52,6 +79,7 @@ class SearchIndex:
     postings: dict[str, array] = field(default_factory=dict)
     vocabulary: list[str] = field(default_factory=list)
     _shards: dict[str, str] | None = None
+    _buckets: dict[str, str] | None = None
 
     @classmethod
     def build(cls, posts: tuple[Post, ...]) -> "SearchIndex":
@@ -118,25 +146,57 @@ class SearchIndex:
         chunk = post.terms.chunks[self.entries(best)[number][1]]
         return passage(chunk, best, [t for t, _ in terms])
 
-    def client_index(self, urls: list[str], dates: list[str]) -> str:
-        """Return index.json: documents and the sorted vocabulary."""
-        rows = zip(self.posts, urls, dates, strict=True)
-        docs = [[p.title, url, date, p.summary[:SUMMARY_CHARS]] for p, url, date in rows]
-        return safe_json({"version": 1, "docs": docs, "terms": self.vocabulary})
+    def client_index(self) -> str:
+        """Return index.json: how many posts there are and the names of the shards and typo buckets."""
+        return safe_json({"version": 2, "docs": len(self.posts), "shards": sorted(self.shards()),
+                          "vocab": sorted(self.buckets())})
+
+    def client_doc(self, number: int, url: str, date: str) -> str:
+        """Return what a shown result needs of a post: [title, URL, date, start of the summary]."""
+        post = self.posts[number]
+        return safe_json([post.title, url, date, post.summary[:SUMMARY_CHARS]])
 
     def shards(self) -> dict[str, str]:
-        """Return every posting shard as JSON text: term -> flat [post, count, chunk, ...] (made once)."""
+        """Return every posting shard as JSON text: term -> [[posts with it in the title], [post, count, chunk,
+        post, count, chunk, ...]] (made once)."""
         if self._shards is None:
-            self._shards = self._make_shards()
+            entries = {}
+            for term in self.vocabulary:
+                flat = self.postings.get(term)
+                entries[term] = [sorted(self.title_docs.get(term, ())), flat.tolist() if flat else []]
+            self._shards = {}
+            _fill_shards(self.vocabulary, 2, entries, self._shards)
         return self._shards
 
-    def _make_shards(self) -> dict[str, str]:
-        grouped: dict[str, dict[str, list[int]]] = {}
-        for term in self.vocabulary:
-            flat = self.postings.get(term)
-            if flat:
-                grouped.setdefault(shard_name(term), {})[term] = flat.tolist()
-        return {name: safe_json(data) for name, data in grouped.items()}
+    def buckets(self) -> dict[str, str]:
+        """Return every typo bucket as JSON text: the sorted terms of four letters or more with that length and
+        that first (or second) letter (made once)."""
+        if self._buckets is None:
+            grouped: dict[str, list[str]] = {}
+            for term in self.vocabulary:
+                if len(term) >= 4:
+                    for name in vocab_names(term):
+                        grouped.setdefault(name, []).append(term)
+            self._buckets = {name: safe_json(terms) for name, terms in grouped.items()}
+        return self._buckets
+
+
+def _fill_shards(terms: list[str], length: int, entries: dict[str, list], shards: dict[str, str]) -> None:
+    """Group terms by their first `length` characters into shards; split a large group of several terms by one
+    more character, keeping in it only the terms no longer than its prefix."""
+    groups: dict[str, list[str]] = {}
+    for term in terms:
+        groups.setdefault(term[:length], []).append(term)
+    for prefix, group in groups.items():
+        text = safe_json({term: entries[term] for term in group})
+        longer = [term for term in group if len(term) > length]
+        if len(text) <= SHARD_CHARS or not longer or len(group) == 1 or length >= SHARD_PREFIX_MAX:
+            shards[shard_name(prefix, length)] = text
+            continue
+        if len(longer) < len(group):
+            short = {term: entries[term] for term in group if len(term) == length}
+            shards[shard_name(prefix, length)] = safe_json(short)
+        _fill_shards(longer, length + 1, entries, shards)
 
 
 def safe_json(data) -> str:

@@ -40,6 +40,8 @@ ROUTES = (
     Route("/search/", "search", PAGE),
     Route("/search/index.json", "search_index", PAGE),
     Route("/search/shards/<name>.json", "search_shard", DIRECT),
+    Route("/search/vocab/<name>.json", "search_vocab", DIRECT),
+    Route("/search/docs/<doc>.json", "search_doc", DIRECT),
     Route("/search/text/<doc>-<chunk>.txt", "search_text", DIRECT),
     Route("/index.xml", "rss", PAGE),
     Route("/atom.xml", "atom", PAGE),

@@ -1,5 +1,6 @@
-// Quire search: fetches search/index.json once, then only the posting shards and text chunks a query needs.
-// Mirrors quire/search.py (rank, snippet) and quire/terms.py (tokenize); keep them in step.
+// Quire search: fetches the small search/index.json once, then only the posting shards, typo buckets, result
+// files and text chunks a query needs.
+// Mirrors quire/search.py (rank, snippet, typo_buckets) and quire/terms.py (tokenize); keep them in step.
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
@@ -14,9 +15,11 @@
     "so do does").split(" "));
   // The page gives every URL shape (from Quire's route table), so this file knows none of them.
   var indexURL = form.getAttribute("data-index"), shardURL = form.getAttribute("data-shard"),
+      vocabURL = form.getAttribute("data-vocab"), docURL = form.getAttribute("data-doc"),
       textURL = form.getAttribute("data-text");
-  var index = null, indexPromise = null, titles = [], titleDocs = new Map();
-  var shards = new Map(), chunks = new Map();
+  var indexPromise = null, shardNames = new Set(), shardPrefixes = [], vocabNames = new Set();
+  var shards = new Map(), buckets = new Map(), docs = new Map(), chunks = new Map();
+  var NO_POSTINGS = { entries: new Map(), titled: new Set() };
   var active = -1, generation = 0;
 
   // Lengths count characters (code points) as Python's len does, not UTF-16 units: "𝒜" is one letter.
@@ -24,8 +27,28 @@
   function tokenize(text) {
     return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).filter(function (t) { return length(t) > 1; });
   }
-  function shardName(term) {
-    return Array.from(term).slice(0, 2).map(function (c) { return c.codePointAt(0).toString(16); }).join("-");
+  function hex(c) { return c.codePointAt(0).toString(16); }
+  // A term is in the shard of its longest prefix (two letters or more) that names one; "" if none does.
+  function shardOf(term) {
+    var chars = Array.from(term);
+    for (var n = chars.length; n >= 2; n--) {
+      var name = chars.slice(0, n).map(hex).join("-");
+      if (shardNames.has(name)) return name;
+    }
+    return "";
+  }
+  // Every shard that can hold a term starting with the word: its own, and those of longer prefixes.
+  function shardsFor(word) {
+    var own = shardOf(word), names = [own];
+    shardPrefixes.forEach(function (pair) { if (pair[0].startsWith(word) && pair[1] !== own) names.push(pair[1]); });
+    return names;
+  }
+  // Every term one edit from the word is in one of these buckets: see typo_buckets in search.py.
+  function typoBuckets(word) {
+    var chars = Array.from(word), n = chars.length, first = hex(chars[0]), second = hex(chars[1]);
+    var names = [n - 1, n, n + 1].map(function (l) { return "f" + l + "-" + first; });
+    names.push("f" + (n - 1) + "-" + second, "f" + n + "-" + second, "s" + n + "-" + second, "s" + (n + 1) + "-" + first);
+    return Array.from(new Set(names));
   }
   function withinOneEdit(a, b) {
     // One edit changes at most one character: two UTF-16 units when it lies above U+FFFF.
@@ -43,7 +66,7 @@
     return tail(i, i + 1);
   }
   // Order strings as Python does, by code point: JS's < compares UTF-16 units, which puts a character above
-  // U+FFFF before U+E000-U+FFFF (fullwidth letters), and index.json's terms are in Python's order.
+  // U+FFFF before U+E000-U+FFFF (fullwidth letters), and the server ranks terms in Python's order.
   function compare(a, b) {
     for (var i = 0; i < a.length && i < b.length; ) {
       var x = a.codePointAt(i), y = b.codePointAt(i);
@@ -52,79 +75,92 @@
     }
     return a.length - b.length;
   }
-  function lowerBound(arr, word) {
-    var lo = 0, hi = arr.length;
-    while (lo < hi) { var mid = (lo + hi) >> 1; if (compare(arr[mid], word) < 0) lo = mid + 1; else hi = mid; }
-    return lo;
-  }
   function fetchJSON(url) {
     return fetch(url).then(function (r) { if (!r.ok) throw new Error(url + ": " + r.status); return r.json(); });
   }
   function loadIndex() {
     if (!indexPromise) {
       indexPromise = fetchJSON(indexURL).then(function (data) {
-        index = data;
-        data.docs.forEach(function (doc, n) {
-          var words = new Set(tokenize(doc[0]));
-          titles.push(words);
-          words.forEach(function (w) {
-            if (!titleDocs.has(w)) titleDocs.set(w, new Set());
-            titleDocs.get(w).add(n);
-          });
+        shardNames = new Set(data.shards);
+        shardPrefixes = data.shards.map(function (name) {
+          return [name.split("-").map(function (h) { return String.fromCodePoint(parseInt(h, 16)); }).join(""), name];
         });
+        vocabNames = new Set(data.vocab);
         return data;
       });
     }
     return indexPromise;
   }
+  // A file the index does not name is not fetched: on a static host a miss costs a round trip and a 404 page.
+  function once(cache, key, load) {
+    if (!cache.has(key)) cache.set(key, load());
+    return cache.get(key);
+  }
   function loadShard(name) {
-    if (!shards.has(name)) {
-      shards.set(name, fetchJSON(shardURL.replace("NAME", name)).then(function (data) {
+    return once(shards, name, function () {
+      if (!shardNames.has(name)) return Promise.resolve(new Map());
+      return fetchJSON(shardURL.replace("NAME", name)).then(function (data) {
         var postings = new Map();
         Object.keys(data).forEach(function (term) {
-          var flat = data[term], entries = new Map();
+          var flat = data[term][1], entries = new Map();
           for (var i = 0; i < flat.length; i += 3) entries.set(flat[i], [flat[i + 1], flat[i + 2]]);
-          postings.set(term, entries);
+          postings.set(term, { entries: entries, titled: new Set(data[term][0]) });
         });
         return postings;
-      }).catch(function () { return new Map(); }));
-    }
-    return shards.get(name);
+      }).catch(function () { return new Map(); });
+    });
   }
+  function loadBucket(name) {
+    return once(buckets, name, function () {
+      if (!vocabNames.has(name)) return Promise.resolve([]);
+      return fetchJSON(vocabURL.replace("NAME", name)).catch(function () { return []; });
+    });
+  }
+  function loadDoc(n) {
+    return once(docs, n, function () { return fetchJSON(docURL.replace("DOC", n)); });
+  }
+  // The terms a query word matches, with their weight: prefix matches come from the shards that can hold them,
+  // typos from the buckets that can hold them.
   function candidates(word) {
-    var vocab = index.terms, found = [];
-    for (var i = lowerBound(vocab, word); i < vocab.length && vocab[i].startsWith(word); i++) {
-      found.push([vocab[i], vocab[i] === word ? EXACT : PREFIX]);
-    }
-    if (length(word) >= 5) {
-      vocab.forEach(function (t) { if (!t.startsWith(word) && withinOneEdit(word, t)) found.push([t, TYPO]); });
-    }
-    return found;
+    var typos = length(word) >= 5 ? Promise.all(typoBuckets(word).map(loadBucket)) : Promise.resolve([]);
+    return Promise.all([Promise.all(shardsFor(word).map(loadShard)), typos]).then(function (got) {
+      var prefixed = [];
+      got[0].forEach(function (shard) {
+        shard.forEach(function (_, t) { if (t.startsWith(word)) prefixed.push(t); });
+      });
+      var found = prefixed.sort(compare).map(function (t) { return [t, t === word ? EXACT : PREFIX]; });
+      var near = new Set();
+      got[1].forEach(function (terms) {
+        terms.forEach(function (t) { if (!t.startsWith(word) && withinOneEdit(word, t)) near.add(t); });
+      });
+      Array.from(near).sort(compare).forEach(function (t) { found.push([t, TYPO]); });
+      return found;
+    });
   }
   // Resolve every candidate term's postings (fetching their shards), then rank as search.py does.
   function rank(query) {
     var words = Array.from(new Set(tokenize(query))).filter(function (w) { return !STOP.has(w); });
     if (!words.length) return Promise.resolve([]);
-    var perWord = words.map(candidates);
-    var names = new Set();
-    perWord.forEach(function (c) { c.forEach(function (pair) { names.add(shardName(pair[0])); }); });
-    var nameList = Array.from(names);
-    return Promise.all(nameList.map(loadShard)).then(function () {
-      return Promise.all(nameList.map(function (n) { return shards.get(n); }));
-    }).then(function (loaded) {
-      var byName = new Map();
-      nameList.forEach(function (n, i) { byName.set(n, loaded[i]); });
-      var postingsOf = function (term) { return byName.get(shardName(term)).get(term) || new Map(); };
+    var perWord = null, byName = new Map();
+    return Promise.all(words.map(candidates)).then(function (found) {
+      perWord = found;
+      var names = new Set();
+      perWord.forEach(function (c) { c.forEach(function (pair) { names.add(shardOf(pair[0])); }); });
+      return Promise.all(Array.from(names).map(function (n) {
+        return loadShard(n).then(function (shard) { byName.set(n, shard); });
+      }));
+    }).then(function () {
+      var postingsOf = function (term) { return byName.get(shardOf(term)).get(term) || NO_POSTINGS; };
       var totals = null, matched = new Map();
       perWord.forEach(function (cands) {
         var scores = new Map();
         cands.forEach(function (pair) {
-          var term = pair[0], weight = pair[1], postings = postingsOf(term);
-          var docs = new Set(postings.keys());
-          (titleDocs.get(term) || new Set()).forEach(function (d) { docs.add(d); });
-          docs.forEach(function (doc) {
+          var term = pair[0], weight = pair[1], found = postingsOf(term), postings = found.entries;
+          var hits = new Set(postings.keys());
+          found.titled.forEach(function (d) { hits.add(d); });
+          hits.forEach(function (doc) {
             var tf = postings.has(doc) ? postings.get(doc)[0] : 0;
-            var score = weight * (TITLE_BONUS * (titles[doc].has(term) ? 1 : 0) + Math.min(tf, MAX_TF));
+            var score = weight * (TITLE_BONUS * (found.titled.has(doc) ? 1 : 0) + Math.min(tf, MAX_TF));
             if (score > (scores.get(doc) || 0)) scores.set(doc, score);
             if (!matched.has(doc)) matched.set(doc, []);
             matched.get(doc).push([term, weight * Math.min(tf, MAX_TF), postings.has(doc) ? postings.get(doc)[1] : -1]);
@@ -174,8 +210,8 @@
     }
     return (start ? "... " : "") + highlight(text.slice(start, end), terms) + (end < text.length ? " ..." : "");
   }
-  function snippet(result) {
-    var doc = index.docs[result.doc], terms = result.terms.map(function (t) { return t[0]; });
+  function snippet(result, doc) {
+    var terms = result.terms.map(function (t) { return t[0]; });
     var body = result.terms.filter(function (t) { return t[2] >= 0; });
     if (!body.length) return Promise.resolve(highlight(doc[3], terms));
     var best = body.reduce(function (a, b) { return b[1] > a[1] || (b[1] === a[1] && compare(b[0], a[0]) > 0) ? b : a; });
@@ -186,41 +222,47 @@
     return chunks.get(key).then(function (text) { return text ? passage(text, best[0], terms) : highlight(doc[3], terms); });
   }
 
-  function render(results, query) {
+  // Each result's place is kept in rank order; it shows once its post's small file has arrived.
+  function render(results, query, mine) {
     list.textContent = "";
     active = -1;
     status.textContent = results.length ? results.length + (results.length === 1 ? " result" : " results") +
       " for \u201c" + query + "\u201d" : (query.trim() ? "No results for \u201c" + query + "\u201d" : "");
     results.slice(0, LIMIT).forEach(function (result) {
-      var doc = index.docs[result.doc];
-      var li = document.createElement("li");
-      li.className = "search-result";
-      var a = document.createElement("a");
-      a.href = doc[1];
-      var title = document.createElement("span");
-      title.className = "result-title";
-      title.textContent = doc[0];
-      a.appendChild(title);
-      if (doc[2]) {
-        var time = document.createElement("time");
-        time.textContent = doc[2];
-        a.appendChild(document.createTextNode(" "));
-        a.appendChild(time);
-      }
-      var snip = document.createElement("span");
-      snip.className = "result-snippet";
-      snip.innerHTML = highlight(doc[3].slice(0, SNIPPET_CHARS), result.terms.map(function (t) { return t[0]; }));
-      a.appendChild(snip);
-      li.appendChild(a);
-      list.appendChild(li);
-      snippet(result).then(function (html) { snip.innerHTML = html; });
+      var li = list.appendChild(document.createElement("li"));
+      li.hidden = true;
+      loadDoc(result.doc).then(function (doc) {
+        if (mine === generation) show(li, result, doc);
+      }).catch(function (err) { status.textContent = "Search is unavailable: " + err.message; });
     });
+  }
+  function show(li, result, doc) {
+    li.hidden = false;
+    li.className = "search-result";
+    var a = document.createElement("a");
+    a.href = doc[1];
+    var title = document.createElement("span");
+    title.className = "result-title";
+    title.textContent = doc[0];
+    a.appendChild(title);
+    if (doc[2]) {
+      var time = document.createElement("time");
+      time.textContent = doc[2];
+      a.appendChild(document.createTextNode(" "));
+      a.appendChild(time);
+    }
+    var snip = document.createElement("span");
+    snip.className = "result-snippet";
+    snip.innerHTML = highlight(doc[3].slice(0, SNIPPET_CHARS), result.terms.map(function (t) { return t[0]; }));
+    a.appendChild(snip);
+    li.appendChild(a);
+    snippet(result, doc).then(function (html) { snip.innerHTML = html; });
   }
   function run() {
     var query = input.value, mine = ++generation;
-    if (!query.trim()) { render([], ""); return; }
+    if (!query.trim()) { render([], "", mine); return; }
     loadIndex().then(function () { return rank(query); }).then(function (results) {
-      if (mine === generation) render(results, query);
+      if (mine === generation) render(results, query, mine);
     }).catch(function (err) { status.textContent = "Search is unavailable: " + err.message; });
   }
   function links() { return Array.from(list.querySelectorAll("a")); }
@@ -248,7 +290,7 @@
       window.location.href = links()[active].href;
     } else if (e.key === "Escape") {
       input.value = "";
-      render([], "");
+      render([], "", ++generation);
       input.focus();
     }
   });

@@ -1,7 +1,7 @@
 // Run static/search.js under node for a list of queries and print what it shows, as JSON.
 // Usage: node search_node.js SEARCH_JS DATA_DIR QUERIES_JSON
-// DATA_DIR holds the files search.js fetches below /search/ (index.json, shards/, text/). The page is a
-// minimal stand-in for the DOM: textContent stays text and innerHTML stays the HTML string search.js wrote,
+// DATA_DIR holds the files search.js fetches below /search/ (index.json, shards/, vocab/, docs/, text/). The
+// page is a minimal stand-in for the DOM: textContent stays text and innerHTML stays the HTML string search.js wrote,
 // so a test can tell what the browser would have parsed as markup.
 "use strict";
 const fs = require("fs");
@@ -46,6 +46,7 @@ function answer(url) {
 async function show(query) {
   const page = {
     "search-form": new Element("form", { "data-index": "/search/index.json", "data-shard": "/search/shards/NAME.json",
+                                         "data-vocab": "/search/vocab/NAME.json", "data-doc": "/search/docs/DOC.json",
                                          "data-text": "/search/text/DOC-CHUNK.txt" }),
     "search-input": new Element("input"),
     "search-results": new Element("ul"),

@@ -16,7 +16,8 @@ document.addEventListener("input", () => { window.__search.typed ??= performance
 document.addEventListener("DOMContentLoaded", () => {
   new MutationObserver(() => {
     if (document.querySelector("#search-results .search-result")) window.__search.result ??= performance.now();
-  }).observe(document.getElementById("search-results"), {childList: true});
+  }).observe(document.getElementById("search-results"),  // each result fills its place as its file arrives
+              {childList: true, subtree: true, attributes: true, attributeFilter: ["class"]});
 });
 """
 BYTES_BEFORE = """(until) => {

@@ -138,8 +138,10 @@ def test_feed_dates_titles_and_an_empty_feed(builder, client):
 def test_search_files_answer_exactly_their_range(builder, client):
     builder.post("a", title="Alpha", date="2024-02-01", body="words " * 10)
     builder.page("about", title="About page", listed="true")
-    docs = json.loads(client.get("/search/index.json").data)["docs"]
+    assert json.loads(client.get("/search/index.json").data)["docs"] == 2
+    docs = [json.loads(client.get(f"/search/docs/{n}.json").data) for n in range(2)]
     assert [(d[0], d[2]) for d in docs] == [("Alpha", "February 1, 2024"), ("About page", "")]  # pages: no date
+    assert client.get("/search/docs/2.json").status_code == 404
     assert client.get("/search/text/0-0.txt").get_data(as_text=True) == " ".join(["words"] * 10)
     assert client.get("/search/text/0-1.txt").status_code == 404
     assert client.get("/search/text/2-0.txt").status_code == 404
@@ -204,8 +206,7 @@ def test_hostile_title_is_text_everywhere(builder, client):
     assert "<img" not in feed.entries[0].summary
     data = json.loads(client.get("/index.json").data)
     assert data[0]["title"] == EVIL
-    index = json.loads(client.get("/search/index.json").data)
-    assert index["docs"][0][0] == EVIL
+    assert json.loads(client.get("/search/docs/0.json").data)[0] == EVIL
 
 
 def test_year_one_dates_have_four_digit_years_in_feeds_and_sitemap(builder, client):
@@ -275,12 +276,12 @@ def test_hostile_front_matter_is_data_in_every_output(hostile, client):
     assert entry.find(f"{ATOM}link").get("href") == permalink
     sitemap = ET.fromstring(client.get("/sitemap.xml").data)
     assert permalink in [loc.text for loc in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
-    for url in ("/index.json", "/search/index.json"):
+    for url in ("/index.json", "/search/docs/0.json"):
         raw = client.get(url).get_data(as_text=True)
         assert not {"<", ">", "&"} & set(raw) and "\\u003cscript\\u003e" in raw, url  # safe inside HTML too
     entry = json.loads(client.get("/index.json").data)[0]
     assert (entry["title"], entry["summary"], entry["permalink"]) == (title, summary, permalink)
-    assert json.loads(client.get("/search/index.json").data)["docs"][0][0::3] == [title, summary]
+    assert json.loads(client.get("/search/docs/0.json").data)[0::3] == [title, summary]
     page = text_of(client.get("/posts/s1&amp%3Cx%3E/"))
     ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.DOTALL).group(1)
     assert "<" not in ld

@@ -4,7 +4,16 @@ import json
 
 import pytest
 
-from quire.search import SearchIndex, highlight, search_index, shard_name, within_one_edit
+from quire.search import (
+    SearchIndex,
+    _fill_shards,
+    highlight,
+    search_index,
+    shard_name,
+    typo_buckets,
+    vocab_names,
+    within_one_edit,
+)
 from quire.terms import index_terms, split_chunks, tokenize
 
 
@@ -97,21 +106,45 @@ def test_query_is_reflected_as_text(corpus, client):
 
 def test_client_files_are_consistent(corpus, client):
     raw = client.get("/search/index.json").get_data(as_text=True)
-    assert raw.startswith('{"version":1,"docs":[["Transformation Groups",')  # compact: sent to every reader
     index = json.loads(raw)
-    titles = [d[0] for d in index["docs"]]
+    assert raw.startswith('{"version":2,"docs":4,"shards":["61-67","61-74",')  # compact: sent to every reader
+    assert "transformer" not in raw  # no vocabulary up front: it grows with the blog
+    docs = [json.loads(client.get(f"/search/docs/{n}.json").data) for n in range(index["docs"])]
+    titles = [d[0] for d in docs]
     assert titles == ["Transformation Groups", "Policy Gradients", "Diffusion Models", "Transformer Networks"]
-    assert index["terms"] == sorted(index["terms"])
+    assert docs[1][1:3] == ["/posts/c/", "March 1, 2024"] and docs[1][3].startswith("REINFORCE")
+    assert index["shards"] == sorted(index["shards"]) and shard_name("transformer") in index["shards"]
     shard = json.loads(client.get(f"/search/shards/{shard_name('transformer')}.json").data)
-    flat = shard["transformer"]
-    docs = flat[0::3]
-    assert docs == [titles.index("Diffusion Models")]
-    assert flat[1] == 2
+    titled, flat = shard["transformer"]
+    assert titled == [titles.index("Transformer Networks")]  # posts with the term in their title
+    assert flat[0::3] == [titles.index("Diffusion Models")] and flat[1] == 2
+    assert shard["transformation"] == [[0], []]  # a title-only term is in its shard too (prefix matches)
     doc, chunk = flat[0], flat[2]
     text = text_of(client.get(f"/search/text/{doc}-{chunk}.txt"))
     assert "transformer is mentioned" in text
+    for name in vocab_names("transformer"):
+        assert name in index["vocab"]
+        assert "transformer" in json.loads(client.get(f"/search/vocab/{name}.json").data)
     assert client.get("/search/shards/zz-zz.json").status_code == 404
+    assert client.get("/search/vocab/f99-7a.json").status_code == 404
     assert client.get("/search/text/99-0.txt").status_code == 404
+    for doc_name in ("4", "01", "x", "-1"):
+        assert client.get(f"/search/docs/{doc_name}.json").status_code == 404
+
+
+def test_typo_buckets_hold_every_term_one_edit_away():
+    word = "gradient"
+    letters = "abgirxé"
+    near = {word[:i] + c + word[i + 1:] for i in range(len(word)) for c in letters}  # substitutions
+    near |= {word[:i] + word[i + 1:] for i in range(len(word))}  # deletions
+    near |= {word[:i] + c + word[i:] for i in range(len(word) + 1) for c in letters}  # insertions
+    near |= {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}  # swaps
+    near = {t for t in near if within_one_edit(word, t)}
+    assert len(near) > 100
+    wanted = set(typo_buckets(word))
+    assert all(set(vocab_names(term)) & wanted for term in near)
+    assert len(wanted) == 7 and not set(vocab_names("gradients")) <= set(typo_buckets("xyzzyq"))
+    assert vocab_names("über") == ("f4-fc", "s4-62")
 
 
 def test_helpers():
@@ -163,3 +196,18 @@ def test_server_shows_twenty_results_and_counts_all(builder, client):
         builder.post(f"p{i}", title=f"Post {i}", date=f"2024-01-{i + 1:02d}", body="common word")
     page = text_of(client.get("/search/?q=common"))
     assert page.count('<li class="search-result">') == 20 and "25 results for" in page  # as search.js says
+
+
+def test_large_shards_split_by_a_longer_prefix(monkeypatch):
+    monkeypatch.setattr("quire.search.SHARD_CHARS", 60)
+    terms = ["re", "reward", "rewards", "replay", "rep", "rest", "x" * 40, "x" * 40 + "y"]
+    entries = {term: [[], [0, 1, 0] * (3 if term.startswith("rew") else 1)] for term in terms}
+    shards = {}
+    _fill_shards(sorted(terms), 2, entries, shards)
+    held = {term: name for name, text in shards.items() for term in json.loads(text)}
+    assert sorted(held) == sorted(terms)  # each term in exactly one shard
+    assert held["re"] == "72-65" and json.loads(shards["72-65"]) == {"re": [[], [0, 1, 0]]}  # only the short one
+    # Split further while the postings are long: "reward" stays where "rewards" goes on.
+    assert held["reward"] == shard_name("reward", 6) and held["rewards"] == shard_name("rewards", 7)
+    assert held["rep"] == held["replay"] == shard_name("rep", 3) and held["rest"] == shard_name("res", 3)
+    assert held["x" * 40] == held["x" * 40 + "y"] == shard_name("x" * 12, 12)  # names stay short

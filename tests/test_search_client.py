@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+import quire.search
 from quire.search import search_index, search_posts
 
 from conftest import PROJECT
@@ -59,9 +60,12 @@ QUERIES = [
 ]
 
 
-@pytest.fixture
-def searched(builder, client, app, tmp_path):
-    """Build the corpus, write the files search.js fetches, run the queries through node."""
+@pytest.fixture(params=[None, 200], ids=["shards", "split-shards"])
+def searched(request, builder, client, app, tmp_path, monkeypatch):
+    """Build the corpus, write the files search.js fetches, run the queries through node: with the shards as
+    they are, and with every shard over 200 characters split by a longer prefix."""
+    if request.param:
+        monkeypatch.setattr(quire.search, "SHARD_CHARS", request.param)
     for n, (slug, (title, body)) in enumerate(POSTS.items()):
         meta = {"summary": repr("A summary of many words. " * 20)} if slug == "summary" else {}
         builder.post(slug, title=title, date=f"2024-01-{n + 1:02d}", body=body, **meta)
@@ -69,8 +73,10 @@ def searched(builder, client, app, tmp_path):
     with app.test_request_context():
         site = app.extensions["quire"].site()
     index = search_index(site)
+    assert any(name.count("-") > 1 for name in index.shards()) == bool(request.param)  # split or not
     data = tmp_path / "search-data"
     files = ["index.json", *(f"shards/{name}.json" for name in index.shards())]
+    files += [f"vocab/{name}.json" for name in index.buckets()] + [f"docs/{n}.json" for n in range(len(index.posts))]
     files += [f"text/{doc}-{chunk}.txt" for doc, post in enumerate(index.posts)
               for chunk in range(len(post.terms.chunks))]
     for rel in files:
@@ -78,7 +84,8 @@ def searched(builder, client, app, tmp_path):
         assert response.status_code == 200, rel
         (data / rel).parent.mkdir(parents=True, exist_ok=True)
         (data / rel).write_bytes(response.data)
-    assert "Über naïve Schätzung" in (data / "index.json").read_text(encoding="utf-8")  # UTF-8, not \u escapes
+    shown = [f.read_text(encoding="utf-8") for f in (data / "docs").glob("*.json")]
+    assert any("Über naïve Schätzung" in text for text in shown)  # UTF-8, not \u escapes
     queries = tmp_path / "queries.json"
     queries.write_text(json.dumps(QUERIES), encoding="utf-8")
     result = subprocess.run([NODE, str(PROJECT / "tests" / "search_node.js"), str(PROJECT / "static" / "search.js"),

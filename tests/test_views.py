@@ -137,9 +137,12 @@ def test_drafts_and_future_posts_hidden(builder, client):
     assert "Secret draft" not in home and "From the future" not in home
     assert client.get("/posts/draft/").status_code == 404
     assert client.get("/posts/future/").status_code == 404
-    for url in ("/index.xml", "/atom.xml", "/sitemap.xml", "/index.json", "/archives/", "/search/index.json"):
+    shown = json.loads(client.get("/search/index.json").data)["docs"]
+    search = [f"/search/docs/{n}.json" for n in range(shown)]
+    for url in ("/index.xml", "/atom.xml", "/sitemap.xml", "/index.json", "/archives/", *search):
         body = text_of(client.get(url))
         assert "Secret draft" not in body and "From the future" not in body and "/posts/draft/" not in body
+    assert client.get(f"/search/docs/{shown}.json").status_code == 404
 
 
 def test_drafts_shown_when_enabled(site_dir, builder, monkeypatch):
