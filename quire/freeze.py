@@ -31,6 +31,7 @@ from .incremental import (
     manifest,
     pages_to_render,
     read_manifest,
+    stream_digest,
     write_manifest,
 )
 from .outputs import search_doc_json
@@ -400,13 +401,16 @@ def _linked_path(work: Path, rel: str) -> Path:
 def write_file(work: Path, rel: str, content, reuse: Reuse | None = None) -> str:
     """Write one direct file (bytes, a file to copy, or an iterable of bytes) at its checked path; return its digest.
 
-    A file the previous build had with the same digest is hard-linked from it instead.
+    A file given whole that the previous build had with the same digest is hard-linked from it instead. An
+    iterable (the full-text index.json, tens of megabytes) is written as it comes, never held whole.
     """
     target = output_path(work, rel)
     try:
         _make_folder(str(target.parent))
         if not isinstance(content, (bytes, Path)):
-            content = b"".join(content)
+            with open(target, "wb") as f:
+                digest = stream_digest(content, f.write)
+            return digest
         digest = content_digest(content)
         if reuse is not None and reuse.place(rel, target, digest):
             return digest

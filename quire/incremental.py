@@ -203,6 +203,15 @@ class Reuse:
         return True
 
 
+def stream_digest(pieces, write) -> str:
+    """Pass each piece of bytes to write, and digest them all as content_digest digests them joined."""
+    h = hashlib.blake2b(digest_size=16)
+    for piece in pieces:
+        h.update(piece)
+        write(piece)
+    return h.hexdigest()
+
+
 def content_digest(content: bytes | Path) -> str:
     """Digest a direct file's content: its bytes, or for a file to copy, its identity and last change."""
     if isinstance(content, Path):

@@ -197,3 +197,12 @@ def test_a_change_to_any_engine_module_renders_everything(blog, tmp_path, monkey
     finally:
         quire.incremental.engine_code.cache_clear()
     assert again.rendered >= first.pages
+
+
+def test_a_file_written_in_pieces_has_the_digest_of_its_whole_bytes():
+    from quire.incremental import content_digest, stream_digest
+
+    pieces, written = [b"[", b'{"title":"A"}', b",", b'{"title":"B"}', b"]"], []
+    assert stream_digest(iter(pieces), written.append) == content_digest(b"".join(pieces))
+    assert written == pieces
+    assert stream_digest([], written.append) == content_digest(b"")
