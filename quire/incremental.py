@@ -26,7 +26,7 @@ from flask import Flask, url_for
 
 from . import urls
 from .cache import engine_fingerprint
-from .paths import MARKER
+from .paths import MARKER, nfc, output_problem
 
 LIBRARIES = ("flask", "jinja2", "markupsafe", "werkzeug", "mistune", "pygments", "frozen-flask", "pillow",
              "imagesize")
@@ -147,7 +147,7 @@ def carry_over(dest: Path, work: Path, rels: list[str]) -> list[str]:
         except OSError:
             missing.append(rel)
             continue
-        if target.parent not in folders:  # pages share few folders: one mkdir each, not one per page
+        if target.parent not in folders:  # a folder is made once, however many files go in it
             target.parent.mkdir(parents=True, exist_ok=True)
             folders.add(target.parent)
         try:
@@ -180,7 +180,10 @@ class Reuse:
             return None
         linked: dict[str, str] = {}
         for rel in rels:
-            digest = self.files.get(rel) if isinstance(rel, str) else None
+            # The manifest is a file in the output folder: a path in it that is not a plain relative one is
+            # never followed (the group is made again instead).
+            ok = isinstance(rel, str) and output_problem(nfc(rel)) is None and rel not in linked
+            digest = self.files.get(rel) if ok else None
             if digest is None or not self.place(rel, targets(rel), digest):
                 for done in linked:
                     os.unlink(targets(done))

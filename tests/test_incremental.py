@@ -206,3 +206,23 @@ def test_a_file_written_in_pieces_has_the_digest_of_its_whole_bytes():
     assert stream_digest(iter(pieces), written.append) == content_digest(b"".join(pieces))
     assert written == pieces
     assert stream_digest([], written.append) == content_digest(b"")
+
+
+def test_a_tampered_manifest_never_leads_outside_the_output(blog, tmp_path, monkeypatch):
+    import json
+
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    marker = dest / ".quire-build"
+    manifest = json.loads(marker.read_text())
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the web")
+    # Every group now claims the secret (by a path that climbs out) and a file listed twice.
+    for key in manifest["groups"]:
+        manifest["groups"][key] = ["../secret.txt", "search/shards/x.json", "search/shards/x.json"]
+    manifest["files"]["../secret.txt"] = "0" * 32
+    manifest["files"]["search/shards/x.json"] = "1" * 32
+    marker.write_text(json.dumps(manifest))
+    build(blog, dest, monkeypatch)
+    assert not any(b"not for the web" in p.read_bytes() for p in dest.rglob("*") if p.is_file())
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
