@@ -170,6 +170,7 @@ class ChangeFeed:
     def __init__(self):
         self.fd, self._add_watch = _inotify()
         self._subscribers: dict[int, weakref.WeakSet] = {}
+        self._folders: dict[int, str] = {}
 
     @classmethod
     def shared(cls) -> "ChangeFeed | None":
@@ -190,6 +191,7 @@ class ChangeFeed:
             if wd < 0:
                 return False
             self._subscribers.setdefault(wd, weakref.WeakSet()).add(subscriber)
+            self._folders[wd] = folder
             return True
 
     def drain(self) -> None:
@@ -208,8 +210,14 @@ class ChangeFeed:
                     for subscribers in self._subscribers.values() if everyone else [self._subscribers.get(wd, ())]:
                         for subscriber in subscribers:
                             subscriber.changed = True
-                    if mask & IN_IGNORED:  # the folder is gone; its number may be given to another one
-                        self._subscribers.pop(wd, None)
+                    if mask & (IN_IGNORED | IN_MOVE_SELF):
+                        # The folder is gone from its path: a folder made there later is a new one to watch.
+                        folder = self._folders.get(wd)
+                        for subscriber in self._subscribers.get(wd, ()):
+                            subscriber.watched.discard(folder)
+                        if mask & IN_IGNORED:  # its number may be given to another folder
+                            self._subscribers.pop(wd, None)
+                            self._folders.pop(wd, None)
 
 
 class Subscription:
@@ -225,9 +233,14 @@ class Subscription:
         for folder in folders:
             if folder in self.watched:
                 continue
-            if self.feed is None or not self.feed.watch(folder, self):
-                self.feed = None  # one folder out of sight: look every time
+            if self.feed is None:
                 return
+            if not self.feed.watch(folder, self):
+                if os.path.isdir(folder):
+                    self.feed = None  # a folder that cannot be watched: look every time
+                    return
+                self.changed = True  # gone meanwhile: the next look lists the files again
+                continue
             self.watched.add(folder)
             # What changed in it before the watch began is unknown: the next look says "changed".
             self.changed = True

@@ -429,3 +429,27 @@ def test_without_inotify_every_call_looks_at_the_files(builder, site_dir, monkey
     assert counted_stats
     (site_dir / "posts/p.md").write_text(post_text("Plain, edited", "2024-01-01"))
     assert [p.title for p in store.snapshot().posts] == ["Plain, edited"]
+
+
+@needs_inotify
+def test_a_bundle_deleted_and_made_again_is_still_watched(builder, site_dir, counted_stats):
+    import shutil
+
+    builder.file("posts/b/index.md", post_text("First bundle", "2024-02-01"))
+    store = store_of(site_dir)
+    store.snapshot()
+    store.snapshot()
+    shutil.rmtree(site_dir / "posts/b")  # as `git checkout` of another branch does
+    assert store.snapshot().posts == ()
+    (site_dir / "posts/b").mkdir()
+    (site_dir / "posts/b/index.md").write_text(post_text("Made again", "2024-02-01"))
+    assert [p.title for p in store.snapshot().posts] == ["Made again"]
+    (site_dir / "posts/b/index.md").write_text(post_text("Edited after", "2024-02-01"))
+    assert [p.title for p in store.snapshot().posts] == ["Edited after"]
+    os.rename(site_dir / "posts/b", site_dir / "posts/c")
+    assert [p.slug for p in store.snapshot().posts] == ["c"]
+    (site_dir / "posts/b").mkdir()
+    (site_dir / "posts/b/index.md").write_text(post_text("In the old place", "2024-02-02"))
+    store.snapshot()
+    (site_dir / "posts/b/index.md").write_text(post_text("Edited in the old place", "2024-02-02"))
+    assert "Edited in the old place" in [p.title for p in store.snapshot().posts]
