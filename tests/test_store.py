@@ -453,3 +453,21 @@ def test_a_bundle_deleted_and_made_again_is_still_watched(builder, site_dir, cou
     store.snapshot()
     (site_dir / "posts/b/index.md").write_text(post_text("Edited in the old place", "2024-02-02"))
     assert "Edited in the old place" in [p.title for p in store.snapshot().posts]
+
+
+def test_a_large_snapshot_is_moved_out_of_the_collectors_sight(builder, site_dir, monkeypatch):
+    import gc
+
+    for i in range(6):
+        builder.post(f"p{i}", title=f"Post {i}", date=f"2024-01-0{i + 1}")
+    store = store_of(site_dir)
+    monkeypatch.setattr(store, "GC_FREEZE_MIN", 7)
+    gc.unfreeze()
+    try:
+        store.snapshot()
+        assert gc.get_freeze_count() == 0  # six posts: left to the collector
+        builder.post("p6", title="Post 6", date="2024-01-07")
+        snapshot = store.snapshot()
+        assert len(snapshot.posts) == 7 and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
