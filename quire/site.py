@@ -1,5 +1,6 @@
 """The corpus as a whole: visible posts, pages, tags, archives, pagination, neighbours, related posts."""
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -100,13 +101,31 @@ class Site:
         self._related: dict[int, tuple[Post, ...]] = {}
         # Values other modules derive from this Site on demand (the search index), kept as long as it lives.
         self.derived: dict[str, object] = {}
-        self.tags = self._group_tags()
-        self.archives = self._group_archives()
-        self.series = self._group_series()
-        self.aliases: dict[str, Post] = {}
+
+    # Grouped on first use: a dev server builds a new Site after every save, and a post page needs few of them.
+    @functools.cached_property
+    def aliases(self) -> dict[str, Post]:
+        """Map each alias path to the post or page that claims it first."""
+        found: dict[str, Post] = {}
         for post in self.listed + tuple(p for p in self.pages_by_slug.values() if not p.listed):
             for alias in post.aliases:
-                self.aliases.setdefault(alias, post)
+                found.setdefault(alias, post)
+        return found
+
+    @functools.cached_property
+    def tags(self) -> dict[str, TagGroup]:
+        """Group the listed posts by tag slug, each tag named as its oldest post writes it."""
+        return self._group_tags()
+
+    @functools.cached_property
+    def archives(self) -> tuple[Year, ...]:
+        """Group the posts by year and month, newest first."""
+        return self._group_archives()
+
+    @functools.cached_property
+    def series(self) -> dict[str, TagGroup]:
+        """Group the posts of each series in reading order."""
+        return self._group_series()
 
     def _group_tags(self) -> dict[str, TagGroup]:
         groups: dict[str, list[Post]] = defaultdict(list)
