@@ -304,6 +304,8 @@ def test_aliases_normalised(builder):
     ('["/fine/", " "]', "Body.\n", 4, "is the home page"),
     # Written with a YAML escape, the alias's text is not in the file: the 'aliases:' line is named.
     ('["\\x2f/old.example.org/a"]', "Body.\n", 4, "is a full URL"),
+    # An alias repeating the file's first lines is found at its very start: line 1.
+    ('["---\\ntitle: x"]', "Body.\n", 1, "has a control character"),
 ])
 def test_a_bad_alias_is_named_on_its_line(builder, aliases, body, line, fragment):
     path = builder.file("posts/bad.md", f"---\ntitle: x\ndate: 2024-01-01\naliases: {aliases}\n---\n{body}")
