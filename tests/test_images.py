@@ -43,6 +43,16 @@ def test_a_webp_figure_gets_its_width_and_height(builder, client):
         ('src="fig.webp"' in html and 'width="640" height="480"' in html)
 
 
+def test_a_bundle_figure_is_sized_whatever_its_url_adds_to_the_file_name(builder, client):
+    builder.file("posts/p/index.md", "---\ntitle: P\ndate: 2024-01-01\n---\n![A](fig.png?v=2)\n\n"
+                                     "![B](my%20fig.png#top)\n")
+    builder.file("posts/p/fig.png", png(1000, 500))
+    builder.file("posts/p/my fig.png", png(300, 200))
+    html = client.get("/posts/p/").get_data(as_text=True)
+    assert 'src="fig.png?v=2"' in html and 'width="1000" height="500"' in html  # the query is not the file's
+    assert 'src="my%20fig.png#top"' in html and 'width="300" height="200"' in html
+
+
 def avif_header(width: int, height: int) -> bytes:
     """The boxes of an AVIF (HEIF) file that carry its size: ftyp, then meta with the primary item's ispe."""
     def box(kind: bytes, payload: bytes, version: int | None = None) -> bytes:
