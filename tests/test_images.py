@@ -45,12 +45,12 @@ def test_a_webp_figure_gets_its_width_and_height(builder, client):
 
 def test_a_bundle_figure_is_sized_whatever_its_url_adds_to_the_file_name(builder, client):
     builder.file("posts/p/index.md", "---\ntitle: P\ndate: 2024-01-01\n---\n![A](fig.png?v=2?w=3)\n\n"
-                                     "![B](my%20fig.png#top)\n")
+                                     "![B](my%20fig.png#top#2)\n")
     builder.file("posts/p/fig.png", png(1000, 500))
     builder.file("posts/p/my fig.png", png(300, 200))
     html = client.get("/posts/p/").get_data(as_text=True)
     assert 'src="fig.png?v=2?w=3"' in html and 'width="1000" height="500"' in html  # the query is not the file's
-    assert 'src="my%20fig.png#top"' in html and 'width="300" height="200"' in html
+    assert 'src="my%20fig.png#top#2"' in html and 'width="300" height="200"' in html
 
 
 def avif_header(width: int, height: int) -> bytes:
