@@ -69,6 +69,7 @@ def test_sorting_mixed_date_kinds_never_raises(builder, client):
 @pytest.mark.parametrize("value, slugs", [
     ("reinforcement-learning math", ["reinforcement-learning", "math"]),
     ("attention, transformer", ["attention", "transformer"]),
+    ("deep learning, RL", ["deep-learning", "rl"]),  # with commas, a space is part of a name
     (["auto-ML", "adversarial attacks", "Auto ML", 'long-read"'], ["auto-ml", "adversarial-attacks", "long-read"]),
     (2019, ["2019"]),
     (None, []),
