@@ -81,6 +81,9 @@ def test_tags(value, slugs):
 def test_tag_display_is_first_spelling():
     tags = parse_tags(["Auto-ML", "auto ml"])
     assert len(tags) == 1 and tags[0].name == "Auto-ML"
+    # Quotes around a name go; letters at its ends stay.
+    assert [(t.slug, t.name) for t in parse_tags(['"Deep RL"', "XLNet"])] == \
+        [("deep-rl", "Deep RL"), ("xlnet", "XLNet")]
     assert tag_slug("Long Read!") == "long-read"
     assert tag_slug("--Deep learning!--") == "deep-learning"  # hyphens at the ends go, not only spaces
 
