@@ -154,6 +154,18 @@ def test_not_utf8_names_line(builder):
     assert info.value.line == 5 and "UTF-8" in info.value.message
 
 
+def test_an_unreadable_file_is_named(builder, monkeypatch):
+    path = builder.post("locked")
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(ContentError) as info:
+        load(path)
+    assert str(info.value) == "posts/locked.md: error: cannot read the file: Permission denied"
+
+
 def test_binary_file(builder):
     with pytest.raises(ContentError, match="binary"):
         load(builder.file("posts/x.md", b"\x00\x01\x02"))
