@@ -50,6 +50,7 @@ def test_toml_front_matter(builder):
     ("2023-06-23 10:00:00", (2023, 6, 23, 10, 0)),
     ("2023-06-23T10:00:00+00:00", (2023, 6, 23, 3, 0)),
     ("'2023-06-23T10:00:00Z'", (2023, 6, 23, 3, 0)),
+    ("'2023-06-23T10:00:00z'", (2023, 6, 23, 3, 0)),  # datetime.fromisoformat reads only a capital Z
     ("2025-02-14T09:30:00+01:00", (2025, 2, 14, 0, 30)),
 ])
 def test_dates_normalised_to_site_zone(builder, value, expected):
@@ -68,6 +69,7 @@ def test_sorting_mixed_date_kinds_never_raises(builder, client):
 @pytest.mark.parametrize("value, slugs", [
     ("reinforcement-learning math", ["reinforcement-learning", "math"]),
     ("attention, transformer", ["attention", "transformer"]),
+    ("deep learning, RL", ["deep-learning", "rl"]),  # with commas, a space is part of a name
     (["auto-ML", "adversarial attacks", "Auto ML", 'long-read"'], ["auto-ml", "adversarial-attacks", "long-read"]),
     (2019, ["2019"]),
     (None, []),
@@ -79,7 +81,11 @@ def test_tags(value, slugs):
 def test_tag_display_is_first_spelling():
     tags = parse_tags(["Auto-ML", "auto ml"])
     assert len(tags) == 1 and tags[0].name == "Auto-ML"
+    # Quotes around a name go; letters at its ends stay.
+    assert [(t.slug, t.name) for t in parse_tags(['"Deep RL"', "XLNet"])] == \
+        [("deep-rl", "Deep RL"), ("xlnet", "XLNet")]
     assert tag_slug("Long Read!") == "long-read"
+    assert tag_slug("--Deep learning!--") == "deep-learning"  # hyphens at the ends go, not only spaces
 
 
 def test_slug_from_front_matter_and_bundle(builder):
@@ -87,6 +93,13 @@ def test_slug_from_front_matter_and_bundle(builder):
     bundle = builder.file("posts/2024-05-19-bundle/index.md", "---\ntitle: B\ndate: 2024-05-19\n---\nx\n")
     post = load(bundle)
     assert post.slug == "2024-05-19-bundle" and post.bundle.endswith("2024-05-19-bundle")
+
+
+def test_a_bad_slug_from_the_file_name_names_the_file_alone(builder):
+    with pytest.raises(ContentError) as info:
+        load(builder.post("notes#1"))
+    assert info.value.line is None
+    assert str(info.value).startswith("posts/notes#1.md: error: slug 'notes#1' has '#'")
 
 
 def test_summary_rules(builder):
@@ -121,6 +134,7 @@ def test_bom_and_crlf(builder):
     ("---\ntitle: x\n---\n", 2, "missing 'date'"),
     ("---\ntitle: x\ndate: yesterday\n---\n", 3, "not a date"),
     ("---\ntitle: x\ndate: 2024-13-45\n---\n", 3, "impossible date"),
+    ("---\ntitle: x\ndate: 2024-01-02\nupdated: 2024-02-30\n---\n", 4, "impossible date"),
     ("+++\ntitle = \"x\"\ndate = \n+++\n", 3, "bad TOML"),
     ("---\ntitle: x\ndate: 2024-01-01\ndraft: maybe\n---\n", 4, "true or false"),
 ])
@@ -138,6 +152,18 @@ def test_not_utf8_names_line(builder):
     with pytest.raises(ContentError) as info:
         load(path)
     assert info.value.line == 5 and "UTF-8" in info.value.message
+
+
+def test_an_unreadable_file_is_named(builder, monkeypatch):
+    path = builder.post("locked")
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(ContentError) as info:
+        load(path)
+    assert str(info.value) == "posts/locked.md: error: cannot read the file: Permission denied"
 
 
 def test_binary_file(builder):
@@ -284,6 +310,24 @@ def test_symlink_outside_site_is_an_error(site_dir, builder, tmp_path_factory):
 def test_aliases_normalised(builder):
     post = load(builder.post("a", aliases='["old/url.html", "/x/", "/y"]'))
     assert post.aliases == ("/old/url.html", "/x/", "/y/")
+
+
+@pytest.mark.parametrize("aliases, body, line, fragment", [
+    # The entry's own line, not the 'aliases:' line above it nor a later mention in the body.
+    ("\n  - /fine/\n  - https://old.example.org/a", "See https://old.example.org/a for the old copy.\n", 6,
+     "is a full URL"),
+    # An empty alias has no text to find: the 'aliases:' line is named.
+    ('["/fine/", " "]', "Body.\n", 4, "is the home page"),
+    # Written with a YAML escape, the alias's text is not in the file: the 'aliases:' line is named.
+    ('["\\x2f/old.example.org/a"]', "Body.\n", 4, "is a full URL"),
+    # An alias repeating the file's first lines is found at its very start: line 1.
+    ('["---\\ntitle: x"]', "Body.\n", 1, "has a control character"),
+])
+def test_a_bad_alias_is_named_on_its_line(builder, aliases, body, line, fragment):
+    path = builder.file("posts/bad.md", f"---\ntitle: x\ndate: 2024-01-01\naliases: {aliases}\n---\n{body}")
+    with pytest.raises(ContentError) as info:
+        load(path)
+    assert (info.value.line, fragment in info.value.message) == (line, True)
 
 
 def test_future_date_parses(builder):

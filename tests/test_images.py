@@ -43,6 +43,26 @@ def test_a_webp_figure_gets_its_width_and_height(builder, client):
         ('src="fig.webp"' in html and 'width="640" height="480"' in html)
 
 
+def test_a_bundle_figure_is_sized_whatever_its_url_adds_to_the_file_name(builder, client):
+    builder.file("posts/p/index.md", "---\ntitle: P\ndate: 2024-01-01\n---\n![A](fig.png?v=2?w=3)\n\n"
+                                     "![B](my%20fig.png#top#2)\n")
+    builder.file("posts/p/fig.png", png(1000, 500))
+    builder.file("posts/p/my fig.png", png(300, 200))
+    html = client.get("/posts/p/").get_data(as_text=True)
+    assert 'src="fig.png?v=2?w=3"' in html and 'width="1000" height="500"' in html  # the query is not the file's
+    assert 'src="my%20fig.png#top#2"' in html and 'width="300" height="200"' in html
+
+
+def test_a_figure_outside_its_bundle_is_not_sized(builder, client):
+    builder.file("posts/p/index.md", "---\ntitle: P\ndate: 2024-01-01\n---\n![In](fig.png)\n\n![Out](../q/fig.png)\n")
+    builder.file("posts/p/fig.png", png(1000, 500))
+    builder.file("posts/q/index.md", "---\ntitle: Q\ndate: 2024-01-02\n---\nQ.\n")
+    builder.file("posts/q/fig.png", png(800, 400))
+    html = client.get("/posts/p/").get_data(as_text=True)
+    assert 'width="1000" height="500"' in html and 'src="../q/fig.png"' in html
+    assert 'width="800"' not in html  # another post's file is not read
+
+
 def avif_header(width: int, height: int) -> bytes:
     """The boxes of an AVIF (HEIF) file that carry its size: ftyp, then meta with the primary item's ispe."""
     def box(kind: bytes, payload: bytes, version: int | None = None) -> bytes:
