@@ -228,17 +228,30 @@ def stream_view():
 # A browser opens at most six connections to one host: only a tab in view keeps a stream open, so that tabs left
 # in the background never starve the others. The reader's place is kept as the first block in the window and its
 # offset, not as scrollY: math typeset after the reload changes the heights above it, so the place is set again
-# on every resize for a moment (until the reader scrolls).
+# on every resize until the page has kept its size for 3 s (however slowly the math comes) or the reader scrolls.
 SCRIPT = """<script data-quire-live-reload>(function () {
   var key = "quire-live-place:" + location.pathname, boot = null, seen = null, es = null;
+  // The text's own blocks: not the contents lists (the side one stays in view wherever the reader is) or notes.
   var blocks = function () {
-    return document.querySelectorAll("main :is(p,h1,h2,h3,h4,h5,h6,li,pre,figure,table,blockquote,.math)");
+    return Array.prototype.filter.call(
+      document.querySelectorAll("main :is(p,h1,h2,h3,h4,h5,h6,li,pre,figure,table,blockquote,.math)"),
+      function (el) { return !el.closest("nav, aside"); });
   };
+  // A block is known by its tag and the start of its text (scripts that add blocks, such as the side contents,
+  // may not have run yet when the place is set again) and by how many such blocks come before it.
+  function mark(el) { return el.tagName + ":" + el.textContent.trim().slice(0, 80); }
   function reload() {
-    var all = blocks(), i, r;
-    for (i = 0; i < all.length; i++) { r = all[i].getBoundingClientRect(); if (r.top >= 0) break; }
-    sessionStorage.setItem(key, JSON.stringify({i: i, top: r ? r.top : 0, y: scrollY}));
+    var all = blocks(), i, r, seen = 0;
+    // The first block in view that is shown at all (a closed contents list's items have no box).
+    for (i = 0; i < all.length; i++) {
+      r = all[i].getBoundingClientRect();
+      if (all[i].getClientRects().length && r.top >= 0) break;
+    }
+    var found = all[i], m = found ? mark(found) : "";
+    for (var j = 0; j < i; j++) if (mark(all[j]) === m) seen++;
+    sessionStorage.setItem(key, JSON.stringify({mark: m, seen: seen, top: found ? r.top : 0, y: scrollY}));
     es.close();
+    history.scrollRestoration = "manual";  // the browser's own restoring would undo the place set below
     location.reload();
   }
   var saved = sessionStorage.getItem(key);
@@ -246,16 +259,23 @@ SCRIPT = """<script data-quire-live-reload>(function () {
     sessionStorage.removeItem(key);
     saved = JSON.parse(saved);
     addEventListener("load", function () {
-      var el = blocks()[saved.i], ro, done = false;
+      var ro, done = false, timer = null;
+      function find() {
+        var all = blocks(), n = saved.seen;
+        for (var i = 0; i < all.length; i++) if (mark(all[i]) === saved.mark && n-- === 0) return all[i];
+        return null;
+      }
       function place() {
+        var el = saved.mark ? find() : null;
         var top = el ? scrollY + el.getBoundingClientRect().top - saved.top : saved.y;
         if (!done) scrollTo({top: top, behavior: "instant"});
+        clearTimeout(timer);
+        timer = setTimeout(stop, 3000);
       }
       function stop() { done = true; ro.disconnect(); }
       ro = new ResizeObserver(place);
       ro.observe(document.body);
       place();
-      setTimeout(stop, 3000);
       ["wheel", "touchstart", "keydown", "mousedown"].forEach(function (type) {
         addEventListener(type, stop, {once: true, passive: true});
       });
