@@ -34,10 +34,15 @@ def rendering_modules(start: str = "content") -> list[Path]:
     return sorted(here / f"{name}.py" for name in seen)
 
 
+def library_versions() -> str:
+    """Name the versions of the libraries that shape a rendered post."""
+    # Pillow (optional) decides whether bundle images get srcset variants.
+    return f"{mistune.__version__}|{pygments.__version__}|{pillow_version()}"
+
+
 def engine_fingerprint() -> str:
     """Hash the code that shapes a rendered post, so a changed engine never reads stale entries."""
-    # Pillow (optional) decides whether bundle images get srcset variants.
-    digest = hashlib.sha256(f"{mistune.__version__}|{pygments.__version__}|{pillow_version()}".encode())
+    digest = hashlib.sha256(library_versions().encode())
     for path in rendering_modules():
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

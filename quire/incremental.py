@@ -25,7 +25,7 @@ from pathlib import Path
 from flask import Flask, url_for
 
 from . import urls
-from .cache import engine_fingerprint
+from .cache import library_versions
 from .paths import MARKER, nfc, output_problem
 
 LIBRARIES = ("flask", "jinja2", "markupsafe", "werkzeug", "mistune", "pygments", "frozen-flask", "pillow",
@@ -63,9 +63,10 @@ def _files_stamp(*folders: Path) -> list:
 @functools.lru_cache(maxsize=1)
 def engine_code() -> str:
     """Digest every module of the engine: a page's bytes may depend on any of them, not only on the renderer's."""
+    # Every module, the renderer's among them: no need to find which ones loading a post imports.
     package = Path(__file__).parent
-    return digest_of(engine_fingerprint(), [(p.relative_to(package).as_posix(), p.read_bytes())
-                                            for p in sorted(package.rglob("*.py"))])
+    return digest_of(library_versions(), [(p.relative_to(package).as_posix(), p.read_bytes())
+                                          for p in sorted(package.rglob("*.py"))])
 
 
 def post_digest(post) -> str:

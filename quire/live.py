@@ -259,14 +259,15 @@ SCRIPT = """<script data-quire-live-reload>(function () {
     sessionStorage.removeItem(key);
     saved = JSON.parse(saved);
     addEventListener("load", function () {
-      var ro, done = false, timer = null;
+      var ro, done = false, timer = null, el = null;
       function find() {
         var all = blocks(), n = saved.seen;
         for (var i = 0; i < all.length; i++) if (mark(all[i]) === saved.mark && n-- === 0) return all[i];
         return null;
       }
       function place() {
-        var el = saved.mark ? find() : null;
+        // Kept once found: looking again on every resize while math is typeset would read every block's text.
+        el = el || (saved.mark ? find() : null);
         var top = el ? scrollY + el.getBoundingClientRect().top - saved.top : saved.y;
         if (!done) scrollTo({top: top, behavior: "instant"});
         clearTimeout(timer);

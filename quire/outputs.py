@@ -150,12 +150,18 @@ def search_vocab(name: str):
     return Response(bucket, mimetype="application/json")
 
 
+def _number(text: str) -> int | None:
+    """Read a URL part written as a plain decimal number (no sign, no leading zero), else None."""
+    return int(text) if text.isascii() and text.isdigit() and str(int(text)) == text else None
+
+
 def search_doc(doc: str):
     """Serve what a shown search result needs of one post: title, URL, date and summary."""
     index = search_index(current_site())
-    if not (doc.isascii() and doc.isdigit() and str(int(doc)) == doc and int(doc) < len(index.posts)):
+    number = _number(doc)
+    if number is None or number >= len(index.posts):
         abort(404)
-    return Response(search_doc_json(index, int(doc)), mimetype="application/json")
+    return Response(search_doc_json(index, number), mimetype="application/json")
 
 
 def search_doc_json(index, number: int) -> str:
@@ -167,11 +173,9 @@ def search_doc_json(index, number: int) -> str:
 def search_text(doc: str, chunk: str):
     """Serve one text chunk of a post, for search snippets."""
     # Plain strings in the rule, so the page can hand search.js the URL shape with placeholders in it.
-    if not all(part.isascii() and part.isdigit() and str(int(part)) == part for part in (doc, chunk)):
-        abort(404)
     posts = search_index(current_site()).posts
-    number, part = int(doc), int(chunk)
-    if number >= len(posts) or part >= len(posts[number].terms.chunks):
+    number, part = _number(doc), _number(chunk)
+    if number is None or part is None or number >= len(posts) or part >= len(posts[number].terms.chunks):
         abort(404)
     return Response(posts[number].terms.chunks[part], mimetype="text/plain")
 

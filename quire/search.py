@@ -36,10 +36,15 @@ def shard_name(term: str, length: int = 2) -> str:
     return "-".join(f"{ord(c):x}" for c in term[:length])
 
 
+def _bucket(place: str, length: int, letter: str) -> str:
+    """Name a typo bucket: terms of this length with this letter first ("f") or second ("s"), in hex."""
+    return f"{place}{length}-{ord(letter):x}"
+
+
 def vocab_names(term: str) -> tuple[str, str]:
     """Name the two typo buckets a term is listed in: by its length and first letter, by its length and second
     letter (code points in hex)."""
-    return f"f{len(term)}-{ord(term[0]):x}", f"s{len(term)}-{ord(term[1]):x}"
+    return _bucket("f", len(term), term[0]), _bucket("s", len(term), term[1])
 
 
 def typo_buckets(word: str) -> list[str]:
@@ -49,9 +54,10 @@ def typo_buckets(word: str) -> list[str]:
     letter or swapping the first two puts the second letter first; replacing the first letter keeps the second;
     inserting a letter in front moves the first letter to second place. Lengths differ by at most one.
     """
-    n, first, second = len(word), ord(word[0]), ord(word[1])
-    names = [f"f{length}-{first:x}" for length in (n - 1, n, n + 1)]
-    names += [f"f{n - 1}-{second:x}", f"f{n}-{second:x}", f"s{n}-{second:x}", f"s{n + 1}-{first:x}"]
+    n, first, second = len(word), word[0], word[1]
+    names = [_bucket("f", length, first) for length in (n - 1, n, n + 1)]
+    names += [_bucket("f", n - 1, second), _bucket("f", n, second), _bucket("s", n, second),
+              _bucket("s", n + 1, first)]
     return list(dict.fromkeys(names))
 
 
