@@ -81,7 +81,8 @@ class Engine:
             stale = site is None or site.snapshot is not snapshot or (
                 site.valid_until is not None and now >= site.valid_until)
             if stale:
-                site = self._site = Site(snapshot, self.settings, now, self.settings["drafts"])
+                revised = Site.revised(site, snapshot, now) if site is not None else None
+                site = self._site = revised or Site(snapshot, self.settings, now, self.settings["drafts"])
             return site
 
     def stylesheet(self) -> tuple[str, str]:

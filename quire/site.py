@@ -56,6 +56,13 @@ def sort_key(post: Post):
     return (not pinned, post.weight if pinned else 0, -post.date.timestamp(), post.title, post.slug)
 
 
+def _placement(post: Post) -> tuple:
+    """What decides where a post is shown, listed, grouped and named: its edits that keep this move nothing."""
+    return (post.source, post.slug, post.title, post.date, post.weight, post.listed, post.draft,
+            tuple((t.slug, t.name) for t in post.tags), post.series and (post.series.slug, post.series.name),
+            post.aliases)
+
+
 def _future(post: Post, now: datetime) -> bool:
     return post.date is not None and post.date > now
 
@@ -89,18 +96,65 @@ class Site:
                                                            f"{table[post.slug].source}; set a different 'slug'"))
                 continue
             table[post.slug] = post
-        # Files that cannot be read and files that clash with another: each one error, reported alike.
-        self.errors: tuple[ContentError, ...] = snapshot.errors + tuple(conflicts)
+        self.conflicts = tuple(conflicts)
         self.listed: tuple[Post, ...] = tuple(sorted(
             (p for p in (*self.posts_by_slug.values(), *self.pages_by_slug.values()) if p.listed),
             key=sort_key))
-        self.posts = tuple(p for p in self.listed if p.kind == "post")
         self.chronological = tuple(sorted((p for p in self.listed if p.kind == "post"),
                                           key=lambda p: (p.date, p.slug)))
+        self._derive()
+
+    def _derive(self) -> None:
+        # Files that cannot be read and files that clash with another: each one error, reported alike.
+        self.errors: tuple[ContentError, ...] = self.snapshot.errors + self.conflicts
+        self.posts = tuple(p for p in self.listed if p.kind == "post")
         self._position = {id(p): i for i, p in enumerate(self.chronological)}
         self._related: dict[int, tuple[Post, ...]] = {}
         # Values other modules derive from this Site on demand (the search index), kept as long as it lives.
         self.derived: dict[str, object] = {}
+
+    @classmethod
+    def revised(cls, old: "Site", snapshot: Snapshot, now: datetime) -> "Site | None":
+        """Return old's successor for a snapshot whose posts differ only in what places no post (their text,
+        mostly), or None: a dev server's save then costs no sorting or grouping of the whole blog."""
+        if len(snapshot.posts) != len(old.snapshot.posts) or (old.valid_until is not None and now >= old.valid_until):
+            return None
+        swap: dict[int, Post] = {}
+        for before, after in zip(old.snapshot.posts, snapshot.posts, strict=True):
+            if before is not after:
+                if _placement(before) != _placement(after):
+                    return None
+                swap[id(before)] = after
+        site = cls.__new__(cls)
+        site.snapshot, site.settings, site.now, site.valid_until = snapshot, old.settings, now, old.valid_until
+        site.conflicts = old.conflicts
+        edited = [p for p in (*old.posts_by_slug.values(), *old.pages_by_slug.values()) if id(p) in swap]
+
+        def new(posts: tuple[Post, ...]) -> tuple[Post, ...]:
+            return tuple(swap.get(id(p), p) for p in posts) if any(id(p) in swap for p in posts) else posts
+
+        site.posts_by_slug, site.pages_by_slug = dict(old.posts_by_slug), dict(old.pages_by_slug)
+        for post in edited:
+            (site.posts_by_slug if post.kind == "post" else site.pages_by_slug)[post.slug] = swap[id(post)]
+        site.listed, site.chronological = new(old.listed), new(old.chronological)
+        site._derive()
+        # Groups already made are carried over, the edited posts' own groups with them in; the others are
+        # made on first use.
+        grouped = vars(old)
+        if "tags" in grouped:
+            site.tags = dict(old.tags)
+            for slug in {t.slug for p in edited for t in p.tags if t.slug in old.tags}:
+                site.tags[slug] = TagGroup(old.tags[slug].tag, new(old.tags[slug].posts))
+        if "series" in grouped:
+            site.series = dict(old.series)
+            for slug in {p.series.slug for p in edited if p.series is not None and p.series.slug in old.series}:
+                site.series[slug] = TagGroup(old.series[slug].tag, new(old.series[slug].posts))
+        if "archives" in grouped:
+            site.archives = tuple(Year(y.year, tuple(Month(m.year, m.month, new(m.posts)) for m in y.months))
+                                  for y in old.archives)
+        if "aliases" in grouped:
+            site.aliases = {alias: swap.get(id(p), p) for alias, p in old.aliases.items()}
+        return site
 
     # Grouped on first use: a dev server builds a new Site after every save, and a post page needs few of them.
     @functools.cached_property

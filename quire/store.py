@@ -46,6 +46,7 @@ class Listing:
         self.site_dir = site_dir
         self._listed: dict[str, tuple[int, list[tuple[str, str, str | None, bool]]]] = {}
         self._found: list[SourceFile] | None = None
+        self._where: dict[str, int] | None = None  # each listed file's place in _found
         self.changes = Subscription()
 
     def _list(self, folder: str) -> list[tuple[str, str, str | None, bool]]:
@@ -63,13 +64,20 @@ class Listing:
         return entries
 
     def files(self) -> list[SourceFile]:
-        """Return the content files as they are now: as last time when no watched folder changed since."""
-        if not self.changes.look() and self._found is not None:
-            return self._found
+        """Return the content files as they are now: as last time when no watched folder changed since, and
+        with only the files written in place looked at again when nothing else changed."""
+        written = self.changes.look()
+        if written is not None and self._found is not None:
+            if not written:
+                return self._found
+            found = self._restat(written)
+            if found is not None:
+                self._found = found
+                return found
         found = self._walk()
         # A symlinked file or bundle changes where no watch sees it: such a site is listed on every call.
-        if not any(f.linked for f in found):
-            self._found = found
+        self._found = None if any(f.linked for f in found) else found
+        if self._found is not None:
             self.changes.watch([str(self.site_dir)] + [str(self.site_dir / folder) for folder, _ in self.FOLDERS
                                                        if (self.site_dir / folder).is_dir()]
                                + [bundle for _, listed in self._listed.values() for _, _, bundle, _ in listed
@@ -87,19 +95,41 @@ class Listing:
             except (FileNotFoundError, NotADirectoryError):
                 continue
             for path, rel, bundle, linked in listed[1]:
-                try:
-                    st = os.stat(path)
-                    stamp = (st.st_mtime_ns, st.st_size)
-                    if bundle is not None:
-                        stamp += (os.stat(bundle).st_mtime_ns,)
-                except (FileNotFoundError, NotADirectoryError):
-                    continue
-                except OSError as exc:  # unreadable: loading it reports the error for this file alone
-                    found.append(SourceFile(path, kind, rel, ("unreadable", exc.errno), linked))
-                    continue
-                if stat.S_ISREG(st.st_mode):
-                    found.append(SourceFile(path, kind, rel, stamp, linked))
+                source = _source_file(path, kind, rel, bundle, linked)
+                if source is not None:
+                    found.append(source)
+        self._where = None
         return found
+
+    def _restat(self, written: set[str]) -> list[SourceFile] | None:
+        """Return the last listing with the files written in place stamped again; None unless all still are."""
+        if self._where is None:
+            self._where = {f.path: i for i, f in enumerate(self._found)}
+        found = list(self._found)
+        for path in written:
+            i = self._where.get(path)
+            if i is None:
+                return None
+            old = found[i]
+            bundle = os.path.dirname(path) if old.rel.endswith("/index.md") else None
+            found[i] = _source_file(path, old.kind, old.rel, bundle, old.linked)
+            if found[i] is None or found[i].stamp[0] == "unreadable":
+                return None
+        return found
+
+
+def _source_file(path: str, kind: str, rel: str, bundle: str | None, linked: bool) -> SourceFile | None:
+    """Stamp one listed file; None when it is gone or not a regular file."""
+    try:
+        st = os.stat(path)
+        stamp = (st.st_mtime_ns, st.st_size)
+        if bundle is not None:
+            stamp += (os.stat(bundle).st_mtime_ns,)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:  # unreadable: loading it reports the error for this file alone
+        return SourceFile(path, kind, rel, ("unreadable", exc.errno), linked)
+    return SourceFile(path, kind, rel, stamp, linked) if stat.S_ISREG(st.st_mode) else None
 
 
 @dataclass(frozen=True)

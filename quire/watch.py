@@ -206,10 +206,18 @@ class ChangeFeed:
                 while offset < len(data):
                     wd, mask, _, size = EVENT.unpack_from(data, offset)
                     offset += EVENT.size + size
+                    name = data[offset - size:offset].rstrip(b"\0")
                     everyone = mask & IN_Q_OVERFLOW
+                    # A file written in place is named; anything else (a file made, moved or deleted, a folder
+                    # changed, events lost) leaves the subscriber to look at everything again.
+                    written = (not everyone and name and not mask & ~(IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB)
+                               and wd in self._folders)
                     for subscribers in self._subscribers.values() if everyone else [self._subscribers.get(wd, ())]:
                         for subscriber in subscribers:
-                            subscriber.changed = True
+                            if written:
+                                subscriber.written.add(os.path.join(self._folders[wd], os.fsdecode(name)))
+                            else:
+                                subscriber.changed = True
                     if mask & (IN_IGNORED | IN_MOVE_SELF):
                         # The folder is gone from its path: a folder made there later is a new one to watch.
                         folder = self._folders.get(wd)
@@ -221,12 +229,13 @@ class ChangeFeed:
 
 
 class Subscription:
-    """Whether some folders changed since the last look; always True where they cannot be watched."""
+    """What changed in some folders since the last look; always "anything" where they cannot be watched."""
 
     def __init__(self):
         self.feed = ChangeFeed.shared()
         self.watched: set[str] = set()
         self.changed = True
+        self.written: set[str] = set()
 
     def watch(self, folders) -> None:
         """Watch these folders too (a folder watched already is skipped)."""
@@ -245,10 +254,10 @@ class Subscription:
             # What changed in it before the watch began is unknown: the next look says "changed".
             self.changed = True
 
-    def look(self) -> bool:
-        """Return whether anything changed since the last look, and start afresh."""
+    def look(self) -> set[str] | None:
+        """Return the files written in place since the last look (None: anything may have changed); start afresh."""
         if self.feed is None or self.feed.pid != os.getpid():  # a forked child shares its parent's queue
-            return True
+            return None
         self.feed.drain()
-        changed, self.changed = self.changed, False
-        return changed
+        changed, written, self.changed, self.written = self.changed, self.written, False, set()
+        return None if changed else written

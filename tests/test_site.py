@@ -279,3 +279,69 @@ def test_aliases_lead_to_their_post_and_the_first_listed_claim_wins(builder):
     site = site_of(builder)
     assert {alias: post.slug for alias, post in site.aliases.items()} == {
         "/old/": "new", "/older.html": "older", "/me/": "about"}
+
+
+# A dev server's save: the next Site is derived from the last one when no post moved
+
+
+def _shape(site: Site) -> dict:
+    """Everything a Site shows, by source file, to compare a revised Site with one made afresh."""
+    def names(posts):
+        return [(p.source, p.title) for p in posts]
+    return {
+        "posts": names(site.posts), "listed": names(site.listed), "chronological": names(site.chronological),
+        "by_slug": {s: p.source for s, p in {**site.posts_by_slug, **site.pages_by_slug}.items()},
+        "tags": {s: (g.tag.name, names(g.posts)) for s, g in site.tags.items()},
+        "series": {s: (g.tag.name, names(g.posts)) for s, g in site.series.items()},
+        "archives": [(y.year, [(m.month, names(m.posts)) for m in y.months]) for y in site.archives],
+        "aliases": {a: p.source for a, p in site.aliases.items()},
+        "related": {p.source: names(site.related(p)) for p in site.posts},
+        "neighbours": {p.source: [n and n.source for n in site.neighbours(p)] for p in site.posts},
+        "errors": [str(e) for e in site.errors], "valid_until": site.valid_until,
+    }
+
+
+@pytest.mark.parametrize("group_first", [True, False])
+def test_an_edit_of_the_text_alone_revises_the_site_as_a_fresh_one_would_be(builder, group_first):
+    builder.post("a", date="2024-01-01", tags='["ml", "rl"]', series="Basics", aliases='["/old-a/"]')
+    builder.post("b", date="2024-02-01", tags='["ml"]', series="Basics")
+    builder.post("c", date="2024-03-01", tags='["rl"]')
+    builder.post("soon", date="2025-01-01")
+    builder.file("pages/about.md", post_text("About", "2024-01-05", "Page text.", listed="true"))
+    builder.file("pages/unlisted.md", post_text("Unlisted", "2024-01-06", "Page text.", tags='["rl", "own"]'))
+    builder.file("posts/broken.md", "---\ntitle: [\n---\n")
+    builder.post("twin", date="2024-01-07", slug="c")  # loses its slug to c.md
+    store = ContentStore(builder.root, dict(DEFAULTS))
+    old = Site(store.snapshot(), dict(DEFAULTS), NOW, False)
+    if group_first:
+        _shape(old)
+    builder.post("b", date="2024-02-01", tags='["ml"]', series="Basics", body="Rewritten text.")
+    builder.file("pages/unlisted.md", post_text("Unlisted", "2024-01-06", "New text.", tags='["rl", "own"]'))
+    builder.file("pages/about.md", post_text("About", "2024-01-05", "New page text.", listed="true"))
+    builder.post("twin", date="2024-01-07", slug="c", body="Still second.")
+    snapshot = store.snapshot()
+    revised = Site.revised(old, snapshot, NOW)
+    assert revised is not None
+    assert "Rewritten text." in revised.posts_by_slug["b"].html
+    assert "New text." in revised.pages_by_slug["unlisted"].html and "New page" in revised.listed[2].html
+    assert revised.posts_by_slug["b"] in revised.tags["ml"].posts and revised.related(revised.posts_by_slug["a"])
+    assert _shape(revised) == _shape(Site(snapshot, dict(DEFAULTS), NOW, False))
+    assert revised.valid_until == datetime(2025, 1, 1, tzinfo=UTC)
+    assert Site.revised(old, snapshot, revised.valid_until) is None  # "soon" is published then
+
+
+@pytest.mark.parametrize("change", [
+    {"title": "Renamed"}, {"date": "2024-02-02"}, {"tags": '["ML"]'}, {"tags": '["ml", "new"]'},
+    {"series": "Other"}, {"aliases": '["/b-old/"]'}, {"draft": "true"}, {"weight": "2"}, {"slug": "bee"},
+    {"listed": "false"},
+])
+def test_an_edit_that_moves_a_post_makes_the_site_afresh(builder, change):
+    builder.post("a", date="2024-01-01", tags='["ml"]', series="Basics")
+    builder.post("b", date="2024-02-01", tags='["ml"]', series="Basics")
+    store = ContentStore(builder.root, dict(DEFAULTS))
+    old = Site(store.snapshot(), dict(DEFAULTS), NOW, False)
+    builder.post("b", **{"date": "2024-02-01", "tags": '["ml"]', "series": "Basics", **change})
+    assert Site.revised(old, store.snapshot(), NOW) is None
+    builder.post("c", date="2024-03-01")
+    builder.post("b", date="2024-02-01", tags='["ml"]', series="Basics")
+    assert Site.revised(old, store.snapshot(), NOW) is None  # a post more

@@ -419,6 +419,48 @@ def test_a_symlinked_post_is_statted_on_every_call(builder, site_dir, tmp_path, 
     assert "Linked, edited" in [p.title for p in store.snapshot().posts]
 
 
+@needs_inotify
+def test_a_file_written_in_place_is_the_only_one_statted_again(builder, site_dir, counted_stats):
+    for i in range(5):
+        builder.post(f"p{i}", title=f"Post {i}", date=f"2024-01-0{i + 1}")
+    builder.file("posts/b/index.md", post_text("In a bundle", "2024-02-01"))
+    store = store_of(site_dir)
+    store.snapshot()
+    store.snapshot()
+    posts = {str(site_dir / f"posts/p{i}.md") for i in range(5)}
+    counted_stats.clear()
+    (site_dir / "posts/p3.md").write_text(post_text("Edited in place", "2024-01-04"))
+    assert [p.title for p in store.snapshot().posts] == ["In a bundle", "Post 0", "Post 1", "Post 2",
+                                                         "Edited in place", "Post 4"]
+    assert posts & set(counted_stats) == {str(site_dir / "posts/p3.md")}
+    counted_stats.clear()
+    (site_dir / "posts/b/index.md").write_text(post_text("Bundle edited", "2024-02-01"))
+    assert "Bundle edited" in [p.title for p in store.snapshot().posts]
+    assert str(site_dir / "posts/b") in counted_stats and not posts & set(counted_stats)
+    # Anything else (here a file beside the posts that is not content) stats every file again.
+    counted_stats.clear()
+    (site_dir / "posts/notes.txt").write_text("not a post")
+    store.snapshot()
+    assert posts <= set(counted_stats)
+    (site_dir / "posts/p1.md").unlink()
+    assert "Post 1" not in [p.title for p in store.snapshot().posts]
+
+
+@needs_inotify
+def test_a_symlinked_post_added_later_stays_listed(builder, site_dir, tmp_path):
+    builder.post("p", title="Plain", date="2024-01-01")
+    store = store_of(site_dir)
+    store.snapshot()
+    store.snapshot()
+    (site_dir / "drafts").mkdir()
+    (site_dir / "drafts/linked.md").write_text(post_text("Linked", "2024-01-02"))
+    (site_dir / "posts/linked.md").symlink_to(site_dir / "drafts/linked.md")
+    for _ in range(3):
+        assert [p.title for p in store.snapshot().posts] == ["Linked", "Plain"]
+    (site_dir / "drafts/linked.md").write_text(post_text("Linked, edited", "2024-01-02"))
+    assert [p.title for p in store.snapshot().posts] == ["Linked, edited", "Plain"]
+
+
 def test_without_inotify_every_call_looks_at_the_files(builder, site_dir, monkeypatch, counted_stats):
     monkeypatch.setattr(quire.watch.ChangeFeed, "shared", classmethod(lambda cls: None))
     builder.post("p", title="Plain", date="2024-01-01")
