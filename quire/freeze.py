@@ -7,6 +7,7 @@ import gc
 import multiprocessing
 import os
 import shutil
+import stat
 import tempfile
 import time
 import warnings
@@ -246,16 +247,14 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
             pages, rendered, written, current = _write(app, dest, work, progress,
                                                        jobs if jobs is not None else os.cpu_count() or 1)
             write_manifest(work, current)
-            verify_tree(work, written)
-            _swap(work, dest)
+            files, sizes = verify_tree(work, written)
+            for kept in _swap(work, dest):
+                files += 1
+                sizes += kept.stat().st_size
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
     engine.cache.prune()  # entries this freeze did not use belong to content that no longer exists
-    files = sizes = 0
-    for path in _walk_all(dest):
-        files += 1
-        sizes += path.stat().st_size
     return FreezeResult(pages, files, sizes, time.perf_counter() - started, dest, rendered)
 
 
@@ -292,7 +291,7 @@ def lock_destination(dest: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def output_path(work: Path, rel: str) -> Path:
+def output_path(work: Path, rel: str) -> str:
     """Return where a relative output path is written, refusing any that would not land inside work.
 
     Every file the freeze writes passes here, whatever produced its path: content was checked when it was
@@ -300,8 +299,9 @@ def output_path(work: Path, rel: str) -> Path:
     """
     rel = nfc(rel)
     problem = output_problem(rel)
-    target = work / rel
-    if problem is None and not _folder_inside(str(target.parent), str(work)):
+    # Strings, not Path objects: this runs for every one of tens of thousands of files.
+    target = os.path.join(work, rel)
+    if problem is None and not _folder_inside(os.path.dirname(target), os.fspath(work)):
         problem = "it resolves outside the build folder"
     if problem:
         raise FreezeError(f"error: refusing to write {rel!r}: {problem}")
@@ -319,12 +319,25 @@ def _make_folder(folder: str) -> None:
     os.makedirs(folder, exist_ok=True)
 
 
-def verify_tree(work: Path, written: list[str]) -> None:
-    """Refuse to swap in a build folder that lacks a file the freeze wrote (another process deleted it)."""
-    missing = [rel for rel in [*written, "index.html", "404.html", MARKER] if not (work / rel).is_file()]
+def verify_tree(work: Path, written: list[str]) -> tuple[int, int]:
+    """Refuse to swap in a build folder that lacks a file the freeze wrote (another process deleted it);
+    return the count and bytes of its files."""
+    missing, files, sizes, root = [], 0, 0, str(work)
+    for rel in {*written, "index.html", "404.html", MARKER}:
+        try:
+            st = os.stat(os.path.join(root, rel))
+        except OSError:
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode):
+            missing.append(rel)
+            continue
+        files += 1
+        sizes += st.st_size
     if missing:
+        missing.sort()
         raise FreezeError(f"error: the built site is incomplete ({len(missing)} file(s) missing, first "
                           f"{missing[0]!r}): something removed them while the freeze ran")
+    return files, sizes
 
 
 def _remove_leftovers(dest: Path) -> None:
@@ -332,14 +345,6 @@ def _remove_leftovers(dest: Path) -> None:
     for stale in dest.parent.glob(f".{dest.name}.*"):
         if stale.is_dir() and (stale.name.endswith(".tmp") or ".old-" in stale.name):
             shutil.rmtree(stale, ignore_errors=True)
-
-
-def _walk_all(folder: Path):
-    for root, _, names in os.walk(folder):
-        if ".git" in Path(root).relative_to(folder).parts:
-            continue
-        for name in names:
-            yield Path(root) / name
 
 
 class GuardedFreezer(Freezer):
@@ -392,9 +397,9 @@ def _freeze_share(app: Flask, work: Path, pages: list[str], files: list, tick, c
     return count, written, digests, groups
 
 
-def _linked_path(work: Path, rel: str) -> Path:
+def _linked_path(work: Path, rel: str) -> str:
     target = output_path(work, rel)
-    _make_folder(str(target.parent))
+    _make_folder(os.path.dirname(target))
     return target
 
 
@@ -406,7 +411,7 @@ def write_file(work: Path, rel: str, content, reuse: Reuse | None = None) -> str
     """
     target = output_path(work, rel)
     try:
-        _make_folder(str(target.parent))
+        _make_folder(os.path.dirname(target))
         if not isinstance(content, (bytes, Path)):
             with open(target, "wb") as f:
                 digest = stream_digest(content, f.write)
@@ -417,7 +422,8 @@ def write_file(work: Path, rel: str, content, reuse: Reuse | None = None) -> str
         if isinstance(content, Path):
             shutil.copyfile(content, target)
         else:
-            target.write_bytes(content)
+            with open(target, "wb") as f:
+                f.write(content)
     except OSError as exc:
         source = f" from {content}" if isinstance(content, Path) else ""
         raise FreezeError(f"error: cannot write {rel}{source}: {exc.strerror} ({exc.filename})") from exc
@@ -554,15 +560,20 @@ def _render(app: Flask, work: Path, pages: list[str], progress, jobs: int, crawl
     return sum(o[0] for o in outcomes), [rel for o in outcomes for rel in o[1]], digests, groups
 
 
-def _swap(work: Path, dest: Path) -> None:
-    """Move the kept files of the old output into the new one, then swap the folders."""
+def _swap(work: Path, dest: Path) -> list[Path]:
+    """Move the kept files of the old output into the new one, then swap the folders; return the kept files
+    (a kept folder, .git, is not the site's)."""
+    kept = []
     if dest.exists():
         for name in KEEP:
             if (dest / name).exists() and not (work / name).exists():
                 os.replace(dest / name, work / name)
+                if (work / name).is_file():
+                    kept.append(dest / name)
         old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
         os.replace(dest, old)
         os.replace(work, dest)
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(work, dest)
+    return kept

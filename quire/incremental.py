@@ -140,7 +140,7 @@ def carry_over(dest: Path, work: Path, rels: list[str]) -> list[str]:
     """Hard-link (or copy) files of the previous build into the new one; return those it could not find."""
     missing, folders = [], set()
     for rel in rels:
-        source, target = dest / rel, work / rel
+        source, target = os.path.join(dest, rel), os.path.join(work, rel)
         try:
             if not stat.S_ISREG(os.lstat(source).st_mode):  # a symlink is never carried over
                 missing.append(rel)
@@ -148,9 +148,10 @@ def carry_over(dest: Path, work: Path, rels: list[str]) -> list[str]:
         except OSError:
             missing.append(rel)
             continue
-        if target.parent not in folders:  # a folder is made once, however many files go in it
-            target.parent.mkdir(parents=True, exist_ok=True)
-            folders.add(target.parent)
+        folder = os.path.dirname(target)
+        if folder not in folders:  # a folder is made once, however many files go in it
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
         try:
             os.link(source, target)
         except OSError:
@@ -192,11 +193,11 @@ class Reuse:
             linked[rel] = digest
         return linked
 
-    def place(self, rel: str, target: Path, digest: str) -> bool:
+    def place(self, rel: str, target: str, digest: str) -> bool:
         """Link the previous build's file at rel to target if it had this digest; tell whether it did."""
         if self.files.get(rel) != digest:
             return False
-        source = self.dest / rel
+        source = os.path.join(self.dest, rel)
         try:
             # Only a regular file: a symlink someone left in the old output is never carried into the new one.
             if not stat.S_ISREG(os.lstat(source).st_mode):

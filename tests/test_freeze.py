@@ -200,6 +200,11 @@ def test_keeps_git_cname_nojekyll_and_drops_stale_pages(blog, runner, tmp_path):
     assert (dest / ".nojekyll").exists()
     assert not (dest / "posts" / "deleted-long-ago").exists()
     assert leftovers(tmp_path) == []
+    # The figures reported count the site's files as they are on disk: kept ones too, .git's never.
+    result = freeze_site(runner.app, dest, jobs=1)
+    on_disk = [p for p in dest.rglob("*") if p.is_file() and ".git" not in p.relative_to(dest).parts]
+    assert (dest / "CNAME") in on_disk and (dest / ".nojekyll") in on_disk
+    assert (result.files, result.bytes) == (len(on_disk), sum(p.stat().st_size for p in on_disk))
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
