@@ -245,3 +245,15 @@ def edit_visible_ms(port: int, path: str, post: Path, line: str, limit: float = 
         if time.perf_counter() - written > limit:
             raise RuntimeError(f"the edit of {post.name} did not show on {path} within {limit:.0f} s")
         time.sleep(0.01)
+
+
+def edits_ms(port: int, path: str, post: Path, count: int = 5) -> dict:
+    """Edit the post `count` times with new text (never seen by the render cache); medians of the timings."""
+    runs = [edit_visible_ms(port, path, post, f"A line added by the benchmark at {time.time_ns()}, "
+                                              f"bench-edit-marker-{k}.") for k in range(count)]
+    visible = [r["visible_after_ms"] for r in runs]
+    return {"first_request_ms": statistics.median(r["first_request_ms"] for r in runs),
+            "first_request_shows_edit": all(r["first_request_shows_edit"] for r in runs),
+            "visible_after_ms": statistics.median(visible), "each_visible_after_ms": visible,
+            "requests": sum(r["requests"] for r in runs)}
+

@@ -63,6 +63,19 @@ def _placement(post: Post) -> tuple:
             post.aliases)
 
 
+def _replaced(posts: tuple[Post, ...], pairs: list[tuple[Post, Post]]) -> tuple[Post, ...]:
+    """Return posts with each edited post in its place: the same tuple when none of them is in it."""
+    out = None
+    for before, after in pairs:
+        try:
+            i = (out or posts).index(before)  # by identity: a Post equals only itself
+        except ValueError:
+            continue
+        out = out or list(posts)
+        out[i] = after
+    return posts if out is None else tuple(out)
+
+
 def _future(post: Post, now: datetime) -> bool:
     return post.date is not None and post.date > now
 
@@ -97,17 +110,14 @@ class Site:
                 continue
             table[post.slug] = post
         self.conflicts = tuple(conflicts)
+        # Files that cannot be read and files that clash with another: each one error, reported alike.
+        self.errors: tuple[ContentError, ...] = snapshot.errors + self.conflicts
         self.listed: tuple[Post, ...] = tuple(sorted(
             (p for p in (*self.posts_by_slug.values(), *self.pages_by_slug.values()) if p.listed),
             key=sort_key))
+        self.posts = tuple(p for p in self.listed if p.kind == "post")
         self.chronological = tuple(sorted((p for p in self.listed if p.kind == "post"),
                                           key=lambda p: (p.date, p.slug)))
-        self._derive()
-
-    def _derive(self) -> None:
-        # Files that cannot be read and files that clash with another: each one error, reported alike.
-        self.errors: tuple[ContentError, ...] = self.snapshot.errors + self.conflicts
-        self.posts = tuple(p for p in self.listed if p.kind == "post")
         self._position = {id(p): i for i, p in enumerate(self.chronological)}
         self._related: dict[int, tuple[Post, ...]] = {}
         # Values other modules derive from this Site on demand (the search index), kept as long as it lives.
@@ -119,41 +129,46 @@ class Site:
         mostly), or None: a dev server's save then costs no sorting or grouping of the whole blog."""
         if len(snapshot.posts) != len(old.snapshot.posts) or (old.valid_until is not None and now >= old.valid_until):
             return None
-        swap: dict[int, Post] = {}
+        pairs: list[tuple[Post, Post]] = []
         for before, after in zip(old.snapshot.posts, snapshot.posts, strict=True):
             if before is not after:
                 if _placement(before) != _placement(after):
                     return None
-                swap[id(before)] = after
+                pairs.append((before, after))
         site = cls.__new__(cls)
         site.snapshot, site.settings, site.now, site.valid_until = snapshot, old.settings, now, old.valid_until
-        site.conflicts = old.conflicts
-        edited = [p for p in (*old.posts_by_slug.values(), *old.pages_by_slug.values()) if id(p) in swap]
-
-        def new(posts: tuple[Post, ...]) -> tuple[Post, ...]:
-            return tuple(swap.get(id(p), p) for p in posts) if any(id(p) in swap for p in posts) else posts
-
+        site.conflicts, site.errors = old.conflicts, snapshot.errors + old.conflicts
         site.posts_by_slug, site.pages_by_slug = dict(old.posts_by_slug), dict(old.pages_by_slug)
-        for post in edited:
-            (site.posts_by_slug if post.kind == "post" else site.pages_by_slug)[post.slug] = swap[id(post)]
-        site.listed, site.chronological = new(old.listed), new(old.chronological)
-        site._derive()
+        site._position = dict(old._position)
+        for before, after in pairs:
+            table = site.posts_by_slug if before.kind == "post" else site.pages_by_slug
+            if table.get(before.slug) is before:  # not a post that lost its slug to another
+                table[before.slug] = after
+            if id(before) in site._position:
+                site._position[id(after)] = site._position.pop(id(before))
+        site.listed, site.posts = _replaced(old.listed, pairs), _replaced(old.posts, pairs)
+        site.chronological = _replaced(old.chronological, pairs)
+        site._related, site.derived = {}, {}
         # Groups already made are carried over, the edited posts' own groups with them in; the others are
         # made on first use.
         grouped = vars(old)
         if "tags" in grouped:
             site.tags = dict(old.tags)
-            for slug in {t.slug for p in edited for t in p.tags if t.slug in old.tags}:
-                site.tags[slug] = TagGroup(old.tags[slug].tag, new(old.tags[slug].posts))
+            for slug in {t.slug for before, _ in pairs for t in before.tags if t.slug in old.tags}:
+                site.tags[slug] = TagGroup(old.tags[slug].tag, _replaced(old.tags[slug].posts, pairs))
         if "series" in grouped:
             site.series = dict(old.series)
-            for slug in {p.series.slug for p in edited if p.series is not None and p.series.slug in old.series}:
-                site.series[slug] = TagGroup(old.series[slug].tag, new(old.series[slug].posts))
+            for slug in {b.series.slug for b, _ in pairs if b.series is not None and b.series.slug in old.series}:
+                site.series[slug] = TagGroup(old.series[slug].tag, _replaced(old.series[slug].posts, pairs))
         if "archives" in grouped:
-            site.archives = tuple(Year(y.year, tuple(Month(m.year, m.month, new(m.posts)) for m in y.months))
-                                  for y in old.archives)
+            site.archives = tuple(Year(y.year, tuple(Month(m.year, m.month, _replaced(m.posts, pairs))
+                                                     for m in y.months)) for y in old.archives)
         if "aliases" in grouped:
-            site.aliases = {alias: swap.get(id(p), p) for alias, p in old.aliases.items()}
+            site.aliases = dict(old.aliases)
+            for before, after in pairs:
+                for alias in before.aliases:
+                    if site.aliases.get(alias) is before:
+                        site.aliases[alias] = after
         return site
 
     # Grouped on first use: a dev server builds a new Site after every save, and a post page needs few of them.

@@ -47,6 +47,8 @@ class Listing:
         self._listed: dict[str, tuple[int, list[tuple[str, str, str | None, bool]]]] = {}
         self._found: list[SourceFile] | None = None
         self._where: dict[str, int] | None = None  # each listed file's place in _found
+        # (the listing before, places in it) when the last call only stamped some files again
+        self.restamped: tuple[list[SourceFile], set[int]] | None = None
         self.changes = Subscription()
 
     def _list(self, folder: str) -> list[tuple[str, str, str | None, bool]]:
@@ -72,8 +74,10 @@ class Listing:
                 return self._found
             found = self._restat(written)
             if found is not None:
+                self.restamped = (self._found, {self._where[path] for path in written})
                 self._found = found
                 return found
+        self.restamped = None
         found = self._walk()
         # A symlinked file or bundle changes where no watch sees it: such a site is listed on every call.
         self._found = None if any(f.linked for f in found) else found
@@ -186,6 +190,7 @@ class ContentStore:
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._files: list[SourceFile] | None = None
+        self._entries: list[Post | ContentError] = []  # what each file of _files is, in its order
         self.listing = Listing(site_dir)
 
     def snapshot(self) -> Snapshot:
@@ -194,6 +199,11 @@ class ContentStore:
             files = self.listing.files()
             if self._snapshot is not None and files is self._files:  # the listing saw no change at all
                 return self._snapshot
+            restamped = self.listing.restamped
+            if self._snapshot is not None and restamped is not None and restamped[0] is self._files:
+                self._snapshot = self._restamped(files, sorted(restamped[1]))
+                self._files = files
+                return self._snapshot
             key = tuple((f.rel, f.stamp) for f in files)
             if self._snapshot is not None and self._snapshot.key == key:
                 self._files = files
@@ -201,24 +211,21 @@ class ContentStore:
             root = self.site_dir.resolve()
             todo, entries = [], {}
             for f in files:
-                if (f.linked or f.rel.endswith("/index.md")) and not Path(f.path).resolve().is_relative_to(root):
-                    entries[f.path] = ContentError(f.rel, "symlink points outside the site folder: copy the file in")
-                    continue
-                cached = self._memory.get(f.path)
-                if cached is not None and cached[0] == f.stamp:
-                    entries[f.path] = cached[1]
-                else:
+                entry = self._known(f, root)
+                if entry is None:
                     todo.append(f)
+                else:
+                    entries[f.path] = entry
             for f, result in zip(todo, self._load_many(todo), strict=True):
                 self._memory[f.path] = (f.stamp, result)
                 entries[f.path] = result
             for gone in set(self._memory) - set(entries):
                 del self._memory[gone]
-            ordered = [entries[f.path] for f in files]
+            self._entries = [entries[f.path] for f in files]
             self._snapshot = Snapshot(
                 key=key,
-                posts=tuple(e for e in ordered if isinstance(e, Post)),
-                errors=tuple(e for e in ordered if isinstance(e, ContentError)),
+                posts=tuple(e for e in self._entries if isinstance(e, Post)),
+                errors=tuple(e for e in self._entries if isinstance(e, ContentError)),
             )
             self._files = files
             if len(self._snapshot.posts) >= self.GC_FREEZE_MIN:
@@ -227,6 +234,41 @@ class ContentStore:
                 # moves what is alive now out of its sight; posts still go when nothing refers to them.
                 gc.freeze()
             return self._snapshot
+
+    def _known(self, f: SourceFile, root: Path) -> Post | ContentError | None:
+        """Return what a file is without loading it (an error, or the post loaded at this stamp), or None."""
+        if (f.linked or f.rel.endswith("/index.md")) and not Path(f.path).resolve().is_relative_to(root):
+            return ContentError(f.rel, "symlink points outside the site folder: copy the file in")
+        cached = self._memory.get(f.path)
+        return cached[1] if cached is not None and cached[0] == f.stamp else None
+
+    def _restamped(self, files: list[SourceFile], places: list[int]) -> Snapshot:
+        """Return the last snapshot with the files at these places (all others unchanged) loaded again."""
+        entries, old = list(self._entries), self._snapshot
+        root = self.site_dir.resolve()
+        todo = []
+        for i in places:
+            entry = self._known(files[i], root)
+            if entry is None:
+                todo.append(i)
+            else:
+                entries[i] = entry
+        for i, result in zip(todo, self._load_many([files[i] for i in todo]), strict=True):
+            self._memory[files[i].path] = (files[i].stamp, result)
+            entries[i] = result
+        key = list(old.key)
+        for i in places:
+            key[i] = (files[i].rel, files[i].stamp)
+        if all(isinstance(entries[i], Post) and isinstance(self._entries[i], Post) for i in places):
+            posts = list(old.posts)
+            for i in places:
+                posts[posts.index(self._entries[i])] = entries[i]  # by identity: a Post equals only itself
+            posts, errors = tuple(posts), old.errors
+        else:
+            posts = tuple(e for e in entries if isinstance(e, Post))
+            errors = tuple(e for e in entries if isinstance(e, ContentError))
+        self._entries = entries
+        return Snapshot(key=tuple(key), posts=posts, errors=errors)
 
     def _load_many(self, todo: list[SourceFile]) -> list:
         """Load files from the disk cache where possible, rendering the rest (in parallel if many)."""

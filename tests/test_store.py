@@ -447,6 +447,48 @@ def test_a_file_written_in_place_is_the_only_one_statted_again(builder, site_dir
 
 
 @needs_inotify
+def test_snapshots_after_writes_in_place_are_what_a_fresh_store_sees(builder, site_dir, load_calls, monkeypatch):
+    for i in range(4):
+        builder.post(f"p{i}", title=f"Post {i}", date=f"2024-01-0{i + 1}")
+    builder.file("posts/b/index.md", post_text("In a bundle", "2024-02-01"))
+    builder.file("posts/zz-broken.md", "---\ntitle: [\n---\n")
+    store = store_of(site_dir)
+    store.snapshot()
+    store.snapshot()
+    looked_at = []
+    known = ContentStore._known
+    monkeypatch.setattr(ContentStore, "_known", lambda self, f, root: looked_at.append(f.rel) or known(self, f, root))
+
+    def same_as_fresh():
+        mine, fresh = store.snapshot(), store_of(site_dir).snapshot()
+        assert mine.key == fresh.key
+        assert [(p.source, p.title) for p in mine.posts] == [(p.source, p.title) for p in fresh.posts]
+        assert [str(e) for e in mine.errors] == [str(e) for e in fresh.errors]
+        return mine
+
+    (site_dir / "posts/p1.md").write_text(post_text("Edited", "2024-01-02"))
+    snapshot = same_as_fresh()
+    assert "Edited" in [p.title for p in snapshot.posts] and [e.path for e in snapshot.errors] == ["posts/zz-broken.md"]
+    assert looked_at[0] == "posts/p1.md" and looked_at.count("posts/p0.md") == 1  # once, by the fresh store
+    (site_dir / "posts/p2.md").write_text("---\ntitle: [\n---\n")  # broken
+    assert [e.path for e in same_as_fresh().errors] == ["posts/p2.md", "posts/zz-broken.md"]
+    (site_dir / "posts/p2.md").write_text("---\ntitle: [ still\n---\n")  # broken otherwise
+    same_as_fresh()
+    (site_dir / "posts/p2.md").write_text(post_text("Mended", "2024-01-03"))
+    (site_dir / "posts/b/index.md").write_text(post_text("Bundle edited", "2024-02-01"))
+    snapshot = same_as_fresh()
+    assert {"Mended", "Bundle edited"} <= {p.title for p in snapshot.posts}
+    os.utime(site_dir / "posts/p3.md", ns=(1, 1))  # touched, not changed: read again, the same post
+    touched = same_as_fresh()
+    assert [p.title for p in touched.posts] == [p.title for p in snapshot.posts]
+    assert [a is b for a, b in zip(touched.posts, snapshot.posts)] == [True] * 4 + [False]
+    # What was loaded in place is remembered: listing everything again (a new file) loads the new file alone.
+    load_calls.clear()
+    builder.post("p9", title="Post 9", date="2024-01-09")
+    assert "Post 9" in [p.title for p in store.snapshot().posts] and load_calls == ["posts/p9.md"]
+
+
+@needs_inotify
 def test_a_symlinked_post_added_later_stays_listed(builder, site_dir, tmp_path):
     builder.post("p", title="Plain", date="2024-01-01")
     store = store_of(site_dir)
