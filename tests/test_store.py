@@ -481,7 +481,7 @@ def test_snapshots_after_writes_in_place_are_what_a_fresh_store_sees(builder, si
     os.utime(site_dir / "posts/p3.md", ns=(1, 1))  # touched, not changed: read again, the same post
     touched = same_as_fresh()
     assert [p.title for p in touched.posts] == [p.title for p in snapshot.posts]
-    assert [a is b for a, b in zip(touched.posts, snapshot.posts)] == [True] * 4 + [False]
+    assert [a is b for a, b in zip(touched.posts, snapshot.posts, strict=True)] == [True] * 4 + [False]
     # What was loaded in place is remembered: listing everything again (a new file) loads the new file alone.
     load_calls.clear()
     builder.post("p9", title="Post 9", date="2024-01-09")
