@@ -325,6 +325,8 @@ def parse(argv=None):
     ap.add_argument("--retries", type=int, default=2,
                     help="times to run a build again when other processes disturbed it (default 2)")
     ap.add_argument("--no-dev-server", action="store_true", help="skip the dev-server timings")
+    ap.add_argument("--dev-server-only", action="store_true",
+                    help="time the dev server alone (no builds; its render cache is the last build's, if any)")
     ap.add_argument("--json", type=Path, help="write every figure and run to this file")
     args = ap.parse_args(argv)
     args.only = ["quire"] if args.skip_peers else [e.strip() for e in args.only.split(",") if e.strip()]
@@ -341,11 +343,13 @@ def main(argv=None) -> None:
     started = dt.datetime.now(dt.UTC)
     bench = Bench(args)
     try:
-        bench.full_builds()
-        bench.edit_builds()
+        if not args.dev_server_only:
+            bench.full_builds()
+            bench.edit_builds()
         if "quire" in args.only:
-            bench.template_builds()
-            if not args.no_dev_server:
+            if not args.dev_server_only:
+                bench.template_builds()
+            if not args.no_dev_server or args.dev_server_only:
                 bench.dev_server()
     finally:
         bench.restore()
