@@ -50,7 +50,7 @@ class Finding:
 
 
 def prose_lines(text: str):
-    """Yield (line number, line) of Markdown text outside code blocks and HTML comments, inline code removed.
+    """Yield (line number, line) of Markdown text outside code blocks and HTML comments, inline code blanked out.
 
     Lines are read as CommonMark reads them: a fence or an indented code block counts from the list item it is
     in (TeX indented under `1.` is the item's text, not code), and a line under a paragraph line is text.
@@ -90,7 +90,7 @@ def prose_lines(text: str):
                 items.pop()
             items.append(indent + len(marker.group(1)) + (len(marker.group(2)) or 1))
         after_text = not BLOCK_START.match(rest)
-        yield number, CODE_SPAN.sub("``", line)
+        yield number, CODE_SPAN.sub(lambda m: "`" * len(m.group(0)), line)  # the same length: columns hold
 
 
 def math_findings(rel: str, text: str, lines: list[tuple[int, str]] | None = None) -> list[Finding]:

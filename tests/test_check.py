@@ -1,10 +1,12 @@
 """`flask check`: every kind of finding, its file and line, the exit status and the JSON form."""
 
 import json
+import os
 
 import pytest
 
 from quire import create_app
+from quire.check import as_json, check_site
 
 
 def check(runner, *args):
@@ -236,3 +238,154 @@ def test_many_files_are_linted_in_workers_with_the_same_findings(builder, site_d
     assert len(lone) == len(range(0, count, 7)) and len(liquid) == count
     # Linted once: the findings are cached like rendered posts, and read back the same.
     assert findings(str(tmp_path / "cache")) == parallel and len(pools) == before
+
+
+def test_bundle_files_in_folders_and_static_files_are_found_by_their_whole_path(builder, runner):
+    builder.file("posts/bundle/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\nText.\n")
+    builder.file("posts/bundle/img/plot.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
+    builder.file("static/report.DOCX", b"PK")
+    builder.post("links", body="[a](/posts/bundle/img/plot.png) [b](/static/report.DOCX)\n\n"
+                               "[c](/posts/bundle/nothing.png)\n")
+    code, output = check(runner)
+    rows = [r for r in output.splitlines() if r.startswith("posts/links.md")]
+    assert code == 1 and rows == [
+        "posts/links.md:7: error: link '/posts/bundle/nothing.png' points nowhere: no page or file at "
+        "/posts/bundle/nothing.png"]
+
+
+def test_a_key_whose_line_cannot_be_found_is_reported_for_the_whole_file(builder, runner):
+    builder.post("q", **{'"draf"': "x", '"series"': "Solo", '"citation_key"': '"a b"'})
+    builder.file("posts/later.md", '---\ntitle: L\n"date": 2999-01-01\n---\nL.\n')
+    code, output = check(runner)
+    assert "posts/later.md: info: scheduled: published on 2999-01-01T00:00:00+00:00; hidden until then (or with " \
+           "--drafts)" in output.splitlines()
+    assert code == 1 and [row for row in output.splitlines() if row.startswith("posts/q.md")] == [
+        "posts/q.md: error: 'citation_key' 'a b' may only have letters, digits and _ - : . (no spaces, commas or "
+        "braces)",
+        "posts/q.md: warning: series 'Solo' has only this post: give another post the same 'series', or remove it",
+        "posts/q.md: warning: unknown front-matter key 'draf': did you mean 'draft'? (other keys are kept in "
+        "post.meta)"]
+
+
+def test_a_label_defined_twice_in_escaped_html_math_and_an_empty_citation_key(builder, runner):
+    # Raw HTML math is read unescaped: its label (a&b) is not in the file as written, so the line is the first
+    # place the label's text is found; written that way twice, the finding names the whole file.
+    html = '<div class="math">$$x \\label{a&amp;b}$$</div>\n\n'
+    builder.post("once", body=html + "$$y \\label{a&b}$$\n")
+    builder.post("twice", body=html + html, citation_key='""')
+    code, output = check(runner)
+    assert code == 1 and [row for row in output.splitlines() if row.startswith("posts/")] == [
+        "posts/once.md:7: error: label 'a&b' is defined twice: give each equation or figure its own",
+        "posts/twice.md: error: label 'a&b' is defined twice: give each equation or figure its own"]
+
+
+def test_symlinks_leading_out_of_the_sites_or_quires_own_static_folder_are_errors(builder, site_dir,
+                                                                                   tmp_path_factory):
+    outside, project = tmp_path_factory.mktemp("outside"), tmp_path_factory.mktemp("project")
+    (outside / "s.txt").write_text("S")
+    builder.file("static/own.txt", "own")
+    (project / "static").mkdir()
+    os.symlink(outside / "s.txt", site_dir / "static" / "leak.txt")
+    os.symlink(outside / "s.txt", project / "static" / "engine-leak.txt")
+    app = create_app(site_dir, config={"TESTING": True})
+    app.extensions["quire"].project_root = project
+    message = "symlink points outside the site folder, so it is never served or copied: copy the file in"
+    assert [f for f in as_json(check_site(app)) if "symlink" in f["message"]] == [
+        {"path": "static/engine-leak.txt", "line": 0, "level": "error", "message": message},
+        {"path": "static/leak.txt", "line": 0, "level": "error", "message": message}]
+
+
+def lone_rows(runner) -> list[str]:
+    return [row for row in check(runner)[1].splitlines() if "lone" in row]
+
+
+def test_cached_findings_belong_to_one_file_and_its_bytes(builder, runner):
+    lone = ": warning: lone '$' at column 6: close the math, or write \\$ for a dollar sign"
+    for name in ("a", "b"):
+        builder.post(name, body="Lone $x\n")  # the same bytes in two files
+    expected = [f"posts/a.md:5{lone}", f"posts/b.md:5{lone}"]
+    assert lone_rows(runner) == expected and lone_rows(runner) == expected  # the second check reads the cache
+    builder.post("a", body="Fine.\n")
+    assert lone_rows(runner) == [f"posts/b.md:5{lone}"]
+
+
+def test_menu_links_to_other_sites_and_marked_external_are_not_checked_files_are_found(builder, site_dir, runner):
+    builder.file("static/own.txt", "own")
+    builder.file("posts/b/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\nB.\n")
+    builder.file("posts/b/f.txt", "f")
+    toml = (site_dir / "site.toml").read_text().replace('{ name = "Tags", url = "/tags/" },', (
+        '{ name = "Ext", url = "https://example.org/" }, { name = "Proto", url = "//cdn.example.org/x" },\n'
+        '  { name = "Marked", url = "/elsewhere/", external = true }, { name = "File", url = "/static/own.txt" },\n'
+        '  { name = "Bundle", url = "/posts/b/f.txt" }, { name = "Bad", url = "/nowhere/" },'))
+    (site_dir / "site.toml").write_text(toml)
+    assert [row for row in check(runner)[1].splitlines() if "site.toml" in row] == [
+        "site.toml:12: error: menu entry 'Bad' links to /nowhere/, where there is no page: fix the URL or remove "
+        "the entry"]
+
+
+def test_a_site_without_site_toml_is_checked(builder, site_dir, runner):
+    builder.post("a")
+    (site_dir / "site.toml").unlink()
+    assert check(runner) == (0, "No problems found.\n")
+
+
+def test_url_conflicts_name_their_file_line_and_level(builder, site_dir):
+    builder.page("tags", title="Clash")
+    builder.page("about")
+    builder.post("one", slug="same")
+    builder.post("three", aliases='["/posts/same/", "/about/"]')
+    builder.post("four", title="Gold/silver", aliases='["/old/"]')  # the line is that of "/old", not "old/"
+    builder.post("five", aliases='["/old/"]')
+    findings = as_json(check_site(create_app(site_dir, config={"TESTING": True})))
+    assert [f for f in findings if "alias" in f["message"] or "page URL" in f["message"]] == [
+        {"path": "pages/tags.md", "line": 0, "level": "error",
+         "message": "page URL /tags/ is taken by Quire's own route: set another 'slug'"},
+        {"path": "posts/four.md", "line": 4, "level": "error",
+         "message": "alias /old/ is also claimed by posts/five.md: remove one"},
+        {"path": "posts/three.md", "line": 4, "level": "error",
+         "message": "alias /about/ is the URL of pages/about.md: remove one"},
+        {"path": "posts/three.md", "line": 4, "level": "error",
+         "message": "alias /posts/same/ is the URL of posts/one.md: remove one"}]
+
+
+def test_the_whole_message_of_a_byte_order_mark_and_the_first_line_of_a_repeated_link(builder, runner):
+    builder.file("posts/bom.md", b"\xef\xbb\xbf---\ntitle: x\ndate: 2024-01-01\n---\n[a](/gone/)\n\n[b](/gone/)\n")
+    rows = [row for row in check(runner)[1].splitlines() if row.startswith("posts/bom.md")]
+    assert rows == ["posts/bom.md:1: warning: the file starts with a UTF-8 byte order mark: Quire reads it, other "
+                    "tools may ignore the front matter",
+                    "posts/bom.md:5: error: link '/gone/' points nowhere: no page or file at /gone/"]
+
+
+def test_tags_written_as_one_string_or_in_quotes_are_compared_by_their_names(builder, runner):
+    builder.post("a", tags='"Machine-Learning, x"')
+    builder.post("b", tags='["machine learning", "\\"x\\""]')
+    rows = [row for row in check(runner)[1].splitlines() if "tag " in row]
+    assert rows == [
+        "posts/b.md:4: warning: tag '\"x\"' has stray quotes: remove them",
+        "posts/b.md:4: warning: tag 'machine learning' differs from 'Machine-Learning' (in posts/a.md) only in case "
+        "or punctuation: use one spelling"]
+
+
+def test_links_relative_to_the_post_to_its_top_and_to_a_pages_headings(builder, runner):
+    builder.post("target", body="# Real Heading\n")
+    builder.page("about", body="## Team\n")
+    builder.post("links", body=(
+        "# Here\n\nSee /gone/ first.\n\n[top](#top) [here](#here) [e](https://example.org/) [r](../target/)\n\n"
+        "[gone](/gone/) [self](/posts/links/#nope) [team](/about/#team) [page](/about/#nope)\n"))
+    rows = [row for row in check(runner)[1].splitlines() if row.startswith("posts/links.md")]
+    assert rows == [
+        "posts/links.md:11: error: link '/about/#nope': pages/about.md has no heading with id 'nope'",
+        "posts/links.md:11: error: link '/gone/' points nowhere: no page or file at /gone/",
+        "posts/links.md:11: error: link '/posts/links/#nope' points to no heading or id in this post"]
+
+
+def test_links_to_page_bundle_files_nested_static_files_aliases_tags_and_the_stylesheet(builder, site_dir, runner):
+    builder.file("pages/about/index.md", "---\ntitle: About\n---\nA.\n")
+    builder.file("pages/about/cv.pdf", "%PDF")
+    builder.file("pages/about/img/me.png", b"\x89PNG\r\n\x1a\n")
+    builder.file("static/img/x.png", b"\x89PNG\r\n\x1a\n")
+    builder.post("old", aliases='["/was/here/"]', tags='["ml"]')
+    builder.post("links", body="[a](/about/cv.pdf) [b](/about/img/me.png) [c](/static/img/x.png) [d](/was/here/) "
+                               "[e](/tags/ml/) [f](/tags/ml/index.xml) [g](/assets/quire.css) [h](/about/none.pdf)\n")
+    assert [row for row in check(runner)[1].splitlines() if row.startswith("posts/links.md")] == [
+        "posts/links.md:5: error: link '/about/none.pdf' points nowhere: no page or file at /about/none.pdf"]

@@ -26,3 +26,21 @@ def test_a_formula_is_quoted_whole_up_to_60_characters_then_cut():
     assert findings(f"${whole}$\n") == [f"p.md:1: error: unbalanced braces in math: {whole}"]
     assert findings(f"${whole}x$\n") == [f"p.md:1: error: unbalanced braces in math: {whole[:57]}..."]
     assert findings("$$\n\\frac{a}\n   {b\n$$\n") == ["p.md:1: error: unbalanced braces in math: \\frac{a} {b"]
+
+
+def test_each_formula_of_a_paragraph_is_found_on_its_own_line_and_column():
+    assert findings("First line.\nSecond $a}$ and $b}$ here.\nThird $lone.\n") == [
+        "p.md:2: error: unbalanced braces in math: a}",
+        "p.md:2: error: unbalanced braces in math: b}",
+        "p.md:3: warning: lone '$' at column 7: close the math, or write \\$ for a dollar sign"]
+
+
+def test_a_bar_warns_only_inside_math_in_a_table_row_and_escaped_dollars_are_no_math():
+    assert findings("| $x$ | 1 |\n") == [] and findings("Costs \\$x here.\n") == []
+    assert findings("  | $|x|$ | 1 |\n") == [
+        "p.md:1: warning: a '|' inside math in a table row breaks the table: write \\vert instead"]
+
+
+def test_math_and_escaped_dollars_before_a_lone_dollar_keep_its_column():
+    assert findings("Sum $x$ and \\$ then $lone.\n") == [
+        "p.md:1: warning: lone '$' at column 21: close the math, or write \\$ for a dollar sign"]

@@ -436,3 +436,60 @@ def test_every_inline_rule_keeps_mistunes_fast_path_on():
         unknown = [n for n in inline.rules if n not in inline._rule_start_chars and n not in _KNOWN_RULE_START_CHARS]
         assert inline.rules and unknown == []
         assert "[" in inline._get_fast_trigger_chars()
+
+
+def test_tables_rules_and_line_breaks_are_written_as_quire_writes_them():
+    assert html("| a |\n|---|\n| 1 |\n").endswith("</tbody>\n</table></div>\n")
+    assert html("a\n\n---\n\nb\n") == "<p>a</p>\n<hr>\n<p>b</p>\n"
+    assert html("a  \nb\n") == "<p>a<br>\nb</p>\n"
+
+
+def test_html_ids_are_ids_and_anchor_names_in_either_quotes():
+    from quire.markdown import html_ids
+
+    assert html_ids('<h2 id="a">x</h2><a name=\'b\'></a><p class="c">') == {"a", "b"}
+
+
+def test_without_extensions_a_fences_options_are_info_text_as_commonmark_says():
+    r = render_markdown('```python {title="t.py", linenos=true}\nx = 1\n```\n', extensions=False)
+    assert r.html.startswith('<div class="code-block"><pre class="highlight"><code class="language-python"><span')
+    assert "t.py" not in r.html and r.warnings == ()
+    assert '<div class="code-title">t.py</div>' in html('```python {title="t.py"}\nx = 1\n```\n')
+
+
+def test_a_third_label_in_one_equation_gets_its_own_anchor_too():
+    assert html("$$\na \\label{eq:a} \\\\ b \\label{eq:b} \\\\ c \\label{eq:c}\n$$\n").startswith(
+        '<span class="equation-anchor" id="eq-b"></span><span class="equation-anchor" id="eq-c"></span>'
+        '<div class="math display" id="eq-a">')
+
+
+def test_code_in_a_heading_or_alt_text_is_part_of_its_text():
+    r = render_markdown("## Calling `fit()` twice\n\n![the `x` axis](a.png)\n")
+    assert r.headings[0].id == "calling-fit-twice" and r.headings[0].text == "Calling fit() twice"
+    assert 'alt="the x axis"' in r.html
+
+
+def test_a_figure_label_alone_gives_the_bare_number_and_text_after_it_keeps_the_image_inline():
+    assert html("![A](a.png){#fig:a}\n") == (
+        '<figure id="fig-a"><img src="a.png" alt="A" loading="lazy" decoding="async"><figcaption>'
+        '<span class="figure-number">Fig. 1.</span></figcaption></figure>\n')
+    assert html("![A](a.png){#fig:a} x\n") == ('<p><img src="a.png" alt="A" loading="lazy" decoding="async">'
+                                             '{#fig:a} x</p>\n')
+    assert html("![A](a.png){#fig:a} x *y*\n") == ('<p><img src="a.png" alt="A" loading="lazy" decoding="async">'
+                                                   '{#fig:a} x <em>y</em></p>\n')
+
+
+def test_raw_html_in_a_heading_and_a_hard_break_in_alt_text_count_as_their_text():
+    r = render_markdown('## A <img alt="cat &amp; dog" src="c.png"> here\n\n![a\\\nb](x.png)\n')
+    assert (r.headings[0].id, r.headings[0].text) == ("a-cat--dog-here", "A cat & dog here")
+    assert '<img src="x.png" alt="a b"' in r.html
+
+
+def test_white_space_left_after_an_image_does_not_undo_its_figure():
+    assert html("![A](a.png)\t\n*Cap*\n") == (
+        '<figure id="figure-1"><img src="a.png" alt="A" loading="lazy" decoding="async"><figcaption>'
+        '<span class="figure-number">Fig. 1.</span> Cap</figcaption></figure>\n')
+
+
+def test_the_math_flag_is_a_bool_either_way():
+    assert render_markdown("Plain.\n").has_math is False and render_markdown("$x$\n").has_math is True
