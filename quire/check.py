@@ -19,7 +19,8 @@ from .front_matter import KEYS, control_characters, near_miss
 from .paths import resolves_inside
 from .workers import map_forked
 
-INLINE_MATH = re.compile(INLINE_MATH_PATTERN)
+# A dollar after an odd number of backslashes is escaped, as mistune reads it: no formula starts there.
+INLINE_MATH = re.compile(rf"(?<!\\)(?:\\\\)*(?:{INLINE_MATH_PATTERN})")
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 LEFTOVERS = [

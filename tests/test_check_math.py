@@ -44,3 +44,10 @@ def test_a_bar_warns_only_inside_math_in_a_table_row_and_escaped_dollars_are_no_
 def test_math_and_escaped_dollars_before_a_lone_dollar_keep_its_column():
     assert findings("Sum $x$ and \\$ then $lone.\n") == [
         "p.md:1: warning: lone '$' at column 21: close the math, or write \\$ for a dollar sign"]
+
+
+def test_an_escaped_dollar_opens_no_formula_and_a_lone_one_after_it_is_found():
+    assert findings("Costs \\$5 then $lone.\n") == [
+        "p.md:1: warning: lone '$' at column 16: close the math, or write \\$ for a dollar sign"]
+    assert findings("Costs \\$5 then $x$ and \\\\$y}$.\n") == ["p.md:1: error: unbalanced braces in math: y}"]
+    assert findings("A dollar in math $\\$5$ is fine.\n") == []
