@@ -336,12 +336,16 @@ def test_url_conflicts_name_their_file_line_and_level(builder, site_dir):
     builder.post("three", aliases='["/posts/same/", "/about/"]')
     builder.post("four", title="Gold/silver", aliases='["/old/"]')  # the line is that of "/old", not "old/"
     builder.post("five", aliases='["/old/"]')
+    builder.post("six", title="From /old to new", aliases='["/oldX/"]')  # the line is that of "/oldX"
+    builder.post("seven", aliases='["/oldX/"]')
     findings = as_json(check_site(create_app(site_dir, config={"TESTING": True})))
     assert [f for f in findings if "alias" in f["message"] or "page URL" in f["message"]] == [
         {"path": "pages/tags.md", "line": 0, "level": "error",
          "message": "page URL /tags/ is taken by Quire's own route: set another 'slug'"},
         {"path": "posts/four.md", "line": 4, "level": "error",
          "message": "alias /old/ is also claimed by posts/five.md: remove one"},
+        {"path": "posts/six.md", "line": 4, "level": "error",
+         "message": "alias /oldX/ is also claimed by posts/seven.md: remove one"},
         {"path": "posts/three.md", "line": 4, "level": "error",
          "message": "alias /about/ is the URL of pages/about.md: remove one"},
         {"path": "posts/three.md", "line": 4, "level": "error",
@@ -389,3 +393,19 @@ def test_links_to_page_bundle_files_nested_static_files_aliases_tags_and_the_sty
                                "[e](/tags/ml/) [f](/tags/ml/index.xml) [g](/assets/quire.css) [h](/about/none.pdf)\n")
     assert [row for row in check(runner)[1].splitlines() if row.startswith("posts/links.md")] == [
         "posts/links.md:5: error: link '/about/none.pdf' points nowhere: no page or file at /about/none.pdf"]
+
+
+def test_tag_spellings_are_quoted_whole_whatever_letters_they_end_in(builder, runner):
+    builder.post("a", tags="[GraphX]")
+    builder.post("b", tags="[graphx]")
+    rows = [row for row in check(runner)[1].splitlines() if "tag " in row]
+    assert rows == ["posts/b.md:4: warning: tag 'graphx' differs from 'GraphX' (in posts/a.md) only in case or "
+                    "punctuation: use one spelling"]
+
+
+def test_a_site_toml_error_without_a_line_names_the_file_alone(builder, site_dir):
+    (site_dir / "site.toml").write_bytes(b'title = "caf\xe9"\n')
+    findings = check_site(create_app(site_dir, config={"TESTING": True}))
+    assert [(f.line, str(f)) for f in findings] == [
+        (0, f"{site_dir / 'site.toml'}: error: not UTF-8: save the file as UTF-8")]
+
