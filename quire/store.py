@@ -72,11 +72,11 @@ class Listing:
         if written is not None and self._found is not None:
             if not written:
                 return self._found
-            found = self._restat(written)
-            if found is not None:
-                self.restamped = (self._found, {self._where[path] for path in written})
-                self._found = found
-                return found
+            restat = self._restat(written)
+            if restat is not None:
+                self.restamped = (self._found, restat[1])
+                self._found = restat[0]
+                return self._found
         self.restamped = None
         found = self._walk()
         # A symlinked file or bundle changes where no watch sees it: such a site is listed on every call.
@@ -105,11 +105,12 @@ class Listing:
         self._where = None
         return found
 
-    def _restat(self, written: set[str]) -> list[SourceFile] | None:
-        """Return the last listing with the files written in place stamped again; None unless all still are."""
+    def _restat(self, written: set[str]) -> tuple[list[SourceFile], set[int]] | None:
+        """Return the last listing with the files written in place stamped again, and their places in it;
+        None unless all of them are still listed files."""
         if self._where is None:
             self._where = {f.path: i for i, f in enumerate(self._found)}
-        found = list(self._found)
+        found, places = list(self._found), set()
         for path in written:
             i = self._where.get(path)
             if i is None:
@@ -119,7 +120,8 @@ class Listing:
             found[i] = _source_file(path, old.kind, old.rel, bundle, old.linked)
             if found[i] is None or found[i].stamp[0] == "unreadable":
                 return None
-        return found
+            places.add(i)
+        return found, places
 
 
 def _source_file(path: str, kind: str, rel: str, bundle: str | None, linked: bool) -> SourceFile | None:

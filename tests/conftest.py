@@ -43,6 +43,11 @@ social = [{ name = "RSS", url = "/index.xml" }, { name = "GitHub", url = "https:
 """
 
 
+def lone_dollar(line: int, column: int, path: str = "p.md") -> str:
+    """The warning `flask check` gives for a lone dollar sign."""
+    return f"{path}:{line}: warning: lone '$' at column {column}: close the math, or write \\$ for a dollar sign"
+
+
 def post_text(title: str, date: str, body: str = "Some text.", **meta) -> str:
     """Build a Markdown file with YAML front matter."""
     lines = ["---", f"title: {title!r}" if "'" not in title else f'title: "{title}"', f"date: {date}"]

@@ -2,6 +2,8 @@
 
 from quire.check import math_findings
 
+from conftest import lone_dollar
+
 
 def findings(text: str) -> list[str]:
     return [str(f) for f in math_findings("p.md", text)]
@@ -32,7 +34,7 @@ def test_each_formula_of_a_paragraph_is_found_on_its_own_line_and_column():
     assert findings("First line.\nSecond $a}$ and $b}$ here.\nThird $lone.\n") == [
         "p.md:2: error: unbalanced braces in math: a}",
         "p.md:2: error: unbalanced braces in math: b}",
-        "p.md:3: warning: lone '$' at column 7: close the math, or write \\$ for a dollar sign"]
+        lone_dollar(3, 7)]
 
 
 def test_a_bar_warns_only_inside_math_in_a_table_row_and_escaped_dollars_are_no_math():
@@ -43,11 +45,11 @@ def test_a_bar_warns_only_inside_math_in_a_table_row_and_escaped_dollars_are_no_
 
 def test_math_and_escaped_dollars_before_a_lone_dollar_keep_its_column():
     assert findings("Sum $x$ and \\$ then $lone.\n") == [
-        "p.md:1: warning: lone '$' at column 21: close the math, or write \\$ for a dollar sign"]
+        lone_dollar(1, 21)]
 
 
 def test_an_escaped_dollar_opens_no_formula_and_a_lone_one_after_it_is_found():
     assert findings("Costs \\$5 then $lone.\n") == [
-        "p.md:1: warning: lone '$' at column 16: close the math, or write \\$ for a dollar sign"]
+        lone_dollar(1, 16)]
     assert findings("Costs \\$5 then $x$ and \\\\$y}$.\n") == ["p.md:1: error: unbalanced braces in math: y}"]
     assert findings("A dollar in math $\\$5$ is fine.\n") == []

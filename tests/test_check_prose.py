@@ -2,6 +2,8 @@
 
 from quire.check import leftover_findings, math_findings
 
+from conftest import lone_dollar
+
 
 def findings(text: str) -> list[str]:
     return [str(f) for f in math_findings("p.md", text) + leftover_findings("p.md", text)]
@@ -38,7 +40,7 @@ def test_a_comment_keeps_the_lines_and_columns_of_what_follows_it():
     assert findings("<!--\nx\n-->\nBroken $\\frac{a}{b$ here.\n") == [
         "p.md:4: error: unbalanced braces in math: \\frac{a}{b"]
     assert findings("Text <!-- c --> and $x lone.\n") == [
-        "p.md:1: warning: lone '$' at column 21: close the math, or write \\$ for a dollar sign"]
+        lone_dollar(1, 21)]
 
 
 def test_an_indented_first_line_is_code():
@@ -52,31 +54,31 @@ def test_a_comment_left_open_hides_the_rest_of_its_line():
 def test_a_tab_reaches_column_4_so_it_indents_code_outside_a_wide_list_item():
     assert findings("100. Item\n\n\t$x lone\n") == []
     assert findings("100. Item\n\n     $x lone\n") == [
-        "p.md:3: warning: lone '$' at column 6: close the math, or write \\$ for a dollar sign"]
+        lone_dollar(3, 6)]
 
 
 def test_only_a_fence_of_its_own_kind_indented_less_than_code_closes_a_fence():
     text = ("```\n$\nX```\n\u00a0```\n    ```\n```\nLone $x here.\n\n"
             "1. Item\n\n    ```\n    $\n    ```\n\n    Lone $y here.\n")
     assert findings(text) == [
-        "p.md:7: warning: lone '$' at column 6: close the math, or write \\$ for a dollar sign",
-        "p.md:15: warning: lone '$' at column 10: close the math, or write \\$ for a dollar sign"]
+        lone_dollar(7, 6),
+        lone_dollar(15, 10)]
 
 
 def test_lines_under_a_paragraph_line_are_its_text_not_code_nor_a_fence():
     assert findings("Text\n    more $x lone\n\nText\n    ```\nmore $y lone\n") == [
-        "p.md:2: warning: lone '$' at column 10: close the math, or write \\$ for a dollar sign",
-        "p.md:6: warning: lone '$' at column 6: close the math, or write \\$ for a dollar sign"]
+        lone_dollar(2, 10),
+        lone_dollar(6, 6)]
 
 
 def test_text_after_indented_code_is_read_again():
     assert findings("    code $\n\nLone $x\n") == [
-        "p.md:3: warning: lone '$' at column 6: close the math, or write \\$ for a dollar sign"]
+        lone_dollar(3, 6)]
 
 
 def test_a_line_indented_as_far_as_an_items_text_stays_in_the_item():
     assert findings("- a\n\n  b\n\n    Lone $x\n") == [
-        "p.md:5: warning: lone '$' at column 10: close the math, or write \\$ for a dollar sign"]
+        lone_dollar(5, 10)]
 
 
 def test_after_a_closed_fence_an_indented_line_is_code():
@@ -86,19 +88,18 @@ def test_after_a_closed_fence_an_indented_line_is_code():
 def test_list_items_reach_as_far_as_their_text_starts():
     assert findings("Text\n    - item\n\n      Lone $y\n") == []  # no item: the marker is paragraph text
     assert findings("-\n  a\n\n      Lone $x\n") == []  # an empty marker line: the text starts 2 further on
-    lone = "lone '$' at column {}: close the math, or write \\$ for a dollar sign"
-    assert findings("-   a\n\n      Lone $x\n") == ["p.md:3: warning: " + lone.format(12)]
-    assert findings("- a\n  - b\n\n  c\n\n    Lone $x\n") == ["p.md:6: warning: " + lone.format(10)]
+    assert findings("-   a\n\n      Lone $x\n") == [lone_dollar(3, 12)]
+    assert findings("- a\n  - b\n\n  c\n\n    Lone $x\n") == [lone_dollar(6, 10)]
 
 
 def test_display_math_in_a_quote_and_a_lone_dollar_before_it_are_found():
     assert findings("> $$\n> \\frac{a}{b\n> $$\n\nX $$\n") == [
         "p.md:1: error: unbalanced braces in math: > \\frac{a}{b",
-        "p.md:5: warning: lone '$' at column 4: close the math, or write \\$ for a dollar sign"]
+        lone_dollar(5, 4)]
     assert findings("Lone $x\n$$\ny\n$$\n") == [
-        "p.md:1: warning: lone '$' at column 6: close the math, or write \\$ for a dollar sign"]
+        lone_dollar(1, 6)]
 
 
 def test_inline_code_before_a_lone_dollar_keeps_its_column():
     assert findings("`some code` then $x\n") == [
-        "p.md:1: warning: lone '$' at column 18: close the math, or write \\$ for a dollar sign"]
+        lone_dollar(1, 18)]
