@@ -31,7 +31,8 @@ TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*$", re.MULTILINE)
 TAG_SLUG_DROP = re.compile(r"[^\w\s-]", re.UNICODE)
 TAG_SLUG_SPACE = re.compile(r"[\s_-]+", re.UNICODE)
 MERMAID_BLOCK = '<pre class="mermaid">'
-DATE_LINE = re.compile(r"^\w+\s*[:=]\s*['\"]?(\d{4}-\d{1,2}-\d{1,2})", re.MULTILINE)
+DATE_LINE = re.compile(r"^\w+\s*[:=]\s*['\"]?(\d{4}-\d{1,2}-\d{1,2})(?:(?:[Tt]|[ \t]+)(\d{1,2}:\d{2}(?::[\d.]+)?))?",
+                       re.MULTILINE)
 
 
 class ContentError(Exception):
@@ -141,6 +142,10 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
         raise ContentError(rel, str(exc), 1) from exc
     except RecursionError as exc:
         raise ContentError(rel, "the front matter is nested too deeply: flatten it", 1) from exc
+    except yaml.reader.ReaderError as exc:
+        # PyYAML refuses control characters before parsing: it gives their place in the text, not a line.
+        raise ContentError(rel, f"bad YAML front matter: the control character U+{exc.character:04X} is not "
+                                f"allowed; remove it", raw.count("\n", 0, exc.position) + 2) from exc
     except yaml.YAMLError as exc:
         # The context mark is where the broken construct starts; the problem mark is where it was noticed.
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
@@ -149,13 +154,15 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
         raise ContentError(rel, f"bad YAML front matter: {reason}; check quoting and indentation", line) from exc
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"line (\d+)", str(exc))
-        line = int(found.group(1)) + 1 if found else None
+        # An error "at end of document" has no line: it is the front matter's last line.
+        line = int(found.group(1)) + 1 if found else body_line - 2
         raise ContentError(rel, f"bad TOML front matter: {exc}", line) from exc
     except (ValueError, OverflowError) as exc:
         # PyYAML builds dates itself and raises ValueError for impossible ones like 2024-13-45.
         line = next((text.count("\n", 0, m.start()) + 1 for m in DATE_LINE.finditer(text, 0, match.start())
-                     if not _valid_date(m.group(1))), None)
-        raise ContentError(rel, f"impossible date in the front matter ({exc}): write YYYY-MM-DD", line) from exc
+                     if not _valid_date(m.group(1), m.group(2))), None)
+        raise ContentError(rel, f"impossible date in the front matter ({exc}): write YYYY-MM-DD or "
+                                f"YYYY-MM-DDTHH:MM:SS+HH:MM", line) from exc
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -164,9 +171,12 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
     return meta, text[body_start:], body_line
 
 
-def _valid_date(text: str) -> bool:
+def _valid_date(day: str, clock: str | None) -> bool:
     try:
-        date(*map(int, text.split("-")))
+        date(*map(int, day.split("-")))
+        if clock:
+            hour, minute, *second = clock.split(":")
+            time(int(hour), int(minute), int(float(second[0])) if second else 0)
     except ValueError:
         return False
     return True

@@ -10,7 +10,8 @@ import pytest
 
 import quire.store
 from quire.cache import RenderCache
-from quire.content import ContentError, load_post, parse_tags, tag_slug
+from quire.content import ContentError, Tag, load_post, parse_tags, tag_slug
+from quire.readers import KNOWN_OPTIONS
 from quire.settings import DEFAULTS
 from quire.store import ContentStore
 
@@ -36,6 +37,70 @@ def test_yaml_post_fields(builder):
     assert post.meta["custom_key"] == "kept"
     assert "<strong>world</strong>" in post.html
     assert post.toc and not post.draft and not post.math
+
+
+def test_every_post_field_from_front_matter_and_body(builder):
+    path = builder.post("fields", title="Fields", date="2024-03-04", draft="true", toc="false", weight="3",
+                        listed="false", series="'Diffusion  Models'", cover="cover.png", cover_alt="'A cover'",
+                        description="'Two\n  lines'",
+                        body="# Intro\n\n![Pipe](p.png){#fig:p}\n\nSee [@fig:p] and $$a$$ \\eqref{eq:z}.\n\n"
+                             "```python {colour=red}\nx = 1\n```\n\n```mermaid\ngraph TD; A-->B\n```\n")
+    post = load(path)
+    assert (post.draft, post.toc, post.weight, post.listed, post.math) == (True, False, 3, False, True)
+    assert post.series == Tag("diffusion-models", "Diffusion Models")
+    assert (post.cover, post.cover_alt, post.description) == ("cover.png", "A cover", "Two lines")
+    assert (post.figures, post.labels, post.refs) == (1, ("fig:p",), ("fig:p", "eq:z"))
+    known = ", ".join(KNOWN_OPTIONS)
+    assert post.warnings == (("colour=", f"unknown code block option 'colour': Quire knows {known}"),)
+    assert {"intro", "fig-p"} <= post.anchors and post.mermaid is True
+    assert post.bundle is None and post.kind == "post" and post.source == "posts/fields.md"
+
+
+def test_post_field_defaults(builder):
+    post = load(builder.post("plain", body="Plain *prose* here.\n"))
+    assert (post.draft, post.toc, post.weight, post.listed, post.math, post.mermaid) == (False, True, 0, True,
+                                                                                          False, False)
+    assert (post.series, post.cover, post.cover_alt, post.figures) == (None, "", "", 0)
+    assert (post.labels, post.refs, post.warnings, post.bundle) == ((), (), (), None)
+    assert post.description == post.summary == "Plain prose here."
+    page = load_post(builder.file("pages/about.md", "---\ntitle: About\n---\nHi.\n"), "page", "pages/about.md",
+                     dict(DEFAULTS))
+    assert (page.listed, page.date, page.kind) == (False, None, "page")
+
+
+def test_a_series_with_no_letters_is_no_series(builder):
+    assert load(builder.post("s", series="'???'")).series is None
+
+
+@pytest.mark.parametrize("listed, date, error", [
+    ("true", None, "pages/p.md:2: error: missing 'date' in the front matter: a listed page is placed in lists and "
+                   "feeds by its date; add a line 'date: ...'"),
+    ("true", "2024-05-06", None),
+    ("false", None, None),
+])
+def test_a_listed_page_needs_a_date(builder, listed, date, error):
+    fields = "".join(f"{k}: {v}\n" for k, v in (("listed", listed), ("date", date)) if v is not None)
+    path = builder.file("pages/p.md", f"---\ntitle: P\n{fields}---\nBody.\n")
+    if error:
+        with pytest.raises(ContentError) as info:
+            load_post(path, "page", "pages/p.md", dict(DEFAULTS))
+        assert str(info.value) == error
+    else:
+        page = load_post(path, "page", "pages/p.md", dict(DEFAULTS))
+        assert page.listed is (listed == "true") and (page.date is not None) is (date == "2024-05-06")
+
+
+def test_smart_punctuation_follows_the_setting(builder):
+    path = builder.post("q", body="It's -- \"quoted\".\n")
+    assert "It\u2019s \u2013 \u201cquoted\u201d." in load(path, smart_punctuation=True).html
+    assert "It's -- &quot;quoted&quot;." in load(path, smart_punctuation=False).html
+
+
+def test_the_bytes_given_are_the_post_not_the_file_read_again(builder):
+    # The store hashes the bytes it read for the render cache: the post must be made from those same bytes.
+    path = builder.post("given", title="On disk")
+    data = path.read_bytes().replace(b"On disk", b"Given")
+    assert load_post(path, "post", "posts/given.md", dict(DEFAULTS), data).title == "Given"
 
 
 def test_toml_front_matter(builder):
@@ -95,11 +160,35 @@ def test_slug_from_front_matter_and_bundle(builder):
     assert post.slug == "2024-05-19-bundle" and post.bundle.endswith("2024-05-19-bundle")
 
 
+@pytest.mark.parametrize("slug, expected", [
+    ("'/custom/'", "custom"),
+    ("'Xmas-X'", "Xmas-X"),
+    ("' cafe\u0301 '", "caf\u00e9"),  # trimmed, and composed like the file names it is compared with
+])
+def test_a_front_matter_slug_is_trimmed_of_slashes_and_composed(builder, slug, expected):
+    assert load(builder.post("file-name", slug=slug)).slug == expected
+
+
+def test_a_page_may_not_take_a_name_the_freeze_keeps_and_a_post_may(builder):
+    path = builder.file("pages/p.md", "---\ntitle: P\nslug: CNAME\n---\nBody.\n")
+    with pytest.raises(ContentError) as info:
+        load_post(path, "page", "pages/p.md", dict(DEFAULTS))
+    assert str(info.value) == ("pages/p.md:3: error: page slug 'CNAME' is a name the freeze keeps in its output: "
+                               "set another 'slug'")
+    assert load(builder.post("p", slug="CNAME")).slug == "CNAME"  # posts live under /posts/
+
+
 def test_a_bad_slug_from_the_file_name_names_the_file_alone(builder):
     with pytest.raises(ContentError) as info:
         load(builder.post("notes#1"))
     assert info.value.line is None
     assert str(info.value).startswith("posts/notes#1.md: error: slug 'notes#1' has '#'")
+
+
+def test_a_summary_of_exactly_the_limit_has_no_ellipsis(builder):
+    words = " ".join(f"w{i}" for i in range(5))
+    assert load(builder.post("exact", body=words), summary_words=5).summary == words
+    assert load(builder.post("over", body=words + " w5"), summary_words=5).summary == words + " ..."
 
 
 def test_summary_rules(builder):
@@ -124,34 +213,94 @@ def test_bom_and_crlf(builder):
     assert post.title == "Bom" and "<p>Body</p>" in post.html
 
 
-@pytest.mark.parametrize("text, line, fragment", [
-    ("No front matter here\n", 1, "no front matter"),
-    ("---\ntitle: x\ndate: 2024-01-01\nBody\n", 1, "never closed"),
-    ("---\ntitle: [unclosed\ndate: 2024-01-01\n---\n", 2, "bad YAML"),
-    ("---\ntitle: x\n  bad: indent\ndate: 2024-01-01\n---\n", 3, "bad YAML"),
-    ("---\n- a\n- b\n---\n", 2, "mapping"),
-    ("---\ndate: 2024-01-01\n---\n", 2, "missing 'title'"),
-    ("---\ntitle: x\n---\n", 2, "missing 'date'"),
-    ("---\ntitle: x\ndate: yesterday\n---\n", 3, "not a date"),
-    ("---\ntitle: x\ndate: 2024-13-45\n---\n", 3, "impossible date"),
-    ("---\ntitle: x\ndate: 2024-01-02\nupdated: 2024-02-30\n---\n", 4, "impossible date"),
-    ("+++\ntitle = \"x\"\ndate = \n+++\n", 3, "bad TOML"),
-    ("---\ntitle: x\ndate: 2024-01-01\ndraft: maybe\n---\n", 4, "true or false"),
+FIX_DATE = "write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+HH:MM"
+
+
+@pytest.mark.parametrize("text, error", [
+    ("No front matter here\n", "1: error: no front matter: start the file with a line '---', then 'title:' and "
+                               "'date:' lines, then a closing '---'"),
+    ("---\ntitle: x\ndate: 2024-01-01\nBody\n", "1: error: the YAML front matter opened on line 1 is never closed: "
+                                             "add a line '---' after the last setting"),
+    ("+++\ntitle = 'x'\nBody\n", "1: error: the TOML front matter opened on line 1 is never closed: add a line "
+                                "'+++' after the last setting"),
+    ("---\ntitle: [unclosed\ndate: 2024-01-01\n---\n",
+     "2: error: bad YAML front matter: did not find expected ',' or ']'; check quoting and indentation"),
+    ("---\ntitle: x\n  bad: indent\ndate: 2024-01-01\n---\n",
+     "3: error: bad YAML front matter: mapping values are not allowed in this context; check quoting and indentation"),
+    # PyYAML refuses a control character before parsing, with a place in the text but no line.
+    ("---\ntitle: x\ndate: 2024-01-01\nauthor: A\x07B\n---\n",
+     "4: error: bad YAML front matter: the control character U+0007 is not allowed; remove it"),
+    ("---\n- a\n- b\n---\n", "2: error: front matter must be a mapping of 'key: value' lines, not a list"),
+    ("---\n---\nBody\n", "2: error: missing 'title' in the front matter: add a line 'title: ...'"),
+    ("---\ndate: 2024-01-01\n---\n", "2: error: missing 'title' in the front matter: add a line 'title: ...'"),
+    ("---\ntitle: ''\ndate: 2024-01-01\n---\n", "2: error: missing 'title' in the front matter: add a line "
+                                             "'title: ...'"),
+    ("---\ntitle: x\n---\n", "2: error: missing 'date' in the front matter: add a line 'date: ...'"),
+    ("---\ntitle: x\ndate: yesterday\n---\n", f"3: error: 'date' 'yesterday' is not a date: {FIX_DATE}"),
+    ("---\ntitle: x\ndate: 2024-13-45\n---\n",
+     f"3: error: impossible date in the front matter (month must be in 1..12): {FIX_DATE}"),
+    ("---\ntitle: x\ndate: 2024-01-02\nupdated: 2024-02-30\n---\n",
+     f"4: error: impossible date in the front matter (day is out of range for month): {FIX_DATE}"),
+    # A possible day at an impossible hour; an impossible date in the body is not the front matter's.
+    ("---\ntitle: x\ndate: 2024-01-02 25:00:00\n---\nDeadline: 2024-02-30\n",
+     f"3: error: impossible date in the front matter (hour must be in 0..23): {FIX_DATE}"),
+    ("---\ntitle: x\ndate: 2024-01-02\nupdated: 2024-01-03T10:61:00Z\n---\n",
+     f"4: error: impossible date in the front matter (minute must be in 0..59): {FIX_DATE}"),
+    ("---\ntitle: x\ndate: 2024-01-02 10:00:61\n---\n",
+     f"3: error: impossible date in the front matter (second must be in 0..59): {FIX_DATE}"),
+    # A time without seconds is not the culprit (YAML reads it as text).
+    ("---\ntitle: x\nnote: 2024-01-01 10:30\ndate: 2024-01-02 25:00:00\n---\n",
+     f"4: error: impossible date in the front matter (hour must be in 0..23): {FIX_DATE}"),
+    ("+++\ntitle = \"x\"\ndate = \n+++\n", "3: error: bad TOML front matter: Invalid value (at line 2, column 8)"),
+    # TOML's errors at the end of the front matter have no line: its last line is named.
+    ("+++\ntitle = \"x\"\ndate = 2024-01-01\ntags = [\n+++\nBody\n",
+     "4: error: bad TOML front matter: Invalid value (at end of document)"),
+    ("---\ntitle: x\ndate: 2024-01-01\ndraft: maybe\n---\n", "4: error: 'draft' must be true or false, not 'maybe'"),
+    ("---\ntitle: x\ndate: 2024-01-01\nslug: notes#1\n---\n", "4: error: slug 'notes#1' has '#', which a URL "
+                                                           "reserves: use letters, digits and hyphens (rename the "
+                                                           "file or set 'slug')"),
 ])
-def test_errors_name_file_and_line(builder, text, line, fragment):
+def test_errors_name_file_and_line(builder, text, error):
     path = builder.file("posts/bad.md", text)
     with pytest.raises(ContentError) as info:
         load(path)
-    assert info.value.line == line
-    assert fragment in info.value.message
-    assert str(info.value).startswith(f"posts/bad.md:{line}: error: ")
+    assert str(info.value) == f"posts/bad.md:{error}"
+    assert info.value.line == int(error.split(":")[0])
 
 
-def test_not_utf8_names_line(builder):
-    path = builder.file("posts/latin.md", "---\ntitle: x\ndate: 2024-01-01\n---\ncaf\xe9\n".encode("latin-1"))
+def test_a_control_character_is_named_on_its_line_after_a_long_front_matter(builder):
+    lines = "".join(f"key{i}: value {i}\n" for i in range(30))
+    with pytest.raises(ContentError) as info:
+        load(builder.file("posts/bad.md", f"---\ntitle: x\ndate: 2024-01-01\n{lines}bad: \x1b[0m\n---\n"))
+    assert info.value.line == 34
+
+
+@pytest.mark.parametrize("call, message", [
+    ("quire.content.load_yaml", "posts/p.md:1: error: the front matter is nested too deeply: flatten it"),
+    ("quire.content.render_markdown",
+     "posts/p.md: error: the Markdown is nested too deeply to render: flatten lists and quotes"),
+])
+def test_running_out_of_stack_is_a_content_error(builder, monkeypatch, call, message):
+    # The bounds checks stop every nesting found so far; a deeper one must still name the file, not crash.
+    def too_deep(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(call, too_deep)
+    with pytest.raises(ContentError) as info:
+        load(builder.post("p"))
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("data, line, byte, offset", [
+    ("---\ntitle: x\ndate: 2024-01-01\n---\ncaf\xe9\n".encode("latin-1"), 5, "e9", 37),
+    (b"\ncaf\xe9", 2, "e9", 4),  # a line end as the very first byte counts too
+])
+def test_not_utf8_names_line(builder, data, line, byte, offset):
+    path = builder.file("posts/latin.md", data)
     with pytest.raises(ContentError) as info:
         load(path)
-    assert info.value.line == 5 and "UTF-8" in info.value.message
+    assert str(info.value) == (f"posts/latin.md:{line}: error: not UTF-8 (byte 0x{byte} at offset {offset}): save the "
+                               f"file as UTF-8")
 
 
 def test_an_unreadable_file_is_named(builder, monkeypatch):
@@ -167,8 +316,24 @@ def test_an_unreadable_file_is_named(builder, monkeypatch):
 
 
 def test_binary_file(builder):
-    with pytest.raises(ContentError, match="binary"):
+    with pytest.raises(ContentError) as info:
         load(builder.file("posts/x.md", b"\x00\x01\x02"))
+    assert str(info.value) == ("posts/x.md: error: this is a binary file, not Markdown: move it out of the content "
+                               "folder")
+
+
+def test_only_a_nul_in_the_first_8_kib_makes_a_file_binary(builder):
+    head = b"---\ntitle: x\ndate: 2024-01-01\n---\n"
+    with pytest.raises(ContentError, match="binary"):
+        load(builder.file("posts/early.md", head + b"a" * (8191 - len(head)) + b"\0"))
+    assert load(builder.file("posts/late.md", head + b"a" * (8192 - len(head)) + b"\0 tail\n")).title == "x"
+
+
+@pytest.mark.parametrize("end", ["\r\n", "\r"])
+def test_windows_and_old_mac_line_ends_read_as_unix_ones(builder, end):
+    text = "---|title: x|date: 2024-01-01|---|one|two||three|".replace("|", end)
+    post = load(builder.file("posts/ends.md", text.encode()))
+    assert post.html == "<p>one\ntwo</p>\n<p>three</p>\n"
 
 
 def test_store_caches_by_mtime_and_size(site_dir, builder):
@@ -328,6 +493,7 @@ def test_a_bad_alias_is_named_on_its_line(builder, aliases, body, line, fragment
     with pytest.raises(ContentError) as info:
         load(path)
     assert (info.value.line, fragment in info.value.message) == (line, True)
+    assert str(info.value).startswith(f"posts/bad.md:{line}: error: alias ")
 
 
 def test_future_date_parses(builder):
