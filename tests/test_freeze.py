@@ -9,9 +9,11 @@ import sys
 import threading
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 
 import pytest
+from flask import abort, request
 
 from quire import PROJECT_ROOT, create_app
 from quire.freeze import MARKER, FreezeError, direct_files
@@ -239,6 +241,53 @@ def test_render_failure_leaves_previous_output(blog, runner, app, tmp_path, monk
     assert result.exit_code != 0
     assert snapshot(dest) == before
     assert leftovers(tmp_path) == []
+
+
+def test_a_page_that_fails_to_render_is_named(blog, app, tmp_path):
+    @app.before_request
+    def fail():
+        if request.path == "/faq/":
+            abort(500)
+
+    with pytest.raises(FreezeError) as info:
+        freeze_site(app, tmp_path / "out", jobs=1)
+    assert str(info.value) == "error: Unexpected status '500 INTERNAL SERVER ERROR' on URL /faq/"
+
+
+def test_a_page_that_cannot_be_written_is_named(blog, app, tmp_path, monkeypatch):
+    def full(self, data):
+        raise OSError(28, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", full)  # how Frozen-Flask writes a page
+    with pytest.raises(FreezeError) as info:
+        freeze_site(app, tmp_path / "out", jobs=1)
+    assert str(info.value).startswith(f"error: cannot write {tmp_path}/.out.")
+    assert str(info.value).endswith("/index.html: No space left on device")
+    assert leftovers(tmp_path) == [] and not (tmp_path / "out").exists()
+
+
+def test_a_warning_while_freezing_reaches_the_user(blog, app, tmp_path):
+    # Only Frozen-Flask's warning about the endpoints Quire writes itself is silenced: a library's is not.
+    @app.after_request
+    def deprecated(response):
+        if request.path == "/faq/":
+            warnings.warn("this call goes away in the next release", DeprecationWarning, stacklevel=1)
+        return response
+
+    with pytest.warns(DeprecationWarning, match="goes away"):
+        freeze_site(app, tmp_path / "out", jobs=1)
+
+
+def test_a_page_the_route_table_misses_is_still_frozen_through_its_links(blog, app, tmp_path, monkeypatch):
+    # The safety net of a freeze in one process: every url_for met while rendering is frozen too.
+    import quire.freeze
+
+    every = quire.freeze.page_urls
+    monkeypatch.setattr(quire.freeze, "page_urls",
+                        lambda app, case_sensitive: [u for u in every(app, case_sensitive)
+                                                     if u != "/posts/2024-02-01-second/"])
+    freeze_site(app, tmp_path / "out", jobs=1)
+    assert "Back to" in (tmp_path / "out/posts/2024-02-01-second/index.html").read_text()
 
 
 def test_killed_freeze_leaves_previous_output(site_dir, tmp_path):

@@ -140,15 +140,35 @@ def search_texts(dest) -> dict[str, tuple[int, bytes]]:
 def test_search_files_of_unchanged_posts_are_linked_not_written(blog, tmp_path, monkeypatch):
     dest = tmp_path / "site"
     build(blog, dest, monkeypatch)
-    before = search_texts(dest)
+    before, style = search_texts(dest), (dest / "static/quire.css").stat().st_ino
     edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, now about gradients.")
     build(blog, dest, monkeypatch)
     after = search_texts(dest)
+    assert (dest / "static/quire.css").stat().st_ino == style  # a file given whole is linked by its digest
     assert set(after) == set(before) and len(after) >= POSTS
     changed = [rel for rel in after if after[rel][1] != before[rel][1]]
     linked = [rel for rel in after if after[rel][0] == before[rel][0]]
     assert len(changed) == 1 and b"now about gradients" in after[changed[0]][1]
     assert sorted(linked) == sorted(set(after) - set(changed))
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_the_search_text_of_an_unchanged_post_is_not_made_again(blog, tmp_path, monkeypatch):
+    import quire.freeze
+
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    made = []
+    real = quire.freeze.Keyed.__call__
+
+    def call(self):
+        made.append(self.key)
+        return real(self)
+
+    monkeypatch.setattr(quire.freeze.Keyed, "__call__", call)
+    edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, now about gradients.")
+    build(blog, dest, monkeypatch)
+    assert len(made) == 1  # only the edited post's chunks: the others are linked as a group, never produced
     same_as_cold(blog, dest, tmp_path, monkeypatch)
 
 

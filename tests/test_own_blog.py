@@ -225,3 +225,14 @@ def test_case_only_spellings_are_skipped_on_a_case_insensitive_disk(builder, app
     site = app.extensions["quire"].site()
     assert tag_spellings(site, case_sensitive=True) == ["C++", "Reinforcement-Learning"]
     assert tag_spellings(site, case_sensitive=False) == ["C++"]
+
+
+def test_a_freeze_on_a_case_insensitive_disk_writes_no_case_only_spelling(builder, app, tmp_path, monkeypatch):
+    import quire.freeze
+
+    builder.post("a", tags="[Reinforcement Learning, C++]")
+    monkeypatch.setattr(quire.freeze, "is_case_sensitive", lambda folder: False)
+    dest = tmp_path / "out"
+    quire.freeze.freeze(app, dest, jobs=1)
+    tags = sorted(p.name for p in (dest / "tags").iterdir() if p.is_dir())
+    assert tags == ["C++", "c", "reinforcement-learning"]  # on a Mac's disk a second folder would be the first
