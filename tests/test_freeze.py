@@ -278,10 +278,40 @@ def test_a_warning_while_freezing_reaches_the_user(blog, app, tmp_path):
         freeze_site(app, tmp_path / "out", jobs=1)
 
 
-def test_a_page_the_route_table_misses_is_still_frozen_through_its_links(blog, app, tmp_path, monkeypatch):
+def test_the_work_folders_of_killed_freezes_are_removed_and_nothing_else(blog, app, tmp_path):
+    dest = tmp_path / "out"
+    stale = [tmp_path / ".out.k3j9.tmp", tmp_path / ".out.old-4242"]
+    kept = [tmp_path / ".out.notes", tmp_path / ".out.drafts.tmp", tmp_path / ".outline.tmp"]
+    for folder in [*stale, kept[0], kept[2]]:
+        (folder / "posts").mkdir(parents=True)
+        (folder / "posts/index.html").write_text("half written")
+    kept[1].write_text("a file, not a work folder")
+    freeze_site(app, dest, jobs=1)
+    assert [p.exists() for p in stale] == [False, False]
+    assert [p.exists() for p in kept] == [True, True, True]
+
+
+def test_a_leftover_that_cannot_be_removed_does_not_stop_a_freeze(blog, app, tmp_path, monkeypatch):
+    stuck = tmp_path / ".out.k3j9.tmp"
+    (stuck / "posts").mkdir(parents=True)
+    real = os.rmdir
+
+    def refuse(path, *args, **kwargs):
+        if "k3j9" in str(path):
+            raise PermissionError(1, "Operation not permitted", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rmdir", refuse)
+    freeze_site(app, tmp_path / "out", jobs=1)
+    assert (tmp_path / "out/index.html").is_file() and stuck.is_dir()
+
+
+def test_one_job_renders_a_large_site_in_this_process_and_follows_its_links(blog, app, tmp_path, monkeypatch):
     # The safety net of a freeze in one process: every url_for met while rendering is frozen too.
     import quire.freeze
 
+    for i in range(100):
+        blog.post(f"2022-01-01-more-{i}", title=f"More {i}", date="2022-01-01")
     every = quire.freeze.page_urls
     monkeypatch.setattr(quire.freeze, "page_urls",
                         lambda app, case_sensitive: [u for u in every(app, case_sensitive)
@@ -339,3 +369,5 @@ def test_progress_reports_files_written(blog, app, tmp_path):
         assert seen[-1] == result.rendered + direct, jobs  # the final count: every page and every file
         if jobs > 1:  # one process also freezes the url_for targets it meets, static files among them
             assert seen[-1] == result.files - 1  # every file but the marker
+        else:  # one process reports every 20 files, then the final count
+            assert seen[:-1] == list(range(20, 20 * len(seen), 20))

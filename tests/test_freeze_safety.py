@@ -110,6 +110,11 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def writing(folder: Path) -> bool:
+    """Tell whether a freeze has begun writing pages into its work folder beside folder/out."""
+    return any(p.name.endswith(".tmp") and any(p.rglob("index.html")) for p in folder.iterdir())
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to find the workers")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_workers_die_with_a_killed_freeze(site_dir, tmp_path, sig):
@@ -117,7 +122,8 @@ def test_workers_die_with_a_killed_freeze(site_dir, tmp_path, sig):
     proc = subprocess.Popen(flask_freeze(site_dir, tmp_path / "out", "--jobs", "2"), env=env_for(site_dir),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline, workers = time.monotonic() + 120, []
-    while time.monotonic() < deadline and proc.poll() is None and len(workers) < 2:
+    # The freeze's own workers, not the ones that read the posts first: wait until pages are being written.
+    while time.monotonic() < deadline and proc.poll() is None and (len(workers) < 2 or not writing(tmp_path)):
         time.sleep(0.02)
         workers = children(proc.pid)
     assert len(workers) >= 2 and proc.poll() is None, "the freeze ended before it had workers"
