@@ -161,14 +161,26 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
         # PyYAML builds dates itself and raises ValueError for impossible ones like 2024-13-45.
         line = next((text.count("\n", 0, m.start()) + 1 for m in DATE_LINE.finditer(text, 0, match.start())
                      if not _valid_date(m.group(1), m.group(2))), None)
+        if line is None:
+            raise _bad_tag(rel, text, match.start(), str(exc)) from exc
         raise ContentError(rel, f"impossible date in the front matter ({exc}): write YYYY-MM-DD or "
                                 f"YYYY-MM-DDTHH:MM:SS+HH:MM", line) from exc
+    except (AttributeError, TypeError) as exc:  # PyYAML's own slip on a tag that does not fit: !!timestamp 1x
+        raise _bad_tag(rel, text, match.start(), f"{type(exc).__name__}: {exc}") from exc
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
         raise ContentError(rel, f"front matter must be a mapping of 'key: value' lines, "
                                 f"not a {type(meta).__name__}", 2)
     return meta, text[body_start:], body_line
+
+
+def _bad_tag(rel: str, text: str, end: int, reason: str) -> ContentError:
+    """Name a value an explicit YAML tag (`!!int abc`) could not build, on the first tag's line."""
+    first = text.find("!!", 0, end)
+    return ContentError(rel, f"bad value in the front matter ({reason}): check the value written after its "
+                             f"explicit type tag (!!...), or remove the tag", text.count("\n", 0, first) + 1
+                        if first >= 0 else None)
 
 
 def _valid_date(day: str, clock: str | None) -> bool:

@@ -214,6 +214,7 @@ def test_bom_and_crlf(builder):
 
 
 FIX_DATE = "write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+HH:MM"
+FIX_TAG = "check the value written after its explicit type tag (!!...), or remove the tag"
 
 
 @pytest.mark.parametrize("text, error", [
@@ -251,11 +252,18 @@ FIX_DATE = "write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+HH:MM"
     # A time without seconds is not the culprit (YAML reads it as text).
     ("---\ntitle: x\nnote: 2024-01-01 10:30\ndate: 2024-01-02 25:00:00\n---\n",
      f"4: error: impossible date in the front matter (hour must be in 0..23): {FIX_DATE}"),
-    ("+++\ntitle = \"x\"\ndate = \n+++\n", "3: error: bad TOML front matter: Invalid value (at line 2, column 8)"),
+    ("+++\ntitle = \"x\"\ndate = \ntags = []\n+++\n",
+     "3: error: bad TOML front matter: Invalid value (at line 2, column 8)"),
     # TOML's errors at the end of the front matter have no line: its last line is named.
     ("+++\ntitle = \"x\"\ndate = 2024-01-01\ntags = [\n+++\nBody\n",
      "4: error: bad TOML front matter: Invalid value (at end of document)"),
     ("---\ntitle: x\ndate: 2024-01-01\ndraft: maybe\n---\n", "4: error: 'draft' must be true or false, not 'maybe'"),
+    # A value an explicit type tag cannot build is not a date's fault; PyYAML may even trip over it.
+    ("---\ntitle: x\ndate: 2024-01-01\nseats: !!int twelve\n---\n",
+     f"4: error: bad value in the front matter (invalid literal for int() with base 10: 'twelve'): {FIX_TAG}"),
+    ("---\ntitle: x\ndate: 2024-01-01\nseen: !!timestamp 2024-01-01x\n---\n",
+     f"4: error: bad value in the front matter (AttributeError: 'NoneType' object has no attribute 'groupdict'): "
+     f"{FIX_TAG}"),
     ("---\ntitle: x\ndate: 2024-01-01\nslug: notes#1\n---\n", "4: error: slug 'notes#1' has '#', which a URL "
                                                            "reserves: use letters, digits and hyphens (rename the "
                                                            "file or set 'slug')"),
