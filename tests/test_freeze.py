@@ -278,6 +278,19 @@ def test_a_warning_while_freezing_reaches_the_user(blog, app, tmp_path):
         freeze_site(app, tmp_path / "out", jobs=1)
 
 
+def test_hidden_files_are_not_published_and_the_rest_are(blog, app, site_dir, tmp_path):
+    (site_dir / "static").mkdir(exist_ok=True)
+    for folder in (site_dir / "static", site_dir / "posts/2024-03-01-bundle"):
+        (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+        (folder / ".drafts").mkdir()
+        (folder / ".drafts/notes.txt").write_text("not yet")
+    (site_dir / "static/robots-extra.txt").write_text("User-agent: *\n")
+    freeze_site(app, tmp_path / "out", jobs=1)
+    published = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*")}
+    assert [rel for rel in published if "/." in "/" + rel] == [MARKER]  # the freeze's own mark
+    assert {"static/robots-extra.txt", "posts/2024-03-01-bundle/fig.svg"} <= published
+
+
 def test_the_work_folders_of_killed_freezes_are_removed_and_nothing_else(blog, app, tmp_path):
     dest = tmp_path / "out"
     stale = [tmp_path / ".out.k3j9.tmp", tmp_path / ".out.old-4242"]
@@ -292,26 +305,30 @@ def test_the_work_folders_of_killed_freezes_are_removed_and_nothing_else(blog, a
 
 
 def test_a_leftover_that_cannot_be_removed_does_not_stop_a_freeze(blog, app, tmp_path, monkeypatch):
-    stuck = tmp_path / ".out.k3j9.tmp"
-    (stuck / "posts").mkdir(parents=True)
+    (tmp_path / ".out.k3j9.tmp/posts").mkdir(parents=True)
+    stuck = "k3j9"
     real = os.rmdir
 
     def refuse(path, *args, **kwargs):
-        if "k3j9" in str(path):
+        if stuck in str(path):
             raise PermissionError(1, "Operation not permitted", str(path))
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "rmdir", refuse)
     freeze_site(app, tmp_path / "out", jobs=1)
-    assert (tmp_path / "out/index.html").is_file() and stuck.is_dir()
+    assert (tmp_path / "out/index.html").is_file() and (tmp_path / ".out.k3j9.tmp").is_dir()
+    # Nor does the previous output, once swapped out, if it cannot be removed.
+    stuck = "old-"
+    freeze_site(app, tmp_path / "out", jobs=1)
+    assert (tmp_path / "out/index.html").is_file()
+    assert len(list(tmp_path.glob(".out.old-*"))) == 1  # left for the next freeze to remove
 
 
-def test_one_job_renders_a_large_site_in_this_process_and_follows_its_links(blog, app, tmp_path, monkeypatch):
+def test_one_job_renders_a_large_site_in_this_process_and_follows_its_links(large_blog, app, tmp_path,
+                                                                            monkeypatch):
     # The safety net of a freeze in one process: every url_for met while rendering is frozen too.
     import quire.freeze
 
-    for i in range(100):
-        blog.post(f"2022-01-01-more-{i}", title=f"More {i}", date="2022-01-01")
     every = quire.freeze.page_urls
     monkeypatch.setattr(quire.freeze, "page_urls",
                         lambda app, case_sensitive: [u for u in every(app, case_sensitive)
@@ -357,9 +374,39 @@ def test_drafts_flag(blog, runner, tmp_path):
     assert (dest / "posts/2024-05-05-draft/index.html").exists()
 
 
-def test_progress_reports_files_written(blog, app, tmp_path):
+@pytest.fixture
+def large_blog(blog):
+    """The blog with enough pages to be frozen by two worker processes."""
     for i in range(120):
         blog.post(f"2022-01-01-more-{i}", title=f"More {i}", date="2022-01-01")
+    return blog
+
+
+def test_a_page_that_fails_in_a_worker_is_named(large_blog, app, tmp_path):
+    @app.before_request
+    def fail():
+        if request.path == "/faq/":
+            abort(500)
+
+    with pytest.raises(FreezeError) as info:
+        freeze_site(app, tmp_path / "out", jobs=2)
+    assert str(info.value) == "error: Unexpected status '500 INTERNAL SERVER ERROR' on URL /faq/"
+    assert leftovers(tmp_path) == [] and not (tmp_path / "out").exists()
+
+
+def test_a_bug_in_a_worker_is_named_not_lost(large_blog, app, tmp_path, monkeypatch):
+    import quire.freeze
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(quire.freeze, "write_file", explode)  # inherited by the forked workers
+    with pytest.raises(FreezeError) as info:
+        freeze_site(app, tmp_path / "out", jobs=2)
+    assert str(info.value) == "error: RuntimeError: disk on fire\nerror: RuntimeError: disk on fire"  # each worker
+
+
+def test_progress_reports_files_written(large_blog, app, tmp_path):
     for jobs in (1, 2):
         seen = []
         result = freeze_site(app, tmp_path / f"out{jobs}", progress=seen.append, jobs=jobs)
@@ -369,5 +416,6 @@ def test_progress_reports_files_written(blog, app, tmp_path):
         assert seen[-1] == result.rendered + direct, jobs  # the final count: every page and every file
         if jobs > 1:  # one process also freezes the url_for targets it meets, static files among them
             assert seen[-1] == result.files - 1  # every file but the marker
+            assert seen[0] < seen[-1]  # reported while the workers write, not only at the end
         else:  # one process reports every 20 files, then the final count
             assert seen[:-1] == list(range(20, 20 * len(seen), 20))

@@ -172,6 +172,32 @@ def test_the_search_text_of_an_unchanged_post_is_not_made_again(blog, tmp_path, 
     same_as_cold(blog, dest, tmp_path, monkeypatch)
 
 
+def test_a_refreeze_in_worker_processes_links_what_it_can_and_equals_a_cold_build(blog, builder, tmp_path,
+                                                                                  monkeypatch):
+    import quire.freeze
+
+    for n in range(100):
+        builder.post(f"2023-02-{n % 28 + 1:02d}-extra-{n}", title=f"Extra {n}", date=f"2023-02-{n % 28 + 1:02d}")
+    dest, made = tmp_path / "site", tmp_path / "made.txt"
+    monkeypatch.setenv("QUIRE_CACHE_DIR", str(blog / ".quire-cache"))
+    freeze(create_app(blog), dest, jobs=2)
+    before = search_texts(dest)
+    real = quire.freeze.Keyed.__call__
+
+    def call(self):
+        with open(made, "a") as f:  # written by whichever worker makes it
+            f.write(self.key + "\n")
+        return real(self)
+
+    monkeypatch.setattr(quire.freeze.Keyed, "__call__", call)
+    edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, now about gradients.")
+    again = freeze(create_app(blog), dest, jobs=2)
+    after = search_texts(dest)
+    assert again.rendered < again.pages / 2 and len(made.read_text().split()) == 1
+    assert sum(after[rel][0] == before[rel][0] for rel in after) == len(after) - 1
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
 def test_a_file_the_manifest_vouches_for_is_written_if_it_is_not_a_plain_file(blog, tmp_path, monkeypatch):
     dest = tmp_path / "site"
     build(blog, dest, monkeypatch)

@@ -136,14 +136,15 @@ def test_one_segment_aliases_with_a_dot_serve_and_freeze_at_their_path(builder, 
     assert client.get("/posts/a").status_code == 308  # a real route still redirects to its slash form
 
 
-def test_a_page_named_like_quires_own_file_is_a_clear_freeze_error(builder, runner, tmp_path):
+@pytest.mark.parametrize("base", [[], ["--base-url", "https://example.org/notes-X/"]], ids=["root", "sub-path"])
+def test_a_page_named_like_quires_own_file_is_a_clear_freeze_error(builder, runner, tmp_path, base):
     builder.post("a", title="A")
     builder.page("index.xml", title="Feed page")
-    code, output = freeze(runner, tmp_path / "out")
+    code, output = freeze(runner, tmp_path / "out", *base)
     assert code == 1 and "Traceback" not in output
     assert "pages/index.xml.md: error: page URL /index.xml/ is taken by Quire's own route" in output, output
     # Even told to publish despite check's errors, the freeze names the clash instead of crashing.
-    code, output = freeze(runner, tmp_path / "out", "--ignore-errors")
+    code, output = freeze(runner, tmp_path / "out", "--ignore-errors", *base)
     assert code == 1 and "Traceback" not in output
     assert ("pages/index.xml.md: error: its URL /index.xml/ needs a folder index.xml/ where Quire writes "
             "/index.xml as a file") in output, output
