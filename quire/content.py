@@ -31,8 +31,7 @@ TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*$", re.MULTILINE)
 TAG_SLUG_DROP = re.compile(r"[^\w\s-]", re.UNICODE)
 TAG_SLUG_SPACE = re.compile(r"[\s_-]+", re.UNICODE)
 MERMAID_BLOCK = '<pre class="mermaid">'
-DATE_LINE = re.compile(r"^\w+\s*[:=]\s*['\"]?(\d{4}-\d{1,2}-\d{1,2})(?:(?:[Tt]|[ \t]+)(\d{1,2}:\d{2}(?::[\d.]+)?))?",
-                       re.MULTILINE)
+DATE_LINE = re.compile(r"\s*(?:[\w-]+\s*:|-)\s*['\"]?\d{4}-\d{1,2}-\d{1,2}")
 
 
 class ContentError(Exception):
@@ -157,16 +156,16 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
         # An error "at end of document" has no line: it is the front matter's last line.
         line = int(found.group(1)) + 1 if found else body_line - 2
         raise ContentError(rel, f"bad TOML front matter: {exc}", line) from exc
-    except (ValueError, OverflowError) as exc:
-        # PyYAML builds dates itself and raises ValueError for impossible ones like 2024-13-45.
-        line = next((text.count("\n", 0, m.start()) + 1 for m in DATE_LINE.finditer(text, 0, match.start())
-                     if not _valid_date(m.group(1), m.group(2))), None)
-        if line is None:
-            raise _bad_tag(rel, text, match.start(), str(exc)) from exc
-        raise ContentError(rel, f"impossible date in the front matter ({exc}): write YYYY-MM-DD or "
-                                f"YYYY-MM-DDTHH:MM:SS+HH:MM", line) from exc
-    except (AttributeError, TypeError) as exc:  # PyYAML's own slip on a tag that does not fit: !!timestamp 1x
-        raise _bad_tag(rel, text, match.start(), f"{type(exc).__name__}: {exc}") from exc
+    except (ValueError, OverflowError, AttributeError, TypeError) as exc:
+        # PyYAML builds dates and numbers after parsing, and an impossible one (2024-13-45, 0x_, !!int twelve)
+        # raises a plain error without a line (at worst one of its own): the culprit fails again alone.
+        reason = str(exc) if isinstance(exc, (ValueError, OverflowError)) else f"{type(exc).__name__}: {exc}"
+        line = _failing_line(raw)
+        if line is not None and DATE_LINE.match(raw.split("\n")[line - 2]):
+            raise ContentError(rel, f"impossible date in the front matter ({reason}): write YYYY-MM-DD or "
+                                    f"YYYY-MM-DDTHH:MM:SS+HH:MM", line) from exc
+        raise ContentError(rel, f"bad value in the front matter ({reason}): check it, or quote it to keep it "
+                                f"as text", line) from exc
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -175,23 +174,16 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
     return meta, text[body_start:], body_line
 
 
-def _bad_tag(rel: str, text: str, end: int, reason: str) -> ContentError:
-    """Name a value an explicit YAML tag (`!!int abc`) could not build, on the first tag's line."""
-    first = text.find("!!", 0, end)
-    return ContentError(rel, f"bad value in the front matter ({reason}): check the value written after its "
-                             f"explicit type tag (!!...), or remove the tag", text.count("\n", 0, first) + 1
-                        if first >= 0 else None)
-
-
-def _valid_date(day: str, clock: str | None) -> bool:
-    try:
-        date(*map(int, day.split("-")))
-        if clock:
-            hour, minute, *second = clock.split(":")
-            time(int(hour), int(minute), int(float(second[0])) if second else 0)
-    except ValueError:
-        return False
-    return True
+def _failing_line(raw: str) -> int | None:
+    """Return the file line of the first front-matter line whose value cannot be built even alone."""
+    for number, line in enumerate(raw.split("\n"), 2):
+        try:
+            load_yaml(line)
+        except yaml.YAMLError:
+            continue  # a piece of a larger construct, not a value that cannot be built
+        except Exception:
+            return number
+    return None
 
 
 def key_line(text: str, key: str) -> int | None:

@@ -214,7 +214,7 @@ def test_bom_and_crlf(builder):
 
 
 FIX_DATE = "write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+HH:MM"
-FIX_TAG = "check the value written after its explicit type tag (!!...), or remove the tag"
+FIX_VALUE = "check it, or quote it to keep it as text"
 
 
 @pytest.mark.parametrize("text, error", [
@@ -258,12 +258,20 @@ FIX_TAG = "check the value written after its explicit type tag (!!...), or remov
     ("+++\ntitle = \"x\"\ndate = 2024-01-01\ntags = [\n+++\nBody\n",
      "4: error: bad TOML front matter: Invalid value (at end of document)"),
     ("---\ntitle: x\ndate: 2024-01-01\ndraft: maybe\n---\n", "4: error: 'draft' must be true or false, not 'maybe'"),
-    # A value an explicit type tag cannot build is not a date's fault; PyYAML may even trip over it.
+    # Values PyYAML cannot build are not all dates; it may even trip over one itself.
     ("---\ntitle: x\ndate: 2024-01-01\nseats: !!int twelve\n---\n",
-     f"4: error: bad value in the front matter (invalid literal for int() with base 10: 'twelve'): {FIX_TAG}"),
+     f"4: error: bad value in the front matter (invalid literal for int() with base 10: 'twelve'): {FIX_VALUE}"),
+    ("---\ntitle: x\ndate: 2024-01-01\nmask: 0x_\n---\n",
+     f"4: error: bad value in the front matter (invalid literal for int() with base 16: ''): {FIX_VALUE}"),
     ("---\ntitle: x\ndate: 2024-01-01\nseen: !!timestamp 2024-01-01x\n---\n",
      f"4: error: bad value in the front matter (AttributeError: 'NoneType' object has no attribute 'groupdict'): "
-     f"{FIX_TAG}"),
+     f"{FIX_VALUE}"),
+    ("---\ntitle: x\ndate: 2024-01-02 10:00:00 +25:00\n---\n",
+     "3: error: impossible date in the front matter (offset must be a timedelta strictly between "
+     f"-timedelta(hours=24) and timedelta(hours=24), not datetime.timedelta(days=1, seconds=3600).): {FIX_DATE}"),
+    # Not fooled by a block of text before it, nor by a date in a list.
+    ("---\ntitle: x\nsummary: |\n  Note: see: this\ndate: 2024-01-01\nmilestones:\n  - 2024-13-45\n---\n",
+     f"7: error: impossible date in the front matter (month must be in 1..12): {FIX_DATE}"),
     ("---\ntitle: x\ndate: 2024-01-01\nslug: notes#1\n---\n", "4: error: slug 'notes#1' has '#', which a URL "
                                                            "reserves: use letters, digits and hyphens (rename the "
                                                            "file or set 'slug')"),
