@@ -120,24 +120,25 @@ def serve(folder: Path, prefix: str):
     return server
 
 
-def test_sub_path_hosting(blog, runner, tmp_path):
+@pytest.mark.parametrize("path", ["/blog", "/lab-X"])
+def test_sub_path_hosting(blog, runner, tmp_path, path):
     dest = tmp_path / "out"
-    result = run_freeze(runner, "--dest", str(dest), "--base-url", "https://example.org/blog/")
+    result = run_freeze(runner, "--dest", str(dest), "--base-url", f"https://example.org{path}/")
     assert result.exit_code == 0, result.output
-    assert broken_links(dest, "https://example.org/blog/") == []
+    assert broken_links(dest, f"https://example.org{path}/") == []
     home = (dest / "index.html").read_text()
-    assert 'href="/blog/assets/quire.css"' in home and 'href="/blog/posts/2024-01-01-first/"' in home
-    assert 'rel="canonical" href="https://example.org/blog/"' in home
+    assert f'href="{path}/assets/quire.css"' in home and f'href="{path}/posts/2024-01-01-first/"' in home
+    assert f'rel="canonical" href="https://example.org{path}/"' in home
     post = (dest / "posts/2024-01-01-first/index.html").read_text()
-    assert 'href="/blog/posts/2024-02-01-second/#details"' in post
-    assert 'data-index="/blog/search/index.json"' in (dest / "search/index.html").read_text()
-    assert "url=/blog/posts/2024-02-01-second/" in (dest / "lil-log/2024/02/01/second.html").read_text()
-    assert "https://example.org/blog/posts/" in (dest / "index.xml").read_text()
-    assert "Sitemap: https://example.org/blog/sitemap.xml" in (dest / "robots.txt").read_text()
-    server = serve(dest, "/blog")
+    assert f'href="{path}/posts/2024-02-01-second/#details"' in post
+    assert f'data-index="{path}/search/index.json"' in (dest / "search/index.html").read_text()
+    assert f"url={path}/posts/2024-02-01-second/" in (dest / "lil-log/2024/02/01/second.html").read_text()
+    assert f"https://example.org{path}/posts/" in (dest / "index.xml").read_text()
+    assert f"Sitemap: https://example.org{path}/sitemap.xml" in (dest / "robots.txt").read_text()
+    server = serve(dest, path)
     try:
         port = server.server_address[1]
-        seen, queue = set(), ["/blog/"]
+        seen, queue = set(), [f"{path}/"]
         from urllib.parse import urljoin, urlsplit
 
         from linkcheck import _Links
@@ -156,7 +157,7 @@ def test_sub_path_hosting(blog, runner, tmp_path):
             for link in parser.links:
                 parts = urlsplit(urljoin(url, link))
                 if not parts.scheme and parts.path.startswith("/"):
-                    assert parts.path.startswith("/blog/"), (url, link)
+                    assert parts.path.startswith(f"{path}/"), (url, link)
                     queue.append(parts.path)
         assert len(seen) >= 30
     finally:

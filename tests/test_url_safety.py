@@ -122,6 +122,17 @@ def test_symlinks_out_of_the_site_are_never_served_or_copied(builder, site_dir, 
     code, output = freeze(runner, dest)
     assert code == 1 and "symlink points outside the site folder" in output, output
     assert not dest.exists() and not list(outside.glob(".out*/**/*.csv"))
+    # Told to publish despite check's errors, the copy itself still refuses, naming the link.
+    code, output = freeze(runner, dest, "--ignore-errors")
+    assert code == 1 and "static/leak.txt: error: symlink points outside the site folder: copy the file in" \
+        in output.splitlines(), output
+    assert not dest.exists() and not list(outside.glob(".out*/**/*.csv"))
+    for rel in ("posts/b/data.csv", "static/leak.txt", "posts/b/dir"):
+        (site_dir / rel).unlink()
+    builder.file("posts/b/data.csv", "x,y\n")
+    code, output = freeze(runner, dest)
+    assert code == 0, output
+    assert (dest / "static/inside-link.csv").read_bytes() == b"a,b\n"  # a link inside the site is copied
 
 
 @pytest.mark.parametrize("alias", ["/about.html", "/feed.xml", "/posts/old.html"])
