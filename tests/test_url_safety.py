@@ -130,9 +130,12 @@ def test_symlinks_out_of_the_site_are_never_served_or_copied(builder, site_dir, 
     for rel in ("posts/b/data.csv", "static/leak.txt", "posts/b/dir"):
         (site_dir / rel).unlink()
     builder.file("posts/b/data.csv", "x,y\n")
+    os.symlink(site_dir / "static/own.txt", site_dir / "posts/b/own-link.txt")
     code, output = freeze(runner, dest)
     assert code == 0, output
-    assert (dest / "static/inside-link.csv").read_bytes() == b"a,b\n"  # a link inside the site is copied
+    # A link that stays inside the site is copied, in static/ and in a bundle.
+    assert (dest / "static/inside-link.csv").read_bytes() == b"a,b\n"
+    assert (dest / "posts/b/own-link.txt").read_bytes() == b"own"
 
 
 @pytest.mark.parametrize("alias", ["/about.html", "/feed.xml", "/posts/old.html"])
