@@ -198,6 +198,20 @@ def test_a_refreeze_in_worker_processes_links_what_it_can_and_equals_a_cold_buil
     same_as_cold(blog, dest, tmp_path, monkeypatch)
 
 
+def test_search_text_made_by_other_engine_code_is_made_again(blog, tmp_path, monkeypatch):
+    import quire.freeze
+
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    # A new engine that names the files otherwise: the groups the last one made must not be linked.
+    real = quire.freeze._file_path
+    monkeypatch.setattr(quire.freeze, "engine_code", lambda: "another engine")
+    monkeypatch.setattr(quire.freeze, "_file_path", lambda endpoint, **values: real(endpoint, **values).replace(
+        "search/text/", "search/text-v2/"))
+    build(blog, dest, monkeypatch)
+    assert not (dest / "search/text").exists() and len(list((dest / "search/text-v2").iterdir())) >= POSTS
+
+
 def test_a_file_the_manifest_vouches_for_is_written_if_it_is_not_a_plain_file(blog, tmp_path, monkeypatch):
     dest = tmp_path / "site"
     build(blog, dest, monkeypatch)
