@@ -207,6 +207,7 @@ def test_keeps_git_cname_nojekyll_and_drops_stale_pages(blog, runner, tmp_path):
     on_disk = [p for p in dest.rglob("*") if p.is_file() and ".git" not in p.relative_to(dest).parts]
     assert (dest / "CNAME") in on_disk and (dest / ".nojekyll") in on_disk
     assert (result.files, result.bytes) == (len(on_disk), sum(p.stat().st_size for p in on_disk))
+    assert 0 < result.seconds < 300
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -252,6 +253,25 @@ def test_a_page_that_fails_to_render_is_named(blog, app, tmp_path):
     with pytest.raises(FreezeError) as info:
         freeze_site(app, tmp_path / "out", jobs=1)
     assert str(info.value) == "error: Unexpected status '500 INTERNAL SERVER ERROR' on URL /faq/"
+
+
+def test_a_failed_freeze_whose_work_folder_cannot_be_removed_still_names_the_failure(blog, app, tmp_path,
+                                                                                      monkeypatch):
+    @app.before_request
+    def fail():
+        if request.path == "/faq/":
+            abort(500)
+
+    real = os.rmdir
+
+    def refuse(path, *args, **kwargs):
+        if str(path).endswith(".tmp"):
+            raise PermissionError(1, "Operation not permitted", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rmdir", refuse)
+    with pytest.raises(FreezeError, match="Unexpected status '500 INTERNAL SERVER ERROR' on URL /faq/"):
+        freeze_site(app, tmp_path / "out", jobs=1)
 
 
 def test_a_page_that_cannot_be_written_is_named(blog, app, tmp_path, monkeypatch):
