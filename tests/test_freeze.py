@@ -226,6 +226,9 @@ def test_content_error_stops_freeze_and_reports_every_file(blog, runner, tmp_pat
     assert "posts/broken-two.md:3: error:" in result.output
     assert "2 error(s)" in result.output
     assert snapshot(dest) == before
+    with pytest.raises(FreezeError, match="2 error"):  # called from Python, too, errors stop it
+        freeze_site(runner.app, dest, jobs=1)
+    assert snapshot(dest) == before
 
 
 def test_render_failure_leaves_previous_output(blog, runner, app, tmp_path, monkeypatch):
