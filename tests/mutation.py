@@ -105,7 +105,10 @@ def record_map(module: str, where: Path) -> None:
     import pytest
     plugin = _Contexts(module, where / "coverage.db")
     os.chdir(PROJECT)
-    pytest.main(["-q", "-p", "no:cacheprovider", "tests/", *SKIP], plugins=[plugin])
+    sys.path.insert(0, str(PROJECT))  # as `python -m pytest` has it
+    code = pytest.main(["-q", "-p", "no:cacheprovider", "tests/", *SKIP], plugins=[plugin])
+    if code not in (0, 1):
+        raise SystemExit(f"the suite could not run (pytest exit status {code}): no map recorded")
     (where / "times.json").write_text(json.dumps(plugin.times))
 
 
@@ -194,7 +197,8 @@ def main() -> None:
             list(pool.map(run, todo))
     finally:
         shutil.rmtree(copies, ignore_errors=True)
-    statuses = collections.Counter(line.split()[1] for line in results.read_text().splitlines())
+    statuses = collections.Counter(line.split()[1] for line in results.read_text().splitlines()) \
+        if results.exists() else {}
     print(f"{results}: " + ", ".join(f"{count} {status}" for status, count in sorted(statuses.items())))
 
 

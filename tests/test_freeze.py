@@ -222,8 +222,12 @@ def test_content_error_stops_freeze_and_reports_every_file(blog, runner, tmp_pat
     blog.file("posts/broken-two.md", "---\ntitle: Two\ndate: someday\n---\n")
     result = run_freeze(runner, "--dest", str(dest))
     assert result.exit_code == 1
-    assert "posts/broken-one.md:2: error:" in result.output
-    assert "posts/broken-two.md:3: error:" in result.output
+    lines = result.output.splitlines()
+    # Each error once, on its own line.
+    assert [line for line in lines if ": error: " in line] == [
+        "posts/broken-one.md:2: error: bad YAML front matter: did not find expected ',' or ']'; check quoting and "
+        "indentation",
+        "posts/broken-two.md:3: error: 'date' 'someday' is not a date: write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+HH:MM"]
     assert "2 error(s)" in result.output
     assert snapshot(dest) == before
     with pytest.raises(FreezeError, match="2 error"):  # called from Python, too, errors stop it
@@ -312,6 +316,15 @@ def test_hidden_files_are_not_published_and_the_rest_are(blog, app, site_dir, tm
     published = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*")}
     assert [rel for rel in published if "/." in "/" + rel] == [MARKER]  # the freeze's own mark
     assert {"static/robots-extra.txt", "posts/2024-03-01-bundle/fig.svg"} <= published
+
+
+def test_a_freeze_builds_beside_its_destination_in_a_folder_it_can_find_again(blog, app, tmp_path):
+    # A killed freeze's folder is found by this name and removed by the next one; beside dest, the swap is a rename.
+    dest, seen = tmp_path / "new" / "deeper" / "out", []
+    freeze_site(app, dest, progress=lambda count: seen.extend(dest.parent.iterdir()), jobs=1)
+    (building,) = {p.name for p in seen if p.is_dir() or not p.exists()}  # the lock file stays
+    assert building.startswith(".out.") and building.endswith(".tmp")
+    assert (dest / "index.html").is_file() and sorted(p.name for p in dest.parent.iterdir()) == [".out.lock", "out"]
 
 
 def test_the_work_folders_of_killed_freezes_are_removed_and_nothing_else(blog, app, tmp_path):
