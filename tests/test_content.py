@@ -231,6 +231,8 @@ FIX_VALUE = "check it, or quote it to keep it as text"
     # PyYAML refuses a control character before parsing, with a place in the text but no line.
     ("---\ntitle: x\ndate: 2024-01-01\nauthor: A\x07B\n---\n",
      "4: error: bad YAML front matter: the control character U+0007 is not allowed; remove it"),
+    ("---\n\ntitle: x\ndate: 2024-01-01\nauthor: A\x07B\n---\n",  # after a blank first line
+     "5: error: bad YAML front matter: the control character U+0007 is not allowed; remove it"),
     ("---\n- a\n- b\n---\n", "2: error: front matter must be a mapping of 'key: value' lines, not a list"),
     ("---\n---\nBody\n", "2: error: missing 'title' in the front matter: add a line 'title: ...'"),
     ("---\ndate: 2024-01-01\n---\n", "2: error: missing 'title' in the front matter: add a line 'title: ...'"),
