@@ -69,6 +69,16 @@ def test_nothing_changed_renders_only_the_site_wide_pages(blog, tmp_path, monkey
     same_as_cold(blog, dest, tmp_path, monkeypatch)
 
 
+def test_unchanged_pages_are_carried_over_not_rendered_again(blog, builder, tmp_path, monkeypatch):
+    builder.page("X-files", body="Filed under X.")  # a URL that starts with an X
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    pages = ["X-files/index.html", "posts/2024-01-03-post-3/index.html", "about/index.html"]
+    before = [(dest / page).stat().st_ino for page in pages]
+    build(blog, dest, monkeypatch)
+    assert [(dest / page).stat().st_ino for page in pages] == before  # the same files, linked into the new build
+
+
 @pytest.mark.parametrize("change", ["new post", "deleted post", "retagged post", "retitled post", "template",
                                     "setting", "static file", "page body"])
 def test_every_other_change_is_byte_identical_to_a_cold_build(blog, builder, tmp_path, monkeypatch, change):

@@ -238,3 +238,21 @@ def test_a_freeze_on_a_case_insensitive_disk_writes_no_case_only_spelling(builde
     quire.freeze.freeze(app, dest, jobs=1)
     tags = sorted(p.name for p in (dest / "tags").iterdir() if p.is_dir())
     assert tags == ["C++", "c", "reinforcement-learning"]  # on a Mac's disk a second folder would be the first
+
+
+class CaseBlindFolder:
+    """A folder as a Mac's usual disk sees it: names differing only in case are one file."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __truediv__(self, name):
+        return self.path / name.lower()
+
+
+def test_a_disk_is_found_case_sensitive_or_not(tmp_path):
+    from quire.freeze import is_case_sensitive
+
+    assert is_case_sensitive(tmp_path) is True
+    assert is_case_sensitive(CaseBlindFolder(tmp_path)) is False
+    assert list(tmp_path.iterdir()) == []  # the probe is gone

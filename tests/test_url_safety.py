@@ -55,6 +55,24 @@ def test_freeze_refuses_any_path_outside_the_build_folder(builder, app, tmp_path
     assert not list(tmp_path.rglob("ESC*")) and not dest.exists()
 
 
+@pytest.mark.parametrize("rel, problem", [
+    ("a/../b.html", "it has an empty, '.' or '..' part"),
+    ("CNAME", "'CNAME' is a name the freeze keeps in its output"),
+    ("link/x.html", "it resolves outside the build folder"),  # through a symlink inside the build folder
+])
+def test_the_one_write_check_names_every_path_it_refuses(tmp_path, rel, problem):
+    from quire.freeze import FreezeError, output_path
+
+    work, outside = tmp_path / "work", tmp_path / "outside"
+    work.mkdir()
+    outside.mkdir()
+    (work / "link").symlink_to(outside)
+    with pytest.raises(FreezeError) as info:
+        output_path(work, rel)
+    assert str(info.value) == f"error: refusing to write {rel!r}: {problem}"
+    assert output_path(work, "posts/a/index.html") == f"{work}/posts/a/index.html"
+
+
 def test_jekyll_import_drops_aliases_that_leave_the_site(site_dir, runner, tmp_path):
     src = tmp_path / "jekyll"
     (src / "_posts").mkdir(parents=True)
