@@ -79,12 +79,14 @@ def test_an_incomplete_build_is_never_swapped_in(builder, app, tmp_path, monkeyp
     def write_then_lose_a_file(app, dest, work, progress, jobs):
         result = real(app, dest, work, progress, jobs)
         (work / "posts/a/index.html").unlink()  # as another process deleting the work folder would
+        (work / "tags/index.html").unlink()
         return result
 
     monkeypatch.setattr(freezing, "_write", write_then_lose_a_file)
-    with pytest.raises(freezing.FreezeError, match=r"the built site is incomplete \(1 file\(s\) missing, first "
-                                                   r"'posts/a/index.html'\)"):
+    with pytest.raises(freezing.FreezeError) as info:
         freezing.freeze(app, dest, jobs=1)
+    assert str(info.value) == ("error: the built site is incomplete (2 file(s) missing, first 'posts/a/index.html'): "
+                               "something removed them while the freeze ran")
     assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*")) == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
@@ -149,6 +151,20 @@ def test_a_destination_inside_the_site_content_is_refused(builder, runner, site_
     assert ("every freeze would copy the previous output into the next" in output
             or "holds the site itself" in output or "is not empty and was not written by Quire" in output), output
     assert sorted(p for p in site_dir.rglob("*")) == files_before
+
+
+def test_a_destination_inside_the_engines_own_static_folder_is_refused(builder, app, tmp_path):
+    from quire import PROJECT_ROOT
+    from quire.freeze import FreezeError
+    from quire.freeze import freeze as freeze_site
+
+    builder.post("a", title="A")
+    dest = PROJECT_ROOT / "static" / "out"
+    with pytest.raises(FreezeError) as info:
+        freeze_site(app, dest, jobs=1)
+    assert str(info.value) == (f"{dest} is inside {PROJECT_ROOT / 'static'}: every freeze would copy the previous "
+                               f"output into the next; choose a --dest outside posts/, pages/ and static/")
+    assert not dest.exists()
 
 
 def test_nested_destinations_never_grow(builder, runner, site_dir):
