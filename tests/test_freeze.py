@@ -3,6 +3,8 @@
 import functools
 import http.server
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -291,6 +293,28 @@ def test_a_page_that_cannot_be_written_is_named(blog, app, tmp_path, monkeypatch
     assert str(info.value).startswith(f"error: cannot write {tmp_path}/.out.")
     assert str(info.value).endswith("/index.html: No space left on device")
     assert leftovers(tmp_path) == [] and not (tmp_path / "out").exists()
+
+
+def test_a_file_that_cannot_be_written_is_named_with_its_source(blog, app, tmp_path, monkeypatch):
+    import quire.freeze
+
+    real = quire.freeze.direct_files
+    monkeypatch.setattr(quire.freeze, "direct_files", lambda app: [*real(app), lambda: [("junk", b"1"),
+                                                                                        ("junk/x.txt", b"2")]])
+    with pytest.raises(FreezeError) as info:
+        freeze_site(app, tmp_path / "out", jobs=1)
+    work = str(info.value).rsplit("(", 1)[1].rstrip(")")
+    assert str(info.value) == f"error: cannot write junk/x.txt: File exists ({work})" and work.endswith("/junk")
+    monkeypatch.setattr(quire.freeze, "direct_files", real)
+
+    def full(source, target):
+        raise OSError(28, "No space left on device", target)
+
+    monkeypatch.setattr(shutil, "copyfile", full)  # how a static or bundle file is copied
+    with pytest.raises(FreezeError) as info:
+        freeze_site(app, tmp_path / "out", jobs=1)
+    assert re.fullmatch(rf"error: cannot write static/(\S+) from {re.escape(str(PROJECT_ROOT))}/static/\1: "
+                        rf"No space left on device \(\S+/\.out\.\w+\.tmp/static/\1\)", str(info.value))
 
 
 def test_a_warning_while_freezing_reaches_the_user(blog, app, tmp_path):
