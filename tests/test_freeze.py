@@ -253,12 +253,16 @@ def test_render_failure_leaves_previous_output(blog, runner, app, tmp_path, monk
     assert leftovers(tmp_path) == []
 
 
-def test_a_page_that_fails_to_render_is_named(blog, app, tmp_path):
+def break_page(app, path: str) -> None:
+    """Make one page of the app answer 500, as a failing template would."""
     @app.before_request
     def fail():
-        if request.path == "/faq/":
+        if request.path == path:
             abort(500)
 
+
+def test_a_page_that_fails_to_render_is_named(blog, app, tmp_path):
+    break_page(app, "/faq/")
     with pytest.raises(FreezeError) as info:
         freeze_site(app, tmp_path / "out", jobs=1)
     assert str(info.value) == "error: Unexpected status '500 INTERNAL SERVER ERROR' on URL /faq/"
@@ -266,11 +270,7 @@ def test_a_page_that_fails_to_render_is_named(blog, app, tmp_path):
 
 def test_a_failed_freeze_whose_work_folder_cannot_be_removed_still_names_the_failure(blog, app, tmp_path,
                                                                                       monkeypatch):
-    @app.before_request
-    def fail():
-        if request.path == "/faq/":
-            abort(500)
-
+    break_page(app, "/faq/")
     real = os.rmdir
 
     def refuse(path, *args, **kwargs):
@@ -442,11 +442,7 @@ def large_blog(blog):
 
 
 def test_a_page_that_fails_in_a_worker_is_named(large_blog, app, tmp_path):
-    @app.before_request
-    def fail():
-        if request.path == "/faq/":
-            abort(500)
-
+    break_page(app, "/faq/")
     with pytest.raises(FreezeError) as info:
         freeze_site(app, tmp_path / "out", jobs=2)
     assert str(info.value) == "error: Unexpected status '500 INTERNAL SERVER ERROR' on URL /faq/"
