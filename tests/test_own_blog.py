@@ -223,10 +223,13 @@ def test_ignore_errors_publishes_and_prints_them(builder, runner, tmp_path):
 def test_case_only_spellings_are_skipped_on_a_case_insensitive_disk(builder, app):
     from quire.freeze import tag_spellings
 
-    builder.post("a", tags="[Reinforcement Learning, C++, attention]")
+    builder.post("a", tags="[Reinforcement Learning, C++, attention, CI/CD]")
+    builder.post("b", tags="[REINFORCEMENT LEARNING, c++]")
     site = app.extensions["quire"].site()
-    assert tag_spellings(site, case_sensitive=True) == ["C++", "Reinforcement-Learning"]
-    assert tag_spellings(site, case_sensitive=False) == ["C++"]
+    # Each spelling its own page where case tells files apart; never one with a slash (it would be two folders).
+    assert tag_spellings(site, case_sensitive=True) == ["C++", "REINFORCEMENT-LEARNING", "Reinforcement-Learning",
+                                                        "c++"]
+    assert tag_spellings(site, case_sensitive=False) == ["C++"]  # c++ would be the same folder
 
 
 def test_a_freeze_on_a_case_insensitive_disk_writes_no_case_only_spelling(builder, app, tmp_path, monkeypatch):
