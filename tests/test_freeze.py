@@ -461,8 +461,13 @@ def test_a_bug_in_a_worker_is_named_not_lost(large_blog, app, tmp_path, monkeypa
     assert str(info.value) == "error: RuntimeError: disk on fire\nerror: RuntimeError: disk on fire"  # each worker
 
 
-def test_progress_reports_files_written(large_blog, app, tmp_path):
+def test_progress_reports_files_written(large_blog, app, tmp_path, monkeypatch):
+    import quire.freeze
+
     for jobs in (1, 2):
+        if jobs > 1:  # workers that take a moment per file, so that progress has something to report meanwhile
+            write = quire.freeze.write_file
+            monkeypatch.setattr(quire.freeze, "write_file", lambda *args: time.sleep(0.002) or write(*args))
         seen = []
         result = freeze_site(app, tmp_path / f"out{jobs}", progress=seen.append, jobs=jobs)
         assert seen == sorted(seen) and len(seen) > 1, jobs
@@ -471,6 +476,6 @@ def test_progress_reports_files_written(large_blog, app, tmp_path):
         assert seen[-1] == result.rendered + direct, jobs  # the final count: every page and every file
         if jobs > 1:  # one process also freezes the url_for targets it meets, static files among them
             assert seen[-1] == result.files - 1  # every file but the marker
-            assert seen[0] < seen[-1]  # reported while the workers write, not only at the end
+            assert seen[0] < seen[-1], seen  # reported while the workers write, not only at the end
         else:  # one process reports every 20 files, then the final count
             assert seen[:-1] == list(range(20, 20 * len(seen), 20))
