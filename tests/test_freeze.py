@@ -467,7 +467,8 @@ def test_progress_reports_files_written(large_blog, app, tmp_path, monkeypatch):
     for jobs in (1, 2):
         if jobs > 1:  # workers that take a moment per file, so that progress has something to report meanwhile
             write = quire.freeze.write_file
-            monkeypatch.setattr(quire.freeze, "write_file", lambda *args: time.sleep(0.002) or write(*args))
+            monkeypatch.setattr(quire.freeze, "write_file",
+                                lambda *args, write=write: time.sleep(0.002) or write(*args))
         seen = []
         result = freeze_site(app, tmp_path / f"out{jobs}", progress=seen.append, jobs=jobs)
         assert seen == sorted(seen) and len(seen) > 1, jobs

@@ -184,6 +184,15 @@ def test_a_page_named_like_quires_own_file_is_a_clear_freeze_error(builder, runn
                 f"file: set another 'slug' or alias") in output.splitlines(), output
 
 
+def test_a_clash_deeper_in_the_tree_is_named_too(builder, runner, tmp_path):
+    builder.post("a", title="A", aliases='["/old/notes.html"]')
+    builder.post("b", title="B", aliases='["/old/notes.html/more/"]')
+    code, output = freeze(runner, tmp_path / "out", "--ignore-errors")
+    assert code == 1 and "Traceback" not in output
+    assert ("posts/b.md: error: its URL /old/notes.html/more/ needs a folder old/notes.html/ where Quire writes "
+            "/old/notes.html as a file: set another 'slug' or alias") in output.splitlines(), output
+
+
 @pytest.mark.parametrize("slug, bad", [("q?x#y", "?"), ("pct%41", "%"), ("a\\\\b", "\\\\"), ("x[1]", "[")])
 def test_slugs_with_url_reserved_characters_are_refused(builder, runner, tmp_path, slug, bad):
     builder.post("a", title="A", slug=f'"{slug}"')
