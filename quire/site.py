@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .content import ContentError, Post, Tag
-from .store import Snapshot
+from .store import Snapshot, replaced
 
 
 @dataclass(frozen=True)
@@ -61,19 +61,6 @@ def _placement(post: Post) -> tuple:
     return (post.source, post.slug, post.title, post.date, post.weight, post.listed, post.draft,
             tuple((t.slug, t.name) for t in post.tags), post.series and (post.series.slug, post.series.name),
             post.aliases)
-
-
-def _replaced(posts: tuple[Post, ...], pairs: list[tuple[Post, Post]]) -> tuple[Post, ...]:
-    """Return posts with each edited post in its place: the same tuple when none of them is in it."""
-    out = None
-    for before, after in pairs:
-        try:
-            i = (out or posts).index(before)  # by identity: a Post equals only itself
-        except ValueError:
-            continue
-        out = out or list(posts)
-        out[i] = after
-    return posts if out is None else tuple(out)
 
 
 def _future(post: Post, now: datetime) -> bool:
@@ -146,8 +133,8 @@ class Site:
                 table[before.slug] = after
             if id(before) in site._position:
                 site._position[id(after)] = site._position.pop(id(before))
-        site.listed, site.posts = _replaced(old.listed, pairs), _replaced(old.posts, pairs)
-        site.chronological = _replaced(old.chronological, pairs)
+        site.listed, site.posts = replaced(old.listed, pairs), replaced(old.posts, pairs)
+        site.chronological = replaced(old.chronological, pairs)
         site._related, site.derived = {}, {}
         # Groups already made are carried over, the edited posts' own groups with them in; the others are
         # made on first use.
@@ -155,13 +142,13 @@ class Site:
         if "tags" in grouped:
             site.tags = dict(old.tags)
             for slug in {t.slug for before, _ in pairs for t in before.tags if t.slug in old.tags}:
-                site.tags[slug] = TagGroup(old.tags[slug].tag, _replaced(old.tags[slug].posts, pairs))
+                site.tags[slug] = TagGroup(old.tags[slug].tag, replaced(old.tags[slug].posts, pairs))
         if "series" in grouped:
             site.series = dict(old.series)
             for slug in {b.series.slug for b, _ in pairs if b.series is not None and b.series.slug in old.series}:
-                site.series[slug] = TagGroup(old.series[slug].tag, _replaced(old.series[slug].posts, pairs))
+                site.series[slug] = TagGroup(old.series[slug].tag, replaced(old.series[slug].posts, pairs))
         if "archives" in grouped:
-            site.archives = tuple(Year(y.year, tuple(Month(m.year, m.month, _replaced(m.posts, pairs))
+            site.archives = tuple(Year(y.year, tuple(Month(m.year, m.month, replaced(m.posts, pairs))
                                                      for m in y.months)) for y in old.archives)
         if "aliases" in grouped:
             site.aliases = dict(old.aliases)

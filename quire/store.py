@@ -31,6 +31,19 @@ class SourceFile(NamedTuple):
     linked: bool
 
 
+def replaced(posts: tuple[Post, ...], pairs: list[tuple[Post, Post]]) -> tuple[Post, ...]:
+    """Return posts with each edited post in its place: the same tuple when none of them is in it."""
+    out = None
+    for before, after in pairs:
+        try:
+            i = (out or posts).index(before)  # by identity: a Post equals only itself
+        except ValueError:
+            continue
+        out = out or list(posts)
+        out[i] = after
+    return posts if out is None else tuple(out)
+
+
 class Listing:
     """The Markdown files of posts/ and pages/ (flat files and bundles), each with a change stamp.
 
@@ -210,20 +223,9 @@ class ContentStore:
             if self._snapshot is not None and self._snapshot.key == key:
                 self._files = files
                 return self._snapshot
-            root = self.site_dir.resolve()
-            todo, entries = [], {}
-            for f in files:
-                entry = self._known(f, root)
-                if entry is None:
-                    todo.append(f)
-                else:
-                    entries[f.path] = entry
-            for f, result in zip(todo, self._load_many(todo), strict=True):
-                self._memory[f.path] = (f.stamp, result)
-                entries[f.path] = result
-            for gone in set(self._memory) - set(entries):
+            self._entries = self._resolve(files)
+            for gone in set(self._memory) - {f.path for f in files}:
                 del self._memory[gone]
-            self._entries = [entries[f.path] for f in files]
             self._snapshot = Snapshot(
                 key=key,
                 posts=tuple(e for e in self._entries if isinstance(e, Post)),
@@ -244,28 +246,26 @@ class ContentStore:
         cached = self._memory.get(f.path)
         return cached[1] if cached is not None and cached[0] == f.stamp else None
 
-    def _restamped(self, files: list[SourceFile], places: list[int]) -> Snapshot:
-        """Return the last snapshot with the files at these places (all others unchanged) loaded again."""
-        entries, old = list(self._entries), self._snapshot
+    def _resolve(self, files: list[SourceFile]) -> list[Post | ContentError]:
+        """Return what each file is, in order: known at its stamp, or loaded now (and remembered)."""
         root = self.site_dir.resolve()
-        todo = []
-        for i in places:
-            entry = self._known(files[i], root)
-            if entry is None:
-                todo.append(i)
-            else:
-                entries[i] = entry
+        entries = [self._known(f, root) for f in files]
+        todo = [i for i, entry in enumerate(entries) if entry is None]
         for i, result in zip(todo, self._load_many([files[i] for i in todo]), strict=True):
             self._memory[files[i].path] = (files[i].stamp, result)
             entries[i] = result
+        return entries
+
+    def _restamped(self, files: list[SourceFile], places: list[int]) -> Snapshot:
+        """Return the last snapshot with the files at these places (all others unchanged) loaded again."""
+        entries, old = list(self._entries), self._snapshot
+        for i, entry in zip(places, self._resolve([files[i] for i in places]), strict=True):
+            entries[i] = entry
         key = list(old.key)
         for i in places:
             key[i] = (files[i].rel, files[i].stamp)
         if all(isinstance(entries[i], Post) and isinstance(self._entries[i], Post) for i in places):
-            posts = list(old.posts)
-            for i in places:
-                posts[posts.index(self._entries[i])] = entries[i]  # by identity: a Post equals only itself
-            posts, errors = tuple(posts), old.errors
+            posts, errors = replaced(old.posts, [(self._entries[i], entries[i]) for i in places]), old.errors
         else:
             posts = tuple(e for e in entries if isinstance(e, Post))
             errors = tuple(e for e in entries if isinstance(e, ContentError))
