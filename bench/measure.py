@@ -256,4 +256,3 @@ def edits_ms(port: int, path: str, post: Path, count: int = 5) -> dict:
             "first_request_shows_edit": all(r["first_request_shows_edit"] for r in runs),
             "visible_after_ms": statistics.median(visible), "each_visible_after_ms": visible,
             "requests": sum(r["requests"] for r in runs)}
-
