@@ -31,8 +31,9 @@ class QuireInlineParser(mistune.InlineParser):
 
 def parse_inline_math(inline, m, state) -> int:
     """Parse `$x$` and kramdown's in-paragraph `$$x$$`, both as inline math (display flag kept)."""
-    display = m.group("display_math_text")
-    text = display if display is not None else (m.group("backtick_math_text") or m.group("math_text"))
+    display, backtick = m.group("display_math_text"), m.group("backtick_math_text")
+    # An empty $``$ is math too: its text is "", which is no reason to read the other group.
+    text = display if display is not None else backtick if backtick is not None else m.group("math_text")
     state.append_token({"type": "inline_math", "raw": text, "attrs": {"display": display is not None}})
     return m.end()
 

@@ -48,6 +48,11 @@ class TestMath:
         assert r"\(c_k*d_k\)" in out
         assert "<em>" not in out
 
+    def test_empty_backtick_math_is_empty_math(self):
+        # Found by the hostile-input fuzzer: `$$``````$` read the empty $``$ as no math at all and failed.
+        assert html("$$``````$") == '<p>$<span class="math">\\(\\)</span></p>\n'
+        assert html("a $``$ b") == '<p>a <span class="math">\\(\\)</span> b</p>\n'
+
     def test_inline_math_is_escaped_once(self):
         out = html(r"Order $a < b \& c > d$ here.")
         assert out == '<p>Order <span class="math">\\(a &lt; b \\&amp; c &gt; d\\)</span> here.</p>\n'
