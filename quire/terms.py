@@ -44,7 +44,9 @@ class Terms:
         self._text = zlib.compress(CHUNK_SEPARATOR.join(chunks).encode(), 1)
 
     def __reduce__(self):
-        return _rebuild_terms, (self.words, self.numbers, self._text)
+        # One string, not a tuple of hundreds: unpickling a post is then a fraction of the work. A word never
+        # holds a space (TOKEN matches letters and digits only).
+        return _rebuild_terms, (" ".join(self.words), self.numbers, self._text)
 
     @property
     def counts(self) -> dict[str, tuple[int, int]]:
@@ -64,10 +66,10 @@ class Terms:
         return tuple(text.split(CHUNK_SEPARATOR)) if text else ()
 
 
-def _rebuild_terms(words, numbers, text) -> Terms:
+def _rebuild_terms(words: str, numbers, text) -> Terms:
     terms = Terms.__new__(Terms)
     # Interning on load shares each word's string between all posts (and the search index).
-    terms.words = tuple(sys.intern(w) for w in words)
+    terms.words = tuple(map(sys.intern, words.split(" "))) if words else ()
     terms.numbers, terms._text = numbers, text
     return terms
 
