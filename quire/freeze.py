@@ -25,20 +25,24 @@ from .context import absolute, url_of
 from .images import pillow_version
 from .incremental import (
     Reuse,
+    adopt_previous,
     carry_over,
     content_digest,
     digest_of,
     engine_code,
     manifest,
     pages_to_render,
+    previous_path,
+    prune_to,
     read_manifest,
     stream_digest,
+    unchanged_posts,
     write_manifest,
 )
 from .outputs import search_doc_json
 from .paths import KEEP, MARKER, nfc, output_problem, resolves_inside
 from .responsive import keep_variant, variant_file, variant_names
-from .search import index_json_parts, search_index
+from .search import index_json_entries, index_json_parts, search_index
 from .workers import die_with_parent
 
 
@@ -154,24 +158,32 @@ class Keyed:
         return self.make()
 
 
-def direct_files(app: Flask) -> list:
+def direct_files(app: Flask, reuse: Reuse | None = None, unchanged: frozenset[str] = frozenset()) -> list:
     """Return the files written without a request, as producers of (path, content) pairs.
 
     These are search data, the full-text index.json, static files and bundle files: each is exactly what the
     live route serves, but a request per file would cost more than the file. Producers are lazy, so a large
     blog's text is never all in memory at once; content is bytes, a file to copy, or an iterable of bytes.
     Paths come from url_for, called while the files are written (in a request context at the site's root).
+    The index.json entries of unchanged posts (quire.incremental.unchanged_posts) are taken from the previous
+    build's file, as reuse finds it.
     """
     engine = app.extensions["quire"]
     site = engine.site()
     index = search_index(site)
+
+    def index_json() -> list:
+        rel = _file_path("index_json")
+        previous = _previous_entries(reuse, rel, len(site.listed)) if unchanged else None
+        return [(rel, index_json_parts(site, lambda post: absolute(url_of(post)), previous, unchanged))]
+
     producers = [lambda: ((_file_path("search_shard", name=name), text.encode())
                           for name, text in index.shards().items()),
                  lambda: ((_file_path("search_vocab", name=name), text.encode())
                           for name, text in index.buckets().items()),
                  lambda: ((_file_path("search_doc", doc=number), search_doc_json(index, number).encode())
                           for number in range(len(index.posts))),
-                 lambda: [(_file_path("index_json"), index_json_parts(site, lambda post: absolute(url_of(post))))]]
+                 index_json]
     # A post's text chunks are decided by its text and its number alone: most carry over from the last build.
     for number, post in enumerate(index.posts):
         key = digest_of(engine_code(), engine.settings["base_url"], "search_text", number, post.terms.zipped_text)
@@ -198,6 +210,22 @@ def direct_files(app: Flask) -> list:
     return producers
 
 
+def _previous_entries(reuse: Reuse | None, rel: str, count: int) -> list[bytes] | None:
+    """Return the entries of the previous build's index.json, if it is there as that build wrote it."""
+    if reuse is None or rel not in reuse.files:
+        return None
+    try:
+        fd = os.open(os.path.join(reuse.dest, rel), os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with open(fd, "rb") as f:
+        try:
+            data = f.read() if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+        except OSError:
+            return None
+    return index_json_entries(data, count) if content_digest(data) == reuse.files[rel] else None
+
+
 def _walk(folder: Path, root: Path):
     """Yield the files of a folder to copy, refusing a symlink that leads outside root."""
     if not folder.is_dir():
@@ -218,8 +246,8 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
            report=None) -> FreezeResult:
     """Write every URL of the app into dest, atomically; raise FreezeError on any failure.
 
-    The site is checked first, as `flask check` does: errors stop the freeze unless ignore_errors is set;
-    report, if given, is called with each error (and warning) line either way.
+    The site is checked as `flask check` does (while forked workers write, or else first): errors stop the
+    freeze unless ignore_errors is set; report, if given, is called with each error (and warning) line either way.
     """
     started = time.perf_counter()
     if "quire.live" in app.extensions:
@@ -228,16 +256,11 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
     engine = app.extensions["quire"]
     refuse_nested(dest, engine.site_dir, engine.project_root)
     check_destination(dest)
-    findings = [f for f in check_site(app) if f.level != "info"]
-    errors = [str(f) for f in findings if f.level == "error"]
-    if report:
-        for finding in findings if ignore_errors else []:
-            report(str(finding))
     # Frozen-Flask takes the script root (a site hosted under a path) from its own setting.
     app.config["FREEZER_BASE_URL"] = engine.settings["base_url"]
-    if engine.settings_error is not None or (errors and not ignore_errors):
-        raise FreezeError("\n".join(errors) + f"\n{len(errors)} error(s) (see `flask check`): nothing was "
-                          f"written; fix them, or publish anyway with --ignore-errors")
+    check = functools.partial(_check, app, ignore_errors, report)
+    if engine.settings_error is not None:
+        check()  # raises: a freeze never runs on the fallback settings
     dest.parent.mkdir(parents=True, exist_ok=True)
     with lock_destination(dest):
         check_destination(dest)  # again, under the lock: the folder may have changed since
@@ -245,10 +268,10 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
         work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
         try:
             pages, rendered, written, current = _write(app, dest, work, progress,
-                                                       jobs if jobs is not None else os.cpu_count() or 1)
+                                                       jobs if jobs is not None else os.cpu_count() or 1, check)
             write_manifest(work, current)
             files, sizes = verify_tree(work, written)
-            for kept in _swap(work, dest):
+            for kept in _swap(work, dest, keep_previous=rendered < pages):
                 files += 1
                 sizes += kept.stat().st_size
         except BaseException:
@@ -256,6 +279,18 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
             raise
     engine.cache.prune()  # entries this freeze did not use belong to content that no longer exists
     return FreezeResult(pages, files, sizes, time.perf_counter() - started, dest, rendered)
+
+
+def _check(app: Flask, ignore_errors: bool, report) -> None:
+    """Check the site as `flask check` does: report what it finds, and raise unless errors are ignored."""
+    findings = [f for f in check_site(app) if f.level != "info"]
+    errors = [str(f) for f in findings if f.level == "error"]
+    if report:
+        for finding in findings if ignore_errors else []:
+            report(str(finding))
+    if app.extensions["quire"].settings_error is not None or (errors and not ignore_errors):
+        raise FreezeError("\n".join(errors) + f"\n{len(errors)} error(s) (see `flask check`): nothing was "
+                          f"written; fix them, or publish anyway with --ignore-errors")
 
 
 def refuse_nested(dest: Path, site_dir: Path, project_root: Path) -> None:
@@ -412,14 +447,16 @@ def write_file(work: Path, rel: str, content, reuse: Reuse | None = None) -> str
     target = output_path(work, rel)
     try:
         _make_folder(os.path.dirname(target))
-        if not isinstance(content, (bytes, Path)):
+        whole = isinstance(content, (bytes, Path))
+        digest = content_digest(content) if whole else ""
+        if whole and reuse is not None and reuse.place(rel, target, digest):
+            return digest
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(target)  # a file kept from the previous build is dest's too: never write into it
+        if not whole:
             with open(target, "wb") as f:
                 digest = stream_digest(content, f.write)
-            return digest
-        digest = content_digest(content)
-        if reuse is not None and reuse.place(rel, target, digest):
-            return digest
-        if isinstance(content, Path):
+        elif isinstance(content, Path):
             shutil.copyfile(content, target)
         else:
             with open(target, "wb") as f:
@@ -465,10 +502,15 @@ def _sources_by_url(app: Flask) -> dict[str, str]:
 _FORKED: tuple = ()
 
 
-def _run_share(number: int):
-    """Freeze one share in a forked worker; report failures as text (exceptions may not pickle)."""
-    app, work, shares, counter, reuse = _FORKED
-
+def _run_task(number: int):
+    """Do one task in a forked worker: carry over a part of the previous build's pages (the first tasks, one
+    per worker), or freeze a share; report failures as text (exceptions may not pickle)."""
+    app, work, shares, carries, counter, reuse = _FORKED
+    if number < len(carries):
+        try:
+            return carry_over(reuse.dest, work, carries[number])
+        except OSError as exc:
+            return f"error: cannot carry {exc.filename} over from the previous build: {exc.strerror}"
     done = [0]
 
     def tick() -> None:
@@ -478,7 +520,7 @@ def _run_share(number: int):
                 counter.value += 50
 
     try:
-        outcome = _freeze_share(app, work, *shares[number], tick, crawl=False, reuse=reuse)
+        outcome = _freeze_share(app, work, *shares[number - len(carries)], tick, crawl=False, reuse=reuse)
         with counter.get_lock():
             counter.value += done[0] % 50
         return outcome
@@ -488,28 +530,34 @@ def _run_share(number: int):
         return f"error: {type(exc).__name__}: {exc}"
 
 
-def _write(app: Flask, dest: Path, work: Path, progress, jobs: int) -> tuple[int, int, list[str], dict]:
-    """Write all pages and files into work, in `jobs` forked processes when there is enough to share.
+def _write(app: Flask, dest: Path, work: Path, progress, jobs: int, check) -> tuple[int, int, list[str], dict]:
+    """Check the site and write all pages and files into work, in `jobs` forked processes when there is enough
+    to share.
 
     Pages an edit cannot have changed are carried over from the previous build in dest (quire.incremental).
-    progress, if given, is called now and then with the number of files written so far. Return the page
-    count, the count of pages rendered, the relative path of every file written and the build's manifest.
+    check() raises FreezeError when the site's errors must stop the freeze. progress, if given, is called now
+    and then with the number of files written so far. Return the page count, the count of pages rendered, the
+    relative path of every file written and the build's manifest.
     """
     all_pages = page_urls(app, is_case_sensitive(work))
     conflicts = path_conflicts(app, all_pages)
     if conflicts:
+        check()  # the check's errors come first, as `flask check` lists them
         raise FreezeError("\n".join(conflicts))
     current, previous = manifest(app, all_pages), read_manifest(dest)
     pages = pages_to_render(app, all_pages, previous, current, _script_root(app))
     rendering = set(pages)
     carried = {page_rel(url): url for url in all_pages if url not in rendering}
-    for rel in carry_over(dest, work, list(carried)):
-        pages.append(carried.pop(rel))  # not in the previous build after all: render it
-    # Following every url_for (one process) would render carried pages again: only on a full render.
-    reuse = Reuse.of(dest, previous)
-    count, written, current["files"], current["groups"] = _render(app, work, pages, progress, jobs, not carried,
-                                                                  reuse)
-    return len(all_pages), count, [*written, *carried], current
+    # Most of the site carries over: start from the tree the last freeze replaced, which holds most of it.
+    adopted = adopt_previous(dest, work, {page_rel(url) for url in pages}) if carried else None
+    kept = adopted.files if adopted else frozenset()
+    reuse = Reuse.of(dest, previous, kept)
+    files = direct_files(app, reuse, unchanged_posts(previous, current) if carried else frozenset())
+    count, written, current["files"], current["groups"] = _render(app, work, pages, carried, files, progress, jobs,
+                                                                  reuse, check)
+    if adopted:
+        prune_to(work, adopted, set(written))  # what the replaced build had and this one does not make
+    return len(all_pages), count, written, current
 
 
 def page_rel(url: str) -> str:
@@ -517,31 +565,41 @@ def page_rel(url: str) -> str:
     return nfc(unquote(page_file(url)))
 
 
-def _render(app: Flask, work: Path, pages: list[str], progress, jobs: int, crawl: bool, reuse: Reuse) -> tuple:
-    """Render pages and write the direct files into work; return what _freeze_share returns, for all shares."""
-    files = direct_files(app)
+def _render(app: Flask, work: Path, pages: list[str], carried: dict[str, str], files: list, progress, jobs: int,
+            reuse: Reuse, check) -> tuple:
+    """Check the site, carry pages over, render the others and write the direct files into work; return the
+    count of pages rendered, every file's path, the direct files' digests and the paths of each keyed producer."""
+    count = [0]
+
+    def tick() -> None:
+        count[0] += 1
+        if progress and count[0] % 20 == 0:
+            progress(count[0])
+
     if jobs <= 1 or len(pages) + len(files) < 100:
-        count = [0]
-
-        def tick() -> None:
-            count[0] += 1
-            if progress and count[0] % 20 == 0:
-                progress(count[0])
-
-        # One process: also follow every url_for made while rendering, as a safety net.
-        result = _freeze_share(app, work, pages, files, tick, crawl=crawl, reuse=reuse)
+        check()
+        for rel in carry_over(reuse.dest, work, [rel for rel in carried if rel not in reuse.kept]):
+            pages.append(carried.pop(rel))  # not in the previous build after all: render it
+        # One process: also follow every url_for made while rendering, as a safety net (following it with
+        # pages carried over would render them again).
+        rendered, written, digests, groups = _freeze_share(app, work, pages, files, tick, crawl=not carried,
+                                                           reuse=reuse)
         if progress:
             progress(count[0])  # the final count, whatever the step
-        return result
+        return rendered, [*written, *carried], digests, groups
     global _FORKED
     context = multiprocessing.get_context("fork")
     counter = context.Value("i", 0)
-    _FORKED = (app, work, [(pages[i::jobs], files[i::jobs]) for i in range(jobs)], counter, reuse)
+    rels = [rel for rel in carried if rel not in reuse.kept]  # the kept ones are in place already
+    _FORKED = (app, work, [(pages[i::jobs], files[i::jobs]) for i in range(jobs)],
+               [rels[i::jobs] for i in range(jobs)], counter, reuse)
     # Keep the collector away from the inherited objects: touching them would copy every page per worker.
     gc.freeze()
     try:
         with context.Pool(jobs, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            result = pool.map_async(_run_share, range(jobs))
+            result = pool.map_async(_run_task, range(2 * jobs), chunksize=1)
+            # The check runs here while the workers write: its errors stop them (leaving the pool kills them).
+            check()
             while not result.ready():
                 result.wait(0.25)
                 if progress:
@@ -555,25 +613,46 @@ def _render(app: Flask, work: Path, pages: list[str], progress, jobs: int, crawl
     failures = [o for o in outcomes if isinstance(o, str)]
     if failures:
         raise FreezeError("\n".join(failures))
-    digests = {rel: digest for o in outcomes for rel, digest in o[2].items()}
-    groups = {key: rels for o in outcomes for key, rels in o[3].items()}
-    return sum(o[0] for o in outcomes), [rel for o in outcomes for rel in o[1]], digests, groups
+    shares = outcomes[jobs:]
+    missing = [carried.pop(rel) for part in outcomes[:jobs] for rel in part]
+    if missing:  # pages the previous build did not have after all: render them here
+        shares.append(_freeze_share(app, work, missing, [], tick, crawl=False, reuse=reuse))
+    digests = {rel: digest for o in shares for rel, digest in o[2].items()}
+    groups = {key: rels for o in shares for key, rels in o[3].items()}
+    return sum(o[0] for o in shares), [*(rel for o in shares for rel in o[1]), *carried], digests, groups
 
 
-def _swap(work: Path, dest: Path) -> list[Path]:
+def _swap(work: Path, dest: Path, keep_previous: bool) -> list[Path]:
     """Move the kept files of the old output into the new one, then swap the folders; return the kept files
-    (a kept folder, .git, is not the site's)."""
+    (a kept folder, .git, is not the site's).
+
+    The replaced build is left beside dest for the next freeze to start from (quire.incremental.adopt_previous)
+    when keep_previous is set (it then shares most of its files with the new one); otherwise it is removed.
+    """
     kept = []
+    previous = previous_path(dest)
+    _clear(previous)  # the one before, not taken up by this freeze: it shares nothing with the new build
     if dest.exists():
         for name in KEEP:
             if (dest / name).exists() and not (work / name).exists():
                 os.replace(dest / name, work / name)
                 if (work / name).is_file():
                     kept.append(dest / name)
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+        # One that could not be removed must not stop this freeze: the replaced build then goes aside under a
+        # name of its own (removed as a leftover by the next freeze, if it cannot be now).
+        old = previous if not os.path.lexists(previous) else dest.with_name(f".{dest.name}.old-{os.getpid()}")
         os.replace(dest, old)
         os.replace(work, dest)
-        shutil.rmtree(old, ignore_errors=True)
+        if old != previous or not keep_previous:
+            _clear(old)
     else:
         os.replace(work, dest)
     return kept
+
+
+def _clear(path: Path) -> None:
+    """Remove a folder with what it holds, or a file, if there is one (a symlink is removed, not followed)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)

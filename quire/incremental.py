@@ -99,6 +99,7 @@ def read_manifest(dest: Path) -> dict | None:
 
 def write_manifest(work: Path, current: dict) -> None:
     """Record this build's manifest in its marker file."""
+    (work / MARKER).unlink(missing_ok=True)  # never write into a file the published build shares
     (work / MARKER).write_text(json.dumps(current, indent=0, sort_keys=True) + "\n", encoding="utf-8")
 
 
@@ -106,7 +107,7 @@ def pages_to_render(app: Flask, pages: list[str], previous: dict | None, current
     """Return the page URLs (below the script root) this freeze must render: all, unless only bodies changed."""
     if previous is None or previous["shared"] != current["shared"] or previous["shape"] != current["shape"]:
         return pages
-    dirty = {source for source, digest in current["posts"].items() if previous["posts"].get(source) != digest}
+    dirty = current["posts"].keys() - unchanged_posts(previous, current)
     engine = app.extensions["quire"]
     site = engine.site()
     wanted: set[str] = set()
@@ -136,8 +137,18 @@ def pages_to_render(app: Flask, pages: list[str], previous: dict | None, current
     return [page for page in pages if page in wanted]
 
 
+def unchanged_posts(previous: dict | None, current: dict) -> frozenset[str]:
+    """Return the posts (by source) whose pages and entries the previous build has as this one would make them."""
+    if previous is None or previous["shared"] != current["shared"] or previous["shape"] != current["shape"]:
+        return frozenset()
+    return frozenset(source for source, digest in current["posts"].items() if previous["posts"].get(source) == digest)
+
+
 def carry_over(dest: Path, work: Path, rels: list[str]) -> list[str]:
-    """Hard-link (or copy) files of the previous build into the new one; return those it could not find."""
+    """Hard-link (or copy) files of the previous build into the new one; return those it could not find.
+
+    A file already in work (kept by adopt_previous: the same file as dest's) is carried over as it is.
+    """
     missing, folders = [], set()
     for rel in rels:
         source, target = os.path.join(dest, rel), os.path.join(work, rel)
@@ -154,9 +165,90 @@ def carry_over(dest: Path, work: Path, rels: list[str]) -> list[str]:
             folders.add(folder)
         try:
             os.link(source, target)
+        except FileExistsError:
+            pass
         except OSError:
             shutil.copyfile(source, target)
     return missing
+
+
+def previous_path(dest: Path) -> Path:
+    """Where a freeze leaves the build it replaced, for the next freeze to start from."""
+    return dest.with_name(f".{dest.name}.previous")
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """What a new build kept of the build the last freeze replaced: files (the same as dest's) and folders."""
+
+    files: frozenset[str]
+    folders: tuple[str, ...]
+
+
+def adopt_previous(dest: Path, work: Path, rendering: set[str]) -> Adopted | None:
+    """Start the new build in work from the build the last freeze replaced, if there is one.
+
+    That tree shares most files with dest (hard links): those are kept, so carrying them over costs nothing,
+    and every other file is removed, as are the files about to be rendered again. What is left is only ever
+    the same file as dest's, so nothing written into work can change the published site. work must be empty.
+    """
+    previous = previous_path(dest)
+    try:
+        if not stat.S_ISDIR(os.lstat(previous).st_mode):
+            return None
+        os.rename(previous, work)  # replaces the empty work folder
+        if not stat.S_ISDIR(os.lstat(work).st_mode):  # swapped for something else meanwhile: start empty
+            os.unlink(work)
+            os.mkdir(work)
+            return None
+    except OSError:
+        return None
+    # Inode numbers from the folder listings, with no stat of each file: both trees are on one file system
+    # (the rename above would have failed otherwise).
+    published, _ = _inodes(str(dest))
+    found, folders = _inodes(str(work))
+    kept = set()
+    for rel, inode in found.items():
+        if inode is None or rel in rendering or published.get(rel) != inode:
+            os.unlink(os.path.join(work, rel))
+        else:
+            kept.add(rel)
+    return Adopted(frozenset(kept), tuple(folders))
+
+
+def _inodes(root: str) -> tuple[dict[str, int | None], list[str]]:
+    """Map each file below root to its inode number, None for anything else that is not a folder; and list
+    the folders, each before those inside it."""
+    found: dict[str, int | None] = {}
+    folders, todo = [], [""]
+    while todo:
+        rel = todo.pop()
+        try:
+            entries = list(os.scandir(os.path.join(root, rel)))
+        except OSError:
+            continue
+        for entry in entries:
+            name = f"{rel}/{entry.name}" if rel else entry.name
+            if entry.is_dir(follow_symlinks=False):
+                todo.append(name)
+                folders.append(name)
+            else:
+                found[name] = entry.inode() if entry.is_file(follow_symlinks=False) else None
+    return found, folders
+
+
+def prune_to(work: Path, adopted: Adopted, wanted: set[str]) -> None:
+    """Remove what the adopted build left in work that is not one of the wanted files or a folder holding one."""
+    for rel in adopted.files - wanted:
+        os.unlink(os.path.join(work, rel))
+    needed = {rel.rpartition("/")[0] for rel in wanted}
+    for rel in list(needed):
+        while "/" in rel:
+            rel = rel.rpartition("/")[0]
+            needed.add(rel)
+    for rel in reversed(adopted.folders):  # the deepest first
+        if rel not in needed:
+            os.rmdir(os.path.join(work, rel))
 
 
 @dataclass(frozen=True)
@@ -166,11 +258,13 @@ class Reuse:
     dest: Path
     files: dict[str, str]
     groups: dict[str, list[str]]
+    kept: frozenset[str] = frozenset()  # files already in the new build, the same as dest's (adopt_previous)
 
     @classmethod
-    def of(cls, dest: Path, previous: dict | None) -> "Reuse":
+    def of(cls, dest: Path, previous: dict | None, kept: frozenset[str] = frozenset()) -> "Reuse":
         files, groups = (previous.get("files"), previous.get("groups")) if previous else (None, None)
-        return cls(dest, files if isinstance(files, dict) else {}, groups if isinstance(groups, dict) else {})
+        return cls(dest, files if isinstance(files, dict) else {}, groups if isinstance(groups, dict) else {},
+                   kept)
 
     def place_group(self, key: str, targets) -> dict[str, str] | None:
         """Link every file the previous build wrote for a group with this key; return their digests, or None.
@@ -197,12 +291,17 @@ class Reuse:
         """Link the previous build's file at rel to target if it had this digest; tell whether it did."""
         if self.files.get(rel) != digest:
             return False
+        if rel in self.kept:
+            return True
         source = os.path.join(self.dest, rel)
         try:
             # Only a regular file: a symlink someone left in the old output is never carried into the new one.
-            if not stat.S_ISREG(os.lstat(source).st_mode):
+            found = os.lstat(source)
+            if not stat.S_ISREG(found.st_mode):
                 return False
             os.link(source, target)
+        except FileExistsError:  # kept from the previous build: the same file as dest's, or else not this one
+            return os.path.samestat(found, os.lstat(target))
         except OSError:
             return False
         return True

@@ -91,13 +91,18 @@ class SearchIndex:
     def build(cls, posts: tuple[Post, ...]) -> "SearchIndex":
         """Merge the posts' term counts into one inverted index."""
         index = cls(posts)
+        postings = index.postings
         for number, post in enumerate(posts):
             index.titles.append(set(tokenize(post.title)))
             for term in index.titles[-1]:
                 index.title_docs.setdefault(term, set()).add(number)
             n = post.terms.numbers
-            for i, term in enumerate(post.terms.words):
-                index.postings.setdefault(term, array("I")).extend((number, n[2 * i], n[2 * i + 1]))
+            # Hundreds of thousands of entries on a large blog: no indexing and no array made per entry.
+            for term, count, chunk in zip(post.terms.words, n[0::2], n[1::2], strict=True):
+                found = postings.get(term)
+                if found is None:
+                    found = postings[term] = array("I")
+                found.extend((number, count, chunk))
         index.vocabulary = sorted(set(index.postings) | set(index.title_docs))
         return index
 
@@ -269,14 +274,35 @@ def search_posts(site, query: str, limit: int = 20) -> tuple[list[Result], int]:
         len(ranked)
 
 
-def index_json_parts(site, permalink) -> Iterator[bytes]:
+def index_json_parts(site, permalink, previous: list[bytes] | None = None,
+                     unchanged: frozenset[str] = frozenset()) -> Iterator[bytes]:
     """Yield the PaperMod-shaped full-text index in pieces, one post at a time (it is large: keep it lazy).
 
-    permalink(post) gives a post's absolute URL.
+    permalink(post) gives a post's absolute URL. previous, if given, holds the last build's entries (from
+    index_json_entries), in the same order: a post in unchanged takes its entry from there, as it is.
     """
     yield b"["
     for number, post in enumerate(site.listed):
-        entry = {"title": post.title, "content": " ".join(post.terms.chunks),
-                 "permalink": permalink(post), "summary": post.summary}
-        yield (b"," if number else b"") + safe_json(entry).encode()
+        if previous is not None and post.source in unchanged:
+            entry = previous[number]
+        else:
+            entry = safe_json({"title": post.title, "content": " ".join(post.terms.chunks),
+                               "permalink": permalink(post), "summary": post.summary}).encode()
+        yield (b"," if number else b"") + entry
     yield b"]"
+
+
+ENTRY_START = b'{"title":'
+
+
+def index_json_entries(data: bytes, count: int) -> list[bytes] | None:
+    """Split an index.json that index_json_parts wrote into its entries; None if it does not hold count of them.
+
+    `,{"title":` only ever starts an entry: inside a JSON string every quote is escaped.
+    """
+    if count == 0 or not (data.startswith(b"[" + ENTRY_START) and data.endswith(b"}]")):
+        return None
+    pieces = data[1:-1].split(b"," + ENTRY_START)
+    if len(pieces) != count:
+        return None
+    return [pieces[0], *(ENTRY_START + piece for piece in pieces[1:])]

@@ -299,7 +299,7 @@ def test_a_file_that_cannot_be_written_is_named_with_its_source(blog, app, tmp_p
     import quire.freeze
 
     real = quire.freeze.direct_files
-    monkeypatch.setattr(quire.freeze, "direct_files", lambda app: [*real(app), lambda: [("junk", b"1"),
+    monkeypatch.setattr(quire.freeze, "direct_files", lambda *args: [*real(*args), lambda: [("junk", b"1"),
                                                                                         ("junk/x.txt", b"2")]])
     with pytest.raises(FreezeError) as info:
         freeze_site(app, tmp_path / "out", jobs=1)
@@ -366,21 +366,29 @@ def test_the_work_folders_of_killed_freezes_are_removed_and_nothing_else(blog, a
 
 def test_a_leftover_that_cannot_be_removed_does_not_stop_a_freeze(blog, app, tmp_path, monkeypatch):
     (tmp_path / ".out.k3j9.tmp/posts").mkdir(parents=True)
-    stuck = "k3j9"
+    stuck = ["k3j9"]
     real = os.rmdir
 
     def refuse(path, *args, **kwargs):
-        if stuck in str(path):
+        if any(part in str(path) for part in stuck):
             raise PermissionError(1, "Operation not permitted", str(path))
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "rmdir", refuse)
     freeze_site(app, tmp_path / "out", jobs=1)
     assert (tmp_path / "out/index.html").is_file() and (tmp_path / ".out.k3j9.tmp").is_dir()
-    # Nor does the previous output, once swapped out, if it cannot be removed.
-    stuck = "old-"
+    # Nor does the previous output, once swapped out, if it cannot be removed (a new post: all is rendered
+    # again, so the replaced build is not kept).
+    stuck = [".out.previous"]
+    blog.post("2024-04-01-fourth", title="Fourth", date="2024-04-01")
     freeze_site(app, tmp_path / "out", jobs=1)
-    assert (tmp_path / "out/index.html").is_file()
+    assert "Fourth" in (tmp_path / "out/index.html").read_text()
+    assert (tmp_path / ".out.previous").is_dir()
+    # The next freeze cannot put its replaced build there either: it puts it aside under a name of its own.
+    stuck = [".out.previous", "old-"]
+    blog.post("2024-05-01-fifth", title="Fifth", date="2024-05-01")
+    freeze_site(app, tmp_path / "out", jobs=1)
+    assert "Fifth" in (tmp_path / "out/index.html").read_text()
     assert len(list(tmp_path.glob(".out.old-*"))) == 1  # left for the next freeze to remove
 
 
@@ -447,6 +455,25 @@ def test_a_page_that_fails_in_a_worker_is_named(large_blog, app, tmp_path):
         freeze_site(app, tmp_path / "out", jobs=2)
     assert str(info.value) == "error: Unexpected status '500 INTERNAL SERVER ERROR' on URL /faq/"
     assert leftovers(tmp_path) == [] and not (tmp_path / "out").exists()
+
+
+def test_errors_the_check_finds_stop_a_freeze_in_workers_and_write_nothing(large_blog, app, tmp_path):
+    dest = tmp_path / "out"
+    freeze_site(app, dest, jobs=2)
+    before = snapshot(dest)
+    large_blog.file("posts/broken.md", "---\ntitle: Broken\ndate: someday\n---\n")
+    # The workers write while this process checks: the check's errors stop them, and nothing is swapped in.
+    with pytest.raises(FreezeError) as info:
+        freeze_site(app, dest, jobs=2)
+    assert str(info.value) == ("posts/broken.md:3: error: 'date' 'someday' is not a date: write YYYY-MM-DD or "
+                               "YYYY-MM-DDTHH:MM:SS+HH:MM\n1 error(s) (see `flask check`): nothing was written; fix "
+                               "them, or publish anyway with --ignore-errors")
+    assert snapshot(dest) == before and leftovers(tmp_path) == []
+    reported = []
+    freeze_site(app, dest, jobs=2, ignore_errors=True, report=reported.append)
+    assert reported == ["posts/broken.md:3: error: 'date' 'someday' is not a date: write YYYY-MM-DD or "
+                        "YYYY-MM-DDTHH:MM:SS+HH:MM"]
+    assert (dest / "posts/2022-01-01-more-7/index.html").is_file()
 
 
 def test_a_bug_in_a_worker_is_named_not_lost(large_blog, app, tmp_path, monkeypatch):

@@ -76,8 +76,8 @@ def test_an_incomplete_build_is_never_swapped_in(builder, app, tmp_path, monkeyp
     before = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*"))
     real = freezing._write
 
-    def write_then_lose_a_file(app, dest, work, progress, jobs):
-        result = real(app, dest, work, progress, jobs)
+    def write_then_lose_a_file(app, dest, work, progress, jobs, check):
+        result = real(app, dest, work, progress, jobs, check)
         (work / "posts/a/index.html").unlink()  # as another process deleting the work folder would
         (work / "tags/index.html").unlink()
         return result

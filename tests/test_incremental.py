@@ -1,5 +1,8 @@
 """A re-freeze renders only what an edit can change, and its output is byte for byte a cold build's."""
 
+import os
+import shutil
+
 import pytest
 
 from quire import create_app
@@ -295,4 +298,103 @@ def test_a_tampered_manifest_never_leads_outside_the_output(blog, tmp_path, monk
     marker.write_text(json.dumps(manifest))
     build(blog, dest, monkeypatch)
     assert not any(b"not for the web" in p.read_bytes() for p in dest.rglob("*") if p.is_file())
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_a_refreeze_starts_from_the_build_it_replaced(blog, tmp_path, monkeypatch):
+    dest, previous = tmp_path / "site", tmp_path / ".site.previous"
+    build(blog, dest, monkeypatch)
+    assert not previous.exists()  # a first build replaces nothing
+    edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, once.")
+    build(blog, dest, monkeypatch)
+    replaced = tree(dest)
+    edit(blog / "posts/2024-01-07-post-7.md", "post 7, once.", "post 7, twice.")
+    build(blog, dest, monkeypatch)
+    # The build it replaced is kept beside dest, untouched: nothing was written into a file the two share.
+    assert tree(previous) == replaced
+    assert b"post 7, twice." in (dest / "posts/2024-01-07-post-7/index.html").read_bytes()
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+    # A build that renders everything shares nothing with the one it replaced: that one is not kept.
+    (blog / "site.toml").write_text((blog / "site.toml").read_text().replace('title = "Test Blog"',
+                                                                              'title = "Renamed Blog"'))
+    build(blog, dest, monkeypatch)
+    assert not previous.exists()
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_what_lies_in_the_replaced_build_never_reaches_the_new_one(blog, tmp_path, monkeypatch):
+    dest, previous, outside = tmp_path / "site", tmp_path / ".site.previous", tmp_path / "outside"
+    build(blog, dest, monkeypatch)
+    build(blog, dest, monkeypatch)
+    outside.mkdir()
+    (outside / "index.html").write_text("outside")
+    (previous / "junk.html").write_text("junk")
+    (previous / "posts/2024-01-03-post-3/index.html").unlink()
+    (previous / "posts/2024-01-03-post-3/index.html").write_text("tampered")  # a file of its own, not dest's
+    (previous / "posts/2024-01-04-post-4/index.html").unlink()
+    (previous / "posts/2024-01-04-post-4/index.html").symlink_to(outside / "index.html")
+    shutil.rmtree(previous / "tags/odd")
+    (previous / "tags/odd").symlink_to(outside, target_is_directory=True)
+    (previous / "search/stray").mkdir()
+    os.mkfifo(previous / "search/stray/pipe")
+    edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, edited.")
+    build(blog, dest, monkeypatch)
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+    assert sorted(p.name for p in outside.iterdir()) == ["index.html"]
+    assert (outside / "index.html").read_text() == "outside"
+
+
+@pytest.mark.parametrize("kind", ["symlink", "file"])
+def test_a_replaced_build_that_is_no_folder_is_not_taken_up(blog, tmp_path, monkeypatch, kind):
+    dest, previous, outside = tmp_path / "site", tmp_path / ".site.previous", tmp_path / "outside"
+    build(blog, dest, monkeypatch)
+    outside.mkdir()
+    (outside / "index.html").write_text("outside")
+    if kind == "symlink":
+        previous.symlink_to(outside, target_is_directory=True)
+    else:
+        previous.write_text("a file")
+    edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, edited.")
+    build(blog, dest, monkeypatch)
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+    assert sorted(p.name for p in outside.iterdir()) == ["index.html"]
+    assert previous.is_dir() and not previous.is_symlink()  # the build just replaced, in its place
+
+
+def index_entries_made(monkeypatch) -> list[str]:
+    import quire.search
+
+    made, real = [], quire.search.safe_json
+
+    def counting(data):
+        if isinstance(data, dict) and "permalink" in data:
+            made.append(data["title"])
+        return real(data)
+
+    monkeypatch.setattr(quire.search, "safe_json", counting)
+    return made
+
+
+def test_index_json_takes_unchanged_posts_entries_from_the_previous_build(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    made = index_entries_made(monkeypatch)
+    edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, now about gradients.")
+    build(blog, dest, monkeypatch)
+    assert made == ["Post 7"]
+    assert b"now about gradients" in (dest / "index.json").read_bytes()
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_an_index_json_that_is_not_the_one_recorded_is_made_again(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    index = dest / "index.json"
+    data = index.read_bytes()
+    index.unlink()  # not written into: the old file may be another build's too
+    index.write_bytes(data.replace(b"Body of post 3.", b"Body of post 3, tampered."))
+    made = index_entries_made(monkeypatch)
+    edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, edited.")
+    build(blog, dest, monkeypatch)
+    assert len(made) == POSTS  # every entry
     same_as_cold(blog, dest, tmp_path, monkeypatch)

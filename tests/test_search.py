@@ -211,3 +211,15 @@ def test_large_shards_split_by_a_longer_prefix(monkeypatch):
     assert held["reward"] == shard_name("reward", 6) and held["rewards"] == shard_name("rewards", 7)
     assert held["rep"] == held["replay"] == shard_name("rep", 3) and held["rest"] == shard_name("res", 3)
     assert held["x" * 40] == held["x" * 40 + "y"] == shard_name("x" * 12, 12)  # names stay short
+
+
+def test_index_json_entries_split_where_entries_start_and_nowhere_else():
+    from quire.search import index_json_entries, safe_json
+
+    entries = [safe_json({"title": t, "content": c, "permalink": "https://example.org/x/", "summary": ""}).encode()
+               for t, c in [('a,{"title":"b"}', 'text ,{"title": here'), ("\\", '"},{"title":"'), ("plain", "")]]
+    data = b"[" + b",".join(entries) + b"]"
+    assert index_json_entries(data, 3) == entries
+    assert index_json_entries(data, 2) is None and index_json_entries(data, 4) is None
+    assert index_json_entries(b"[]", 0) is None and index_json_entries(data[:-1], 3) is None
+    assert index_json_entries(b"garbage" + data, 3) is None

@@ -49,7 +49,7 @@ def test_freeze_refuses_any_path_outside_the_build_folder(builder, app, tmp_path
         freezing.freeze(app, dest, jobs=1)
     monkeypatch.setattr(freezing, "page_urls", real)
     real_files = freezing.direct_files
-    monkeypatch.setattr(freezing, "direct_files", lambda app: [*real_files(app), lambda: [("../ESC2.txt", b"x")]])
+    monkeypatch.setattr(freezing, "direct_files", lambda *args: [*real_files(*args), lambda: [("../ESC2.txt", b"x")]])
     with pytest.raises(freezing.FreezeError, match=r"refusing to write '\.\./ESC2\.txt'"):
         freezing.freeze(app, dest, jobs=1)
     assert not list(tmp_path.rglob("ESC*")) and not dest.exists()
