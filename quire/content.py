@@ -249,7 +249,7 @@ def read_text(path: Path, rel: str, data: bytes | None = None) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ContentError(rel, f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}): save the "
                                 f"file as UTF-8", line) from exc
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _bundle_image_size(bundle: Path | None):

@@ -2,8 +2,11 @@
 
 import json
 import os
+from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quire import create_app
 from quire.check import as_json, check_site
@@ -409,3 +412,29 @@ def test_a_site_toml_error_without_a_line_names_the_file_alone(builder, site_dir
     assert [(f.line, str(f)) for f in findings] == [
         (0, f"{site_dir / 'site.toml'}: error: not UTF-8: save the file as UTF-8")]
 
+
+
+def _joined(link: str) -> tuple[str, str]:
+    target = urlsplit(urljoin("http://site/posts/here/", link))
+    return unquote(target.path), unquote(target.fragment)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="/.#?%2e5cabx \\\t-_~:@;=&", min_size=1, max_size=14).map(lambda s: "/" + s))
+def test_a_plain_path_is_read_as_joining_would_read_it(link):
+    # The check reads most links without urljoin: only where that gives the very same path and fragment.
+    from quire.check import PLAIN_PATH
+
+    if PLAIN_PATH.match(link):
+        before, _, fragment = link.partition("#")
+        assert (unquote(before.partition("?")[0]), unquote(fragment)) == _joined(link)
+
+
+def test_links_with_dot_segments_or_spaces_are_joined_not_read_as_they_are():
+    from quire.check import PLAIN_PATH
+
+    for link in ["/./x", "/a/../b", "/a/..", "/a/.", "/a/./#f", "/a/..?q", "/ a", "/a\\b", "/a\tb", "//host/x", "x/y",
+                 "/a;p"]:
+        assert not PLAIN_PATH.match(link), link
+    for link in ["/posts/x/", "/a/.b/c", "/a/..b", "/img/fig%201.png#top", "/x?y=1#z", "/"]:
+        assert PLAIN_PATH.match(link), link
