@@ -1,5 +1,6 @@
 """`flask check`: lint the whole site and report each finding as `path:line: level: message`."""
 
+import bisect
 import hashlib
 import os
 import re
@@ -23,6 +24,7 @@ from .workers import map_forked
 INLINE_MATH = re.compile(rf"(?<!\\)(?:\\\\)*(?:{INLINE_MATH_PATTERN})")
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+LONE_DOLLAR = re.compile(r"\$(?![\d\s$])")
 LEFTOVERS = [
     (re.compile(r"\{\{[<%].*?[>%]\}\}"), "Hugo shortcode {} shows as literal text: convert it to Markdown or HTML"),
     (re.compile(r"\{\{.*?\}\}"), "Liquid tag {} shows as literal text: replace it with the value or a link"),
@@ -56,7 +58,8 @@ def prose_lines(text: str):
     Lines are read as CommonMark reads them: a fence or an indented code block counts from the list item it is
     in (TeX indented under `1.` is the item's text, not code), and a line under a paragraph line is text.
     """
-    text = COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    if "<!--" in text:
+        text = COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
     items: list[int] = []  # the content columns of the list items the line may belong to
     fence, code, after_text = None, False, False
     for number, line in enumerate(text.split("\n"), 1):
@@ -91,7 +94,8 @@ def prose_lines(text: str):
                 items.pop()
             items.append(indent + len(marker.group(1)) + (len(marker.group(2)) or 1))
         after_text = not BLOCK_START.match(rest)
-        yield number, CODE_SPAN.sub(lambda m: "`" * len(m.group(0)), line)  # the same length: columns hold
+        # Code spans blanked out to backticks: the same length, so columns hold.
+        yield number, CODE_SPAN.sub(lambda m: "`" * len(m.group(0)), line) if "`" in line else line
 
 
 def math_findings(rel: str, text: str, lines: list[tuple[int, str]] | None = None) -> list[Finding]:
@@ -130,30 +134,35 @@ def _paragraph_math(rel: str, lines: list[tuple[int, str]]) -> list[Finding]:
     """Check the inline math of one paragraph, which may span lines (kramdown's $$...$$ does)."""
     if not lines:
         return []
-    found = []
     text = "\n".join(line for _, line in lines)
+    if "$" not in text:  # most paragraphs: no math, and no dollar to be lone
+        return []
+    found = []
     starts = [0]
     for _, line in lines:
         starts.append(starts[-1] + len(line) + 1)
 
-    def line_at(offset: int) -> int:
-        return lines[max(i for i, s in enumerate(starts[:-1]) if s <= offset)][0]
+    def row_at(offset: int) -> int:
+        return bisect.bisect_right(starts, offset, 0, len(lines)) - 1
 
+    pieces, last = [], 0  # the text with each piece of math blanked out
     for match in INLINE_MATH.finditer(text):
         tex = next(g for g in match.groups() if g is not None)
-        number = line_at(match.start())
+        row = row_at(match.start())
+        number = lines[row][0]
         found += _tex_problems(rel, number, tex)
-        row = lines[[n for n, _ in lines].index(number)][1]
-        if "|" in tex and row.lstrip().startswith("|"):
+        if "|" in tex and lines[row][1].lstrip().startswith("|"):
             found.append(Finding(rel, number, "warning", "a '|' inside math in a table row breaks the "
                                                          "table: write \\vert instead"))
-    rest = INLINE_MATH.sub(lambda m: " " * len(m.group(0)), text).replace("\\$", "  ")
-    lone = re.search(r"\$(?![\d\s$])", rest)
+        pieces += [text[last:match.start()], " " * (match.end() - match.start())]
+        last = match.end()
+    rest = ("".join(pieces) + text[last:]).replace("\\$", "  ")
+    lone = LONE_DOLLAR.search(rest)
     if lone:
-        number = line_at(lone.start())
-        column = lone.start() - starts[[n for n, _ in lines].index(number)] + 1
-        found.append(Finding(rel, number, "warning", f"lone '$' at column {column}: close the math, or "
-                                                     f"write \\$ for a dollar sign"))
+        row = row_at(lone.start())
+        column = lone.start() - starts[row] + 1
+        found.append(Finding(rel, lines[row][0], "warning", f"lone '$' at column {column}: close the math, or "
+                                                            f"write \\$ for a dollar sign"))
     return found
 
 
