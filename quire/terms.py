@@ -6,7 +6,7 @@ import zlib
 from array import array
 from collections import Counter
 
-TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+TOKEN = re.compile(r"[^\W_]{2,}", re.UNICODE)  # runs of two or more letters or digits: a lone one is no word
 CHUNK_CHARS = 4000
 CHUNK_SEPARATOR = "\x1e"
 STOP_WORDS = frozenset("""
@@ -17,7 +17,7 @@ they this to was were which will with we you your not can our also than more suc
 
 def tokenize(text: str) -> list[str]:
     """Split text into lower-case words of two or more letters or digits."""
-    return [t for t in TOKEN.findall(text.lower()) if len(t) > 1]
+    return TOKEN.findall(text.lower())
 
 
 def split_chunks(text: str, size: int = CHUNK_CHARS) -> tuple[str, ...]:
