@@ -215,14 +215,19 @@ def _previous_entries(reuse: Reuse | None, rel: str, count: int) -> list[bytes] 
     if reuse is None or rel not in reuse.files:
         return None
     try:
-        fd = os.open(os.path.join(reuse.dest, rel), os.O_RDONLY | os.O_NOFOLLOW)
+        # Never through a symlink, and never waiting on a FIFO someone left there.
+        fd = os.open(os.path.join(reuse.dest, rel), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
-    with open(fd, "rb") as f:
-        try:
-            data = f.read() if stat.S_ISREG(os.fstat(fd).st_mode) else b""
-        except OSError:
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
+        with open(fd, "rb", closefd=False) as f:
+            data = f.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     return index_json_entries(data, count) if content_digest(data) == reuse.files[rel] else None
 
 
@@ -448,9 +453,10 @@ def write_file(work: Path, rel: str, content, reuse: Reuse | None = None) -> str
     try:
         _make_folder(os.path.dirname(target))
         whole = isinstance(content, (bytes, Path))
-        digest = content_digest(content) if whole else ""
-        if whole and reuse is not None and reuse.place(rel, target, digest):
-            return digest
+        if whole:
+            digest = content_digest(content)
+            if reuse is not None and reuse.place(rel, target, digest):
+                return digest
         with contextlib.suppress(FileNotFoundError):
             os.unlink(target)  # a file kept from the previous build is dest's too: never write into it
         if not whole:
@@ -651,8 +657,10 @@ def _swap(work: Path, dest: Path, keep_previous: bool) -> list[Path]:
 
 
 def _clear(path: Path) -> None:
-    """Remove a folder with what it holds, or a file, if there is one (a symlink is removed, not followed)."""
+    """Remove a folder with what it holds, or a file, if there is one and it can be (a symlink is removed, not
+    followed)."""
     if path.is_symlink() or path.is_file():
-        path.unlink()
+        with contextlib.suppress(OSError):
+            path.unlink()
     elif path.is_dir():
         shutil.rmtree(path, ignore_errors=True)

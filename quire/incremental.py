@@ -206,19 +206,27 @@ def adopt_previous(dest: Path, work: Path, rendering: set[str]) -> Adopted | Non
     # Inode numbers from the folder listings, with no stat of each file: both trees are on one file system
     # (the rename above would have failed otherwise).
     published, _ = _inodes(str(dest))
-    found, folders = _inodes(str(work))
     kept = set()
-    for rel, inode in found.items():
-        if inode is None or rel in rendering or published.get(rel) != inode:
-            os.unlink(os.path.join(work, rel))
-        else:
-            kept.add(rel)
+    try:
+        found, folders = _inodes(str(work), strict=True)
+        for rel, inode in found.items():
+            if inode is None or rel in rendering or published.get(rel) != inode:
+                os.unlink(os.path.join(work, rel))
+            else:
+                kept.add(rel)
+    except OSError:
+        # A folder that cannot be read, or a file that cannot be removed, may keep anything: start empty,
+        # and leave that tree for a later freeze to remove.
+        os.rename(work, f"{work}.old-{os.getpid()}")
+        os.mkdir(work)
+        return None
     return Adopted(frozenset(kept), tuple(folders))
 
 
-def _inodes(root: str) -> tuple[dict[str, int | None], list[str]]:
+def _inodes(root: str, strict: bool = False) -> tuple[dict[str, int | None], list[str]]:
     """Map each file below root to its inode number, None for anything else that is not a folder; and list
-    the folders, each before those inside it."""
+    the folders, each before those inside it. A folder that cannot be read is left out, or with strict, raises
+    OSError."""
     found: dict[str, int | None] = {}
     folders, todo = [], [""]
     while todo:
@@ -226,6 +234,8 @@ def _inodes(root: str) -> tuple[dict[str, int | None], list[str]]:
         try:
             entries = list(os.scandir(os.path.join(root, rel)))
         except OSError:
+            if strict:
+                raise
             continue
         for entry in entries:
             name = f"{rel}/{entry.name}" if rel else entry.name

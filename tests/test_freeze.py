@@ -392,6 +392,24 @@ def test_a_leftover_that_cannot_be_removed_does_not_stop_a_freeze(blog, app, tmp
     assert len(list(tmp_path.glob(".out.old-*"))) == 1  # left for the next freeze to remove
 
 
+def test_a_replaced_build_goes_aside_when_its_place_is_taken(blog, app, tmp_path, monkeypatch):
+    dest, taken = tmp_path / "out", tmp_path / ".out.previous"
+    freeze_site(app, dest, jobs=1)
+    taken.write_text("not a build, and it cannot be removed")
+    real = os.unlink
+
+    def refuse(path, *args, **kwargs):
+        if str(path) == str(taken):
+            raise PermissionError(1, "Operation not permitted", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", refuse)
+    # Nothing changed: the build this freeze replaces would be kept, but not there; it is removed instead.
+    result = freeze_site(app, dest, jobs=1)
+    assert result.rendered < result.pages and (dest / "index.html").is_file()
+    assert leftovers(tmp_path) == [] and taken.read_text() == "not a build, and it cannot be removed"
+
+
 def test_one_job_renders_a_large_site_in_this_process_and_follows_its_links(large_blog, app, tmp_path,
                                                                             monkeypatch):
     # The safety net of a freeze in one process: every url_for met while rendering is frozen too.

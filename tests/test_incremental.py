@@ -1,5 +1,6 @@
 """A re-freeze renders only what an edit can change, and its output is byte for byte a cold build's."""
 
+import json
 import os
 import shutil
 
@@ -397,4 +398,135 @@ def test_an_index_json_that_is_not_the_one_recorded_is_made_again(blog, tmp_path
     edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, edited.")
     build(blog, dest, monkeypatch)
     assert len(made) == POSTS  # every entry
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_workers_start_from_the_replaced_build_and_render_what_it_lost(blog, builder, tmp_path, monkeypatch):
+    for n in range(100):
+        builder.post(f"2023-02-{n % 28 + 1:02d}-extra-{n}", title=f"Extra {n}", date=f"2023-02-{n % 28 + 1:02d}")
+    dest, previous = tmp_path / "site", tmp_path / ".site.previous"
+    monkeypatch.setenv("QUIRE_CACHE_DIR", str(blog / ".quire-cache"))
+    freeze(create_app(blog), dest, jobs=2)
+    edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, once.")
+    freeze(create_app(blog), dest, jobs=2)
+    replaced = tree(dest)
+    page = "posts/2023-02-03-extra-2/index.html"
+    (dest / page).unlink()  # lost from the output: the workers cannot carry it over, so it is rendered
+    (previous / "tags/index.html").unlink()
+    (previous / "tags/index.html").write_text("tampered")
+    edit(blog / "posts/2024-01-07-post-7.md", "post 7, once.", "post 7, twice.")
+    again = freeze(create_app(blog), dest, jobs=2)
+    assert again.rendered < again.pages / 2
+    # What it replaced is kept as it was; what lay in the tree it started from (tampered) is nowhere.
+    assert tree(previous) == {k: v for k, v in replaced.items() if k != page}
+    assert b"post 7, twice." in (dest / "posts/2024-01-07-post-7/index.html").read_bytes()
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink to a fifo", "folder", "not in the manifest"])
+def test_an_index_json_that_cannot_be_read_as_recorded_is_made_again(blog, tmp_path, monkeypatch, kind):
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    index = dest / "index.json"
+    if kind == "not in the manifest":
+        marker = dest / ".quire-build"
+        manifest = json.loads(marker.read_text())
+        del manifest["files"]["index.json"]
+        marker.write_text(json.dumps(manifest))
+    else:
+        index.unlink()
+        if kind == "fifo":
+            os.mkfifo(index)  # reading it would wait for a writer forever
+        elif kind == "folder":
+            index.mkdir()
+        else:
+            os.mkfifo(tmp_path / "pipe")
+            index.symlink_to(tmp_path / "pipe")
+    made = index_entries_made(monkeypatch)
+    edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, edited.")
+    build(blog, dest, monkeypatch)
+    assert len(made) == POSTS
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def twice_edited(blog, dest, monkeypatch) -> None:
+    """Freeze, then freeze after an edit: the second leaves the build it replaced beside dest."""
+    build(blog, dest, monkeypatch)
+    edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, once.")
+    build(blog, dest, monkeypatch)
+    edit(blog / "posts/2024-01-07-post-7.md", "post 7, once.", "post 7, twice.")
+
+
+def counting_links(monkeypatch) -> list[str]:
+    linked, real = [], os.link
+
+    def link(source, target, *args, **kwargs):
+        linked.append(str(target))
+        return real(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "link", link)
+    return linked
+
+
+def test_a_refreeze_from_the_replaced_build_links_nothing_anew(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    twice_edited(blog, dest, monkeypatch)
+    linked = counting_links(monkeypatch)
+    result = build(blog, dest, monkeypatch)
+    # Every page and file it carries over is in the tree it started from already.
+    assert result.rendered < result.pages / 2 and linked == []
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_a_replaced_build_swapped_for_a_symlink_meanwhile_is_not_followed(blog, tmp_path, monkeypatch):
+    import quire.incremental
+
+    dest, outside = tmp_path / "site", tmp_path / "outside"
+    twice_edited(blog, dest, monkeypatch)
+    outside.mkdir()
+    real = os.rename
+
+    def swapped(source, target):
+        if str(source).endswith(".site.previous"):  # another process puts a symlink there first
+            os.rmdir(target)
+            os.symlink(outside, target)
+            return
+        real(source, target)
+
+    monkeypatch.setattr(quire.incremental.os, "rename", swapped)
+    linked = counting_links(monkeypatch)
+    build(blog, dest, monkeypatch)
+    assert linked  # it started empty, and linked what it carried over
+    assert list(outside.iterdir()) == []
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_a_replaced_build_with_a_folder_that_cannot_be_read_is_set_aside(blog, tmp_path, monkeypatch):
+    dest, previous = tmp_path / "site", tmp_path / ".site.previous"
+    twice_edited(blog, dest, monkeypatch)
+    (previous / "tags/odd/index.html").unlink()
+    (previous / "tags/odd/index.html").write_text("stale")  # unseen, it would be kept as if carried over
+    real = os.scandir
+
+    def unreadable(path=".", *args):
+        if str(path).endswith("tags/odd") and ".site." in str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args)
+
+    monkeypatch.setattr(os, "scandir", unreadable)
+    build(blog, dest, monkeypatch)
+    monkeypatch.setattr(os, "scandir", real)
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+    assert [p.name.split(".old-")[0].endswith(".tmp") for p in tmp_path.glob(".site.*.old-*")] == [True]
+
+
+def test_a_page_that_became_a_symlink_is_rendered_not_carried(blog, tmp_path, monkeypatch):
+    dest, outside = tmp_path / "site", tmp_path / "outside.html"
+    build(blog, dest, monkeypatch)
+    outside.write_text("outside")
+    page = dest / "posts/2024-01-03-post-3/index.html"
+    page.unlink()
+    page.symlink_to(outside)
+    build(blog, dest, monkeypatch)
+    assert not page.is_symlink() and outside.read_text() == "outside"
     same_as_cold(blog, dest, tmp_path, monkeypatch)
