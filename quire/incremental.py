@@ -147,7 +147,7 @@ def unchanged_posts(previous: dict | None, current: dict) -> frozenset[str]:
 def carry_over(dest: Path, work: Path, rels: list[str]) -> list[str]:
     """Hard-link (or copy) files of the previous build into the new one; return those it could not find.
 
-    A file already in work (kept by adopt_previous: the same file as dest's) is carried over as it is.
+    rels leaves out the files adopt_previous kept: those are in work already.
     """
     missing, folders = [], set()
     for rel in rels:
@@ -165,8 +165,6 @@ def carry_over(dest: Path, work: Path, rels: list[str]) -> list[str]:
             folders.add(folder)
         try:
             os.link(source, target)
-        except FileExistsError:
-            pass
         except OSError:
             shutil.copyfile(source, target)
     return missing
