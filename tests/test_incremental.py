@@ -471,10 +471,13 @@ def counting_links(monkeypatch) -> list[str]:
 def test_a_refreeze_from_the_replaced_build_links_nothing_anew(blog, tmp_path, monkeypatch):
     dest = tmp_path / "site"
     twice_edited(blog, dest, monkeypatch)
+    before = search_texts(dest)
     linked = counting_links(monkeypatch)
     result = build(blog, dest, monkeypatch)
-    # Every page and file it carries over is in the tree it started from already.
+    # Every page and file it carries over is in the tree it started from already, and stays as it is.
     assert result.rendered < result.pages / 2 and linked == []
+    after = search_texts(dest)
+    assert sum(after[rel] == before[rel] for rel in after) == len(after) - 1  # all but the edited post's text
     same_as_cold(blog, dest, tmp_path, monkeypatch)
 
 
@@ -529,4 +532,51 @@ def test_a_page_that_became_a_symlink_is_rendered_not_carried(blog, tmp_path, mo
     page.symlink_to(outside)
     build(blog, dest, monkeypatch)
     assert not page.is_symlink() and outside.read_text() == "outside"
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_a_disk_without_hard_links_gets_copies(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+
+    def no_links(*args, **kwargs):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, edited.")
+    result = build(blog, dest, monkeypatch)
+    assert result.rendered < result.pages / 2
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_a_folder_of_the_output_that_cannot_be_read_is_linked_again_and_nothing_else(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    twice_edited(blog, dest, monkeypatch)
+    real = os.scandir
+
+    def unreadable(path=".", *args):
+        if str(path) == str(dest / "tags/odd"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args)
+
+    monkeypatch.setattr(os, "scandir", unreadable)
+    linked = counting_links(monkeypatch)
+    build(blog, dest, monkeypatch)
+    monkeypatch.setattr(os, "scandir", real)
+    # Unseen in the output, its files cannot be vouched for: they are linked from it again, and only they.
+    assert linked and all("/tags/odd/" in target for target in linked), linked
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_files_the_replaced_build_had_and_this_one_does_not_make_are_removed(blog, tmp_path, monkeypatch):
+    dest, post = tmp_path / "site", blog / "posts/2024-01-07-post-7.md"
+    long_text = " ".join(f"word{n} and more text" for n in range(2000))  # several search text chunks
+    edit(post, "Body of post 7.", long_text)
+    build(blog, dest, monkeypatch)
+    edit(blog / "posts/2024-01-05-post-5.md", "Body of post 5.", "Body of post 5, edited.")
+    build(blog, dest, monkeypatch)  # the long post's chunks are carried over: the two builds share them
+    many = len(list((dest / "search/text").iterdir()))
+    edit(post, long_text, "Short at last.")
+    build(blog, dest, monkeypatch)  # starts from the first build, which holds those chunks: they must go
+    assert len(list((dest / "search/text").iterdir())) < many
     same_as_cold(blog, dest, tmp_path, monkeypatch)
