@@ -251,8 +251,9 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
            report=None) -> FreezeResult:
     """Write every URL of the app into dest, atomically; raise FreezeError on any failure.
 
-    The site is checked as `flask check` does (while forked workers write, or else first): errors stop the
-    freeze unless ignore_errors is set; report, if given, is called with each error (and warning) line either way.
+    The site is checked as `flask check` does (in a re-freeze while forked workers write, or else first): errors
+    stop the freeze unless ignore_errors is set; report, if given, is called with each error (and warning) line
+    either way.
     """
     started = time.perf_counter()
     if "quire.live" in app.extensions:
@@ -593,6 +594,10 @@ def _render(app: Flask, work: Path, pages: list[str], carried: dict[str, str], f
         if progress:
             progress(count[0])  # the final count, whatever the step
         return rendered, [*written, *carried], digests, groups
+    if not carried:
+        # A full render: the check first, its lint forked over the cores, and its memory (every file's text)
+        # freed before the workers grow; a re-freeze checks while its workers write, below.
+        check()
     global _FORKED
     context = multiprocessing.get_context("fork")
     counter = context.Value("i", 0)
@@ -604,8 +609,9 @@ def _render(app: Flask, work: Path, pages: list[str], carried: dict[str, str], f
     try:
         with context.Pool(jobs, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             result = pool.map_async(_run_task, range(2 * jobs), chunksize=1)
-            # The check runs here while the workers write: its errors stop them (leaving the pool kills them).
-            check()
+            if carried:
+                # The check runs here while the workers write: its errors stop them (leaving the pool kills them).
+                check()
             while not result.ready():
                 result.wait(0.25)
                 if progress:
