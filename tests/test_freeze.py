@@ -479,28 +479,27 @@ def test_errors_the_check_finds_stop_a_freeze_in_workers_and_write_nothing(large
     dest = tmp_path / "out"
     freeze_site(app, dest, jobs=2)
     before = snapshot(dest)
+
+    def refused(error: str) -> None:
+        with pytest.raises(FreezeError) as info:
+            freeze_site(app, dest, jobs=2)
+        assert str(info.value) == (f"{error}\n1 error(s) (see `flask check`): nothing was written; fix them, or "
+                                   f"publish anyway with --ignore-errors")
+        assert snapshot(dest) == before and leftovers(tmp_path) == []
+
     # A body edit: a re-freeze, whose workers write while this process checks. The check's errors stop them,
     # and nothing is swapped in.
     large_blog.post("2022-01-01-more-3", title="More 3", date="2022-01-01", body="See [this](/nowhere/).")
-    with pytest.raises(FreezeError) as info:
-        freeze_site(app, dest, jobs=2)
-    assert str(info.value) == ("posts/2022-01-01-more-3.md:5: error: link '/nowhere/' points nowhere: no page or "
-                               "file at /nowhere/\n1 error(s) (see `flask check`): nothing was written; fix them, or "
-                               "publish anyway with --ignore-errors")
-    assert snapshot(dest) == before and leftovers(tmp_path) == []
+    refused("posts/2022-01-01-more-3.md:5: error: link '/nowhere/' points nowhere: no page or file at /nowhere/")
     large_blog.post("2022-01-01-more-3", title="More 3", date="2022-01-01")
     # A new post: everything is rendered, and the check comes first.
     large_blog.file("posts/broken.md", "---\ntitle: Broken\ndate: someday\n---\n")
-    with pytest.raises(FreezeError) as info:
-        freeze_site(app, dest, jobs=2)
-    assert str(info.value) == ("posts/broken.md:3: error: 'date' 'someday' is not a date: write YYYY-MM-DD or "
-                               "YYYY-MM-DDTHH:MM:SS+HH:MM\n1 error(s) (see `flask check`): nothing was written; fix "
-                               "them, or publish anyway with --ignore-errors")
-    assert snapshot(dest) == before and leftovers(tmp_path) == []
+    bad_date = ("posts/broken.md:3: error: 'date' 'someday' is not a date: write YYYY-MM-DD or "
+                "YYYY-MM-DDTHH:MM:SS+HH:MM")
+    refused(bad_date)
     reported = []
     freeze_site(app, dest, jobs=2, ignore_errors=True, report=reported.append)
-    assert reported == ["posts/broken.md:3: error: 'date' 'someday' is not a date: write YYYY-MM-DD or "
-                        "YYYY-MM-DDTHH:MM:SS+HH:MM"]
+    assert reported == [bad_date]
     assert (dest / "posts/2022-01-01-more-7/index.html").is_file()
 
 
