@@ -105,7 +105,7 @@ def write_manifest(work: Path, current: dict) -> None:
 
 def pages_to_render(app: Flask, pages: list[str], previous: dict | None, current: dict, script: str) -> list[str]:
     """Return the page URLs (below the script root) this freeze must render: all, unless only bodies changed."""
-    if previous is None or previous["shared"] != current["shared"] or previous["shape"] != current["shape"]:
+    if not same_shape(previous, current):
         return pages
     dirty = current["posts"].keys() - unchanged_posts(previous, current)
     engine = app.extensions["quire"]
@@ -137,9 +137,14 @@ def pages_to_render(app: Flask, pages: list[str], previous: dict | None, current
     return [page for page in pages if page in wanted]
 
 
+def same_shape(previous: dict | None, current: dict) -> bool:
+    """Tell whether the previous build shares this one's shared and shape digests: then only bodies changed."""
+    return previous is not None and previous["shared"] == current["shared"] and previous["shape"] == current["shape"]
+
+
 def unchanged_posts(previous: dict | None, current: dict) -> frozenset[str]:
     """Return the posts (by source) whose pages and entries the previous build has as this one would make them."""
-    if previous is None or previous["shared"] != current["shared"] or previous["shape"] != current["shape"]:
+    if not same_shape(previous, current):
         return frozenset()
     return frozenset(source for source, digest in current["posts"].items() if previous["posts"].get(source) == digest)
 
