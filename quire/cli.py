@@ -2,7 +2,10 @@
 
 import contextlib
 import json
+import logging
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -84,6 +87,23 @@ def freeze_command(dest, base_url, drafts, jobs, serve, port, ignore_errors):
                f"in {result.seconds:.1f} s into {result.destination}")
     if serve:
         _serve(result.destination, port, app.extensions["quire"].settings["base_url"])
+    else:
+        _exit_at_once()
+
+
+def _exit_at_once() -> None:
+    """End the `flask` process now that its work is written, skipping the interpreter's teardown.
+
+    Tearing down a large site's objects one by one takes a tenth of a second and more after a freeze of
+    1,000 posts: a tenth of a re-freeze. Only a process of its own does this: one that runs the command
+    with redirected streams (the test runner, a script) or other threads returns as usual.
+    """
+    if sys.stdout is not sys.__stdout__ or sys.stderr is not sys.__stderr__ or threading.active_count() > 1:
+        return
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _serve(folder: Path, port: int, base_url: str) -> None:

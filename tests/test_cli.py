@@ -337,6 +337,24 @@ def fetch(url: str) -> tuple[int, str]:
         return exc.code, ""
 
 
+def test_freeze_as_a_process_of_its_own_says_everything_and_leaves_nothing_half_done(builder, site_dir, tmp_path):
+    # The real command ends its process at once after writing (skipping the interpreter's teardown): what it
+    # printed must still arrive, through pipes, and the output and the cache must be whole.
+    for n in range(3):
+        builder.post(f"p{n}", title=f"Post {n}", tags="[shared]")
+    dest = tmp_path / "out"
+    for _ in range(2):  # a cold freeze, then a re-freeze that carries pages over
+        result = subprocess.run([sys.executable, "-m", "flask", "freeze", "--dest", str(dest)],
+                                env=dict(flask_env(site_dir), QUIRE_CACHE_DIR=str(tmp_path / "cache")),
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("Froze 20 pages") and result.stdout.endswith(f"into {dest}\n")
+    assert "rendered, the others unchanged)" in result.stdout
+    assert (dest / "posts/p2/index.html").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")) == [".out.lock", ".out.previous"]
+    assert list((tmp_path / "cache").glob("*/*.pickle"))
+
+
 def test_freeze_serve_previews_the_output_under_the_base_path(builder, site_dir, tmp_path):
     builder.post("a", title="Alpha")
     port = free_port()
