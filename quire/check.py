@@ -17,6 +17,7 @@ from .blocks import opens_inline_math
 from .citation import key_problem
 from .content import Post, key_line, read_text, tag_slug
 from .front_matter import KEYS, control_characters, near_miss
+from .incremental import engine_code
 from .paths import resolves_inside
 from .workers import map_forked
 
@@ -287,19 +288,45 @@ def file_findings(rel: str, data: bytes, text: str) -> list[Finding]:
     return found + math_findings(rel, text, lines) + leftover_findings(rel, text, lines)
 
 
-def _file_findings(engine, posts: list[Post], raw: dict[str, bytes], sources: dict[str, str]) -> list[list]:
+def own_findings(post: Post, data: bytes, text: str) -> list[Finding]:
+    """Lint one content file on its own and what rendering it found: its text, front matter, labels and options."""
+    return file_findings(post.source, data, text) + front_matter_findings(post, text) + rendered_findings(post, text)
+
+
+class Texts(dict):
+    """Each content file's text (rel -> text), read when first asked for: most files never are."""
+
+    def __init__(self, site_dir: Path):
+        super().__init__()
+        self.site_dir = site_dir
+
+    def __missing__(self, rel: str) -> str:
+        text = self[rel] = read_text(self.site_dir / rel, rel)
+        return text
+
+
+def _own_findings(engine, posts: list[Post]) -> list[list]:
     """Each file's own findings, from the render cache or made (in worker processes when there are many)."""
-    # A file's own findings depend on its bytes alone: cached like its rendered HTML, so the check that every
-    # freeze runs costs little on a warm build.
-    keys = [engine.cache.key("findings", CODE_HASH, post.source, raw[post.source]) for post in posts]
-    found = [engine.cache.get(key) for key in keys]
+    # They depend on what loading the file depends on (its bytes, the settings, the engine) and on this module:
+    # keyed by the key the content store loaded it under, a warm check reads no file again.
+    code = CODE_HASH + engine_code()
+    loaded = [engine.store.content_key(post.source) for post in posts]
+    keys = [engine.cache.key("findings", code, post.source, key[0]) if key else None
+            for post, key in zip(posts, loaded, strict=True)]
+    found = [engine.cache.get(key) if key else None for key in keys]
     todo = [i for i, cached in enumerate(found) if not isinstance(cached, list)]
-    rels = [posts[i].source for i in todo]
-    made = map_forked(file_findings, rels, [raw[rel] for rel in rels], [sources[rel] for rel in rels],
-                      min_items=FORK_MIN, chunksize=8)
-    for i, findings in zip(todo, made, strict=True):
-        engine.cache.put(keys[i], findings)
+    raw, texts, stamps = [], [], []
+    for i in todo:
+        path = engine.site_dir / posts[i].source
+        raw.append(path.read_bytes())
+        texts.append(read_text(path, posts[i].source, raw[-1]))
+        st = os.stat(path)
+        stamps.append((st.st_mtime_ns, st.st_size))
+    made = map_forked(own_findings, [posts[i] for i in todo], raw, texts, min_items=FORK_MIN, chunksize=8)
+    for i, stamp, findings in zip(todo, stamps, made, strict=True):
         found[i] = findings
+        if keys[i] and stamp == loaded[i][1]:  # a file changed since it was loaded is linted, never cached
+            engine.cache.put(keys[i], findings)
     return found
 
 
@@ -313,12 +340,9 @@ def check_site(app: Flask) -> list[Finding]:
     site = engine.site()
     found = [Finding(e.path, e.line or 0, "error", e.message) for e in site.errors]
     posts = [*site.posts_by_slug.values(), *site.pages_by_slug.values()]
-    raw = {post.source: (engine.site_dir / post.source).read_bytes() for post in posts}
-    sources = {rel: read_text(engine.site_dir / rel, rel, data) for rel, data in raw.items()}
-    for post, findings in zip(posts, _file_findings(engine, posts, raw, sources), strict=True):
+    sources = Texts(engine.site_dir)
+    for findings in _own_findings(engine, posts):
         found += findings
-        found += front_matter_findings(post, sources[post.source])
-        found += rendered_findings(post, sources[post.source])
     with app.test_request_context():
         own = {id(p): url_for("post" if p.kind == "post" else "page", slug=p.slug) for p in posts}
     known = known_urls(app, site)
@@ -384,13 +408,14 @@ def _url_findings(site, posts: list[Post], sources: dict[str, str], own: dict[in
     claimed: dict[str, Post] = {}
     for post in posts:
         for alias in post.aliases:
-            line = _line_of(sources[post.source], alias.rstrip("/"))
             if alias in owners:
-                found.append(Finding(post.source, line, "error", f"alias {alias} is the URL of "
-                                                              f"{owners[alias].source}: remove one"))
+                problem = f"alias {alias} is the URL of {owners[alias].source}: remove one"
             elif alias in claimed and claimed[alias] is not post:
-                found.append(Finding(post.source, line, "error", f"alias {alias} is also claimed by "
-                                                              f"{claimed[alias].source}: remove one"))
+                problem = f"alias {alias} is also claimed by {claimed[alias].source}: remove one"
+            else:
+                problem = None
+            if problem:
+                found.append(Finding(post.source, _line_of(sources[post.source], alias.rstrip("/")), "error", problem))
             claimed.setdefault(alias, post)
     return found
 
@@ -401,18 +426,18 @@ def _tag_findings(posts: list[Post], sources: dict[str, str]) -> list[Finding]:
     for post in sorted(posts, key=lambda p: p.source):
         raw = post.meta.get("tags")
         names = raw if isinstance(raw, list) else re.split(r"[,\s]+", str(raw or ""))
-        line = _line_of(sources[post.source], "tags")
         for name in (str(n) for n in names if n):
             if re.search(r"[\"'`]", name):
-                found.append(Finding(post.source, line, "warning", f"tag {name!r} has stray quotes: remove them"))
-            spellings[tag_slug(name)].setdefault(name.strip("\"'` "), (post.source, line))
+                found.append(Finding(post.source, _line_of(sources[post.source], "tags"), "warning",
+                                     f"tag {name!r} has stray quotes: remove them"))
+            spellings[tag_slug(name)].setdefault(name.strip("\"'` "), post.source)
     for names in spellings.values():
         if len(names) > 1:
-            (first, (first_source, _)), *others = names.items()
-            for name, (source, line) in others:
-                found.append(Finding(source, line, "warning", f"tag {name!r} differs from {first!r} (in "
-                                                              f"{first_source}) only in case or punctuation: "
-                                                              f"use one spelling"))
+            (first, first_source), *others = names.items()
+            for name, source in others:
+                found.append(Finding(source, _line_of(sources[source], "tags"), "warning",
+                                     f"tag {name!r} differs from {first!r} (in {first_source}) only in case or "
+                                     f"punctuation: use one spelling"))
     return found
 
 

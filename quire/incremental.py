@@ -290,9 +290,12 @@ class Reuse:
         linked: dict[str, str] = {}
         for rel in rels:
             # The manifest is a file in the output folder: a path in it that is not a plain relative one is
-            # never followed (the group is made again instead).
-            ok = isinstance(rel, str) and output_problem(nfc(rel)) is None and rel not in linked
+            # never followed (the group is made again instead). A kept file is one found in the build folder.
+            ok = isinstance(rel, str) and rel not in linked and (rel in self.kept or output_problem(nfc(rel)) is None)
             digest = self.files.get(rel) if ok else None
+            if digest is not None and rel in self.kept:
+                linked[rel] = digest  # in place already: most of a re-freeze's files, with no path to check
+                continue
             if digest is None or not self.place(rel, targets(rel), digest):
                 for done in linked:
                     os.unlink(targets(done))

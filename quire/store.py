@@ -207,6 +207,12 @@ class ContentStore:
         self._files: list[SourceFile] | None = None
         self._entries: list[Post | ContentError] = []  # what each file of _files is, in its order
         self.listing = Listing(site_dir)
+        self._keys: dict[str, tuple[str, tuple]] = {}  # rel -> (cache key, stamp) of the bytes last loaded
+
+    def content_key(self, rel: str) -> tuple[str, tuple] | None:
+        """Return the cache key of a content file as last loaded (it covers its bytes, the settings and the
+        engine) and the (mtime, size) it then had; None if it was never loaded."""
+        return self._keys.get(rel)
 
     def snapshot(self) -> Snapshot:
         """Return the current posts and errors, reusing the last snapshot when nothing changed."""
@@ -284,6 +290,7 @@ class ContentStore:
                 results[i] = ContentError(rel, f"cannot read the file: {exc.strerror}")
                 continue
             cache_key = self.cache.key(kind, rel, repr(sorted(self.settings.items())), repr(f.stamp[2:]), data)
+            self._keys[rel] = (cache_key, f.stamp[:2])
             post = self.cache.get(cache_key)
             if isinstance(post, Post):
                 results[i] = post

@@ -243,6 +243,47 @@ def test_many_files_are_linted_in_workers_with_the_same_findings(builder, site_d
     assert findings(str(tmp_path / "cache")) == parallel and len(pools) == before
 
 
+def test_a_warm_check_reads_only_the_files_it_reports_on(builder, site_dir, monkeypatch, tmp_path):
+    import quire.check
+    from quire.check import check_site
+
+    for i in range(5):
+        builder.post(f"p{i}", title=f"Post {i}", body=f"Text $x_{i}$ and a [link](/posts/p{(i + 1) % 5}/).\n")
+    builder.post("broken", title="Broken", tags="[Shared]", body="A lone $sign and [a link](/nowhere/).\n")
+    builder.post("other", title="Other", tags="[shared]", body="Clean.\n")
+    monkeypatch.setenv("QUIRE_CACHE_DIR", str(tmp_path / "cache"))
+    cold = [str(f) for f in check_site(create_app(site_dir))]
+    assert any("lone '$'" in f for f in cold) and any("/nowhere/" in f for f in cold)
+    assert any("differs from" in f for f in cold)
+    read = []
+    monkeypatch.setattr(quire.check, "read_text", lambda path, rel, data=None: read.append(rel) or
+                        quire.content.read_text(path, rel, data))
+    app = create_app(site_dir)
+    app.extensions["quire"].site()  # the content store reads every file: the check then reads only these
+    assert [str(f) for f in check_site(app)] == cold
+    assert sorted(read) == ["posts/broken.md", "posts/other.md"]
+
+
+def test_a_file_changed_since_it_was_loaded_is_linted_but_never_cached(builder, site_dir, monkeypatch, tmp_path):
+    import quire.check
+    from quire.check import check_site
+
+    builder.post("p", title="P", body="A lone $sign.\n")
+    monkeypatch.setenv("QUIRE_CACHE_DIR", str(tmp_path / "cache"))
+    app = create_app(site_dir)
+    store = app.extensions["quire"].store
+    app.extensions["quire"].site()
+    key, stamp = store.content_key("posts/p.md")
+    # As if the file had been saved again between loading it and linting it:
+    monkeypatch.setattr(store, "content_key", lambda rel: (key, (stamp[0] - 1, stamp[1])))
+    linted = []
+    monkeypatch.setattr(quire.check, "own_findings", lambda *args: linted.append(args[0].source) or
+                        quire.check.file_findings(args[0].source, args[1], args[2]))
+    for _ in range(2):
+        assert any("lone '$'" in str(f) for f in check_site(app))
+    assert linted == ["posts/p.md", "posts/p.md"]
+
+
 def test_bundle_files_in_folders_and_static_files_are_found_by_their_whole_path(builder, runner):
     builder.file("posts/bundle/index.md", "---\ntitle: B\ndate: 2024-01-01\n---\nText.\n")
     builder.file("posts/bundle/img/plot.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
