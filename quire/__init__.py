@@ -38,7 +38,8 @@ def create_app(site_dir: str | os.PathLike | None = None, settings: dict[str, An
     cache_dir = Path(cache) if cache != "off" else None
     if cache_dir is not None:
         app.jinja_options = {**app.jinja_options, "bytecode_cache": TemplateCache(cache_dir, engine_code())}
-    app.extensions["quire"] = Engine(site, overrides, PROJECT_ROOT, cache_dir)
+    app.extensions["quire"] = engine = Engine(site, overrides, PROJECT_ROOT, cache_dir)
+    app.before_request(engine.warm_once)
 
     from . import cli, live, outputs, views
 

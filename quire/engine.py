@@ -32,8 +32,15 @@ class Engine:
         self._lock = threading.Lock()
         self._css: tuple[float, str, str] | None = None
         self.refresh()
-        # Now, not in a thread: a live thread would stop the content store from forking its render workers.
-        warm_highlighter()
+        self.warm_at_first_request = True
+
+    def warm_once(self) -> None:
+        """Import the lexers of common languages at the first request a server answers, so the first edited post
+        renders as fast as the rest (a freeze, which renders each page once, turns this off)."""
+        # In the request, not in a thread of its own: a live thread would stop the content store from forking.
+        if self.warm_at_first_request:
+            self.warm_at_first_request = False
+            warm_highlighter()
 
     def _stamp(self) -> tuple:
         try:

@@ -260,6 +260,7 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
         raise FreezeError("this app serves live reload (debug mode): freeze an app made without debug")
     dest = dest.resolve()
     engine = app.extensions["quire"]
+    engine.warm_at_first_request = False  # each worker would warm the highlighter for a page or two
     refuse_nested(dest, engine.site_dir, engine.project_root)
     check_destination(dest)
     # Frozen-Flask takes the script root (a site hosted under a path) from its own setting.

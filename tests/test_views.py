@@ -361,3 +361,18 @@ def test_edit_url_must_be_a_full_address(site_dir, value):
     (site_dir / "site.toml").write_text(f"edit_url = {json.dumps(value)}\n")
     with pytest.raises(SettingsError, match="edit_url"):
         load_settings(site_dir)
+
+
+def test_the_first_request_warms_the_highlighter_and_a_freeze_never_does(builder, site_dir, tmp_path):
+    from quire.freeze import freeze
+    from quire.markdown import COMMON_LANGUAGES, _lexer
+
+    builder.post("p", title="P", body="Text.\n")
+    _lexer.cache_clear()
+    app = create_app(site_dir)
+    assert _lexer.cache_info().currsize == 0  # making the app (as every `flask` command does) imports no lexer
+    freeze(app, tmp_path / "out", jobs=1)
+    assert _lexer.cache_info().currsize == 1  # the post page's citation block (BibTeX), no other
+    served = create_app(site_dir)
+    assert served.test_client().get("/").status_code == 200
+    assert _lexer.cache_info().currsize == len(COMMON_LANGUAGES) + 1
