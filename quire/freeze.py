@@ -171,6 +171,7 @@ def direct_files(app: Flask, reuse: Reuse | None = None, unchanged: frozenset[st
     engine = app.extensions["quire"]
     site = engine.site()
     index = search_index(site)
+    index.shards()  # made here once, not by each worker: the shard files need them, and so does the page listing them
 
     def index_json() -> list:
         rel = _file_path("index_json")

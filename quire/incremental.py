@@ -74,6 +74,11 @@ def post_digest(post) -> str:
     return digest_of(post.html_z, post.summary, post.description, post.words, post.figures)
 
 
+def listed_digest(post) -> str:
+    """Digest what a list of posts shows of a post's body: its summary and reading time (front matter aside)."""
+    return digest_of(post.summary, post.reading_time)
+
+
 def manifest(app: Flask, pages: list[str]) -> dict:
     """Describe this build: the shared digest, the site's shape and each post's body digest."""
     engine = app.extensions["quire"]
@@ -85,7 +90,7 @@ def manifest(app: Flask, pages: list[str]) -> dict:
     shape = digest_of(pages, sorted((p.source, p.kind, p.slug, repr(p.meta), p.date, p.updated) for p in posts),
                     sorted(str(e) for e in site.errors))
     return {"note": NOTE, "shared": shared, "shape": shape,
-            "posts": {p.source: post_digest(p) for p in posts}}
+            "posts": {p.source: post_digest(p) for p in posts}, "listed": {p.source: listed_digest(p) for p in posts}}
 
 
 def read_manifest(dest: Path) -> dict | None:
@@ -108,6 +113,10 @@ def pages_to_render(app: Flask, pages: list[str], previous: dict | None, current
     if not same_shape(previous, current):
         return pages
     dirty = current["posts"].keys() - unchanged_posts(previous, current)
+    before = previous.get("listed")
+    before = before if isinstance(before, dict) else {}
+    # Posts whose lists must change too: most edits leave the summary and the reading time as they were.
+    relisted = {source for source in dirty if before.get(source) != current["listed"][source]}
     engine = app.extensions["quire"]
     site = engine.site()
     wanted: set[str] = set()
@@ -116,13 +125,14 @@ def pages_to_render(app: Flask, pages: list[str], previous: dict | None, current
             wanted.add(url_for(endpoint, **values)[len(script):])
 
         for route in urls.routes(urls.PAGE):
-            add(route.endpoint)
+            if (route.endpoint in urls.SHOWS_TEXT and dirty) or (route.endpoint in urls.SHOWS_LISTED and relisted):
+                add(route.endpoint)
         per_page = engine.settings["posts_per_page"]
         lists = [("index", site.listed, {}), ("posts", site.posts, {})]
         lists += [("tag", group.posts, {"slug": slug}) for slug, group in site.tags.items()]
         for endpoint, items, values in lists:
             for position, post in enumerate(items):
-                if post.source in dirty:
+                if post.source in relisted:
                     number = position // per_page + 1
                     add(endpoint, **values, **({"number": number} if number > 1 else {}))
         for post in (*site.posts_by_slug.values(), *site.pages_by_slug.values()):
@@ -132,7 +142,8 @@ def pages_to_render(app: Flask, pages: list[str], previous: dict | None, current
             for tag in post.tags:
                 add("tag_feed", slug=tag.slug)
             if getattr(post, "series", None) is not None:
-                add("series", slug=post.series.slug)
+                if post.source in relisted:
+                    add("series", slug=post.series.slug)
                 add("series_feed", slug=post.series.slug)
     return [page for page in pages if page in wanted]
 

@@ -174,7 +174,10 @@ class SearchIndex:
             entries = {}
             for term in self.vocabulary:
                 flat = self.postings.get(term)
-                entries[term] = [sorted(self.title_docs.get(term, ())), flat.tolist() if flat else []]
+                # Each term's entry is written once, as the text it has in any shard: a shard too large is
+                # split, and its terms' text serves the smaller shards as it is.
+                entries[term] = safe_json({term: [sorted(self.title_docs.get(term, ())),
+                                                  flat.tolist() if flat else []]})[1:-1]
             self._shards = {}
             _fill_shards(self.vocabulary, 2, entries, self._shards)
         return self._shards
@@ -192,21 +195,21 @@ class SearchIndex:
         return self._buckets
 
 
-def _fill_shards(terms: list[str], length: int, entries: dict[str, list], shards: dict[str, str]) -> None:
+def _fill_shards(terms: list[str], length: int, entries: dict[str, str], shards: dict[str, str]) -> None:
     """Group terms by their first `length` characters into shards; split a large group of several terms by one
-    more character, keeping in it only the terms no longer than its prefix."""
+    more character, keeping in it only the terms no longer than its prefix (entries: each term's JSON member)."""
     groups: dict[str, list[str]] = {}
     for term in terms:
         groups.setdefault(term[:length], []).append(term)
     for prefix, group in groups.items():
-        text = safe_json({term: entries[term] for term in group})
+        text = "{" + ",".join(entries[term] for term in group) + "}"
         longer = [term for term in group if len(term) > length]
         if len(text) <= SHARD_CHARS or not longer or len(group) == 1 or length >= SHARD_PREFIX_MAX:
             shards[shard_name(prefix, length)] = text
             continue
         if len(longer) < len(group):
-            short = {term: entries[term] for term in group if len(term) == length}
-            shards[shard_name(prefix, length)] = safe_json(short)
+            shards[shard_name(prefix, length)] = "{" + ",".join(entries[term] for term in group
+                                                                if len(term) == length) + "}"
         _fill_shards(longer, length + 1, entries, shards)
 
 

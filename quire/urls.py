@@ -57,6 +57,13 @@ ROUTES = (
     Route("/<slug>/<path:filename>", "page_file", DIRECT),
 )
 
+# The site-wide pages (PAGE routes) that show what posts' bodies decide. A re-freeze after edits that changed
+# bodies alone renders those that show text (full-text feeds, the search index) when any body changed, and
+# those that show what lists show of a post (its summary and reading time) when that changed; the others show
+# front matter alone, and carry over.
+SHOWS_TEXT = frozenset({"posts_feed", "rss", "atom", "json_feed", "search_index"})
+SHOWS_LISTED = frozenset({"archives"})
+
 # First path segments that Quire's own routes take: no standalone page may be named like one.
 RESERVED = frozenset(r.rule.split("/")[1] for r in ROUTES if r.rule.split("/")[1][:1] not in ("", "<"))
 # The URL paths of Quire's own files at the site's root (what an importer must not write over).

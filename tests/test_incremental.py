@@ -51,10 +51,20 @@ def test_a_body_edit_renders_few_pages_and_equals_a_cold_build(blog, tmp_path, m
     first = build(blog, dest, monkeypatch)
     assert first.rendered >= first.pages  # (one process also follows every url_for: a few more)
     post = blog / "posts/2024-01-07-post-7.md"
+    lists = ["index.html", "archives/index.html", "tags/odd/index.html", "tags/odd/page/2/index.html"]
+    before = {page: (dest / page).stat().st_ino for page in [*lists, "posts/2024-01-07-post-7/index.html"]}
     edit(post, "Body of post 7.", "Body of post 7, rewritten with much more to say about it.")
     second = build(blog, dest, monkeypatch)
     assert second.pages == first.pages
     assert second.rendered < first.pages / 2, (second.rendered, first.pages)
+    # The summary and the reading time are as they were: no list is rendered again, only the post and its feeds.
+    after = {page: (dest / page).stat().st_ino for page in before}
+    assert [page for page in before if after[page] != before[page]] == ["posts/2024-01-07-post-7/index.html"]
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+    # Three hundred words more: two minutes to read, which the archive and the lists show.
+    edit(post, "Body of post 7, rewritten", "Body of post 7, rewritten" + " at length" * 150)
+    build(blog, dest, monkeypatch)
+    assert b"2 min" in (dest / "archives/index.html").read_bytes()
     same_as_cold(blog, dest, tmp_path, monkeypatch)
     # An edit above <!--more--> changes the summary: the lists that show it are rendered again.
     edit(post, "Opening of post 7", "A new opening of post 7")
@@ -65,12 +75,39 @@ def test_a_body_edit_renders_few_pages_and_equals_a_cold_build(blog, tmp_path, m
     same_as_cold(blog, dest, tmp_path, monkeypatch)
 
 
-def test_nothing_changed_renders_only_the_site_wide_pages(blog, tmp_path, monkeypatch):
+def test_nothing_changed_renders_nothing(blog, tmp_path, monkeypatch):
     dest = tmp_path / "site"
-    first = build(blog, dest, monkeypatch)
+    build(blog, dest, monkeypatch)
     again = build(blog, dest, monkeypatch)
-    assert again.rendered < first.pages / 3
+    assert again.rendered == 0
     same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_site_wide_pages_outside_shows_text_and_shows_listed_show_no_body(blog, builder, monkeypatch):
+    # What lets a re-freeze carry them over after an edit of bodies: a page of these sets that came to show a
+    # post's text, summary or reading time would have to move into one.
+    from flask import url_for
+
+    from quire import urls
+
+    monkeypatch.setenv("QUIRE_CACHE_DIR", "off")
+    app = create_app(blog)
+    client = app.test_client()
+    with app.test_request_context():
+        paths = {route.endpoint: url_for(route.endpoint) for route in urls.routes(urls.PAGE)}
+
+    def pages() -> dict[str, bytes]:
+        return {endpoint: client.get(path).data for endpoint, path in paths.items()}
+
+    before = pages()
+    for n in range(1, POSTS + 1):
+        edit(blog / f"posts/2024-01-{n:02d}-post-{n}.md", f"Opening of post {n}, with $x_{n}$.",
+             f"Now opening with ![a figure](/static/f{n}.png) and\n\n```python\nprint({n})\n```\n\n" + "word " * 600)
+    edit(blog / "pages/about.md", "About text.", "About text, and much more " * 100)
+    after = pages()
+    changed = {endpoint for endpoint in paths if after[endpoint] != before[endpoint]}
+    lists = {route.endpoint for route in urls.routes(urls.LIST)} & paths.keys()  # by where the edited posts are
+    assert changed - lists == urls.SHOWS_TEXT | urls.SHOWS_LISTED and lists <= changed
 
 
 def test_unchanged_pages_are_carried_over_not_rendered_again(blog, builder, tmp_path, monkeypatch):
@@ -579,4 +616,19 @@ def test_files_the_replaced_build_had_and_this_one_does_not_make_are_removed(blo
     edit(post, long_text, "Short at last.")
     build(blog, dest, monkeypatch)  # starts from the first build, which holds those chunks: they must go
     assert len(list((dest / "search/text").iterdir())) < many
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("change", ["text", "summary"])
+def test_a_series_post_edit_equals_a_cold_build(blog, builder, tmp_path, monkeypatch, change):
+    for n in (3, 4):
+        edit(blog / f"posts/2024-01-0{n}-post-{n}.md", "tags:", "series: Steps\ntags:")
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    page = (dest / "series/steps/index.html").stat().st_ino
+    old, new = ("Body of post 4.", "Body of post 4, longer.") if change == "text" else ("Opening of post 4", "Post 4")
+    edit(blog / "posts/2024-01-04-post-4.md", old, new)
+    build(blog, dest, monkeypatch)
+    assert ((dest / "series/steps/index.html").stat().st_ino == page) == (change == "text")
+    assert new.encode() in (dest / "posts/2024-01-04-post-4/index.html").read_bytes()
     same_as_cold(blog, dest, tmp_path, monkeypatch)

@@ -8,6 +8,7 @@ from quire.search import (
     SearchIndex,
     _fill_shards,
     highlight,
+    safe_json,
     search_index,
     shard_name,
     typo_buckets,
@@ -201,7 +202,7 @@ def test_server_shows_twenty_results_and_counts_all(builder, client):
 def test_large_shards_split_by_a_longer_prefix(monkeypatch):
     monkeypatch.setattr("quire.search.SHARD_CHARS", 60)
     terms = ["re", "reward", "rewards", "replay", "rep", "rest", "x" * 40, "x" * 40 + "y"]
-    entries = {term: [[], [0, 1, 0] * (3 if term.startswith("rew") else 1)] for term in terms}
+    entries = {term: safe_json({term: [[], [0, 1, 0] * (3 if term.startswith("rew") else 1)]})[1:-1] for term in terms}
     shards = {}
     _fill_shards(sorted(terms), 2, entries, shards)
     held = {term: name for name, text in shards.items() for term in json.loads(text)}
