@@ -1,7 +1,6 @@
 """Words for search: one tokenizer shared by the index builder, the server search and (mirrored) search.js."""
 
 import re
-import sys
 import zlib
 from array import array
 from collections import Counter
@@ -34,19 +33,24 @@ def split_chunks(text: str, size: int = CHUNK_CHARS) -> tuple[str, ...]:
 
 
 class Terms:
-    """A document's index entry, kept small: interned words, their counts and first chunks, zipped text."""
+    """A document's index entry, kept small: its words as one string, their counts and first chunks, zipped text."""
 
-    __slots__ = ("words", "numbers", "_text")
+    __slots__ = ("_words", "numbers", "_text")
 
     def __init__(self, counts: dict[str, tuple[int, int]], chunks: tuple[str, ...]):
-        self.words = tuple(sys.intern(w) for w in counts)
+        # One string, not a tuple of hundreds: loading a post from the cache is then a fraction of the work. A word
+        # never holds a space (TOKEN matches letters and digits only).
+        self._words = " ".join(counts)
         self.numbers = array("I", (n for entry in counts.values() for n in entry))
         self._text = zlib.compress(CHUNK_SEPARATOR.join(chunks).encode(), 1)
 
     def __reduce__(self):
-        # One string, not a tuple of hundreds: unpickling a post is then a fraction of the work. A word never
-        # holds a space (TOKEN matches letters and digits only).
-        return _rebuild_terms, (" ".join(self.words), self.numbers, self._text)
+        return _rebuild_terms, (self._words, self.numbers, self._text)
+
+    @property
+    def words(self) -> list[str]:
+        """Return the words, in the order of their numbers (made anew on each call: the index keeps its own)."""
+        return self._words.split(" ") if self._words else []
 
     @property
     def counts(self) -> dict[str, tuple[int, int]]:
@@ -68,9 +72,7 @@ class Terms:
 
 def _rebuild_terms(words: str, numbers, text) -> Terms:
     terms = Terms.__new__(Terms)
-    # Interning on load shares each word's string between all posts (and the search index).
-    terms.words = tuple(map(sys.intern, words.split(" "))) if words else ()
-    terms.numbers, terms._text = numbers, text
+    terms._words, terms.numbers, terms._text = words, numbers, text
     return terms
 
 
