@@ -18,8 +18,6 @@ from flask.cli import with_appcontext
 
 from .check import as_json, check_site, grouped_lines
 from .freeze import FreezeError, freeze
-from .importers import import_hugo, import_jekyll
-from .importers.common import Converted, Report, write_items
 from .new import NewPostError, plan, write
 
 
@@ -186,9 +184,11 @@ def import_group() -> None:
     """Import posts and pages from Jekyll or Hugo."""
 
 
-def _run(importer: Callable[..., list[Converted]], src: Path, force: bool, dry_run: bool,
-         site_url: str | None) -> None:
+def _run(importer: Callable[..., list], src: Path, force: bool, dry_run: bool, site_url: str | None) -> None:
     """Convert, write (or only show), then print the problems and the counts."""
+    # The importers load here, for the import commands alone: every other command starts without them.
+    from .importers.common import Report, write_items
+
     report = Report()
     items = importer(src, report, site_url)
     write_items(items, current_app.extensions["quire"].site_dir, force, dry_run, report, click.echo)
@@ -225,6 +225,8 @@ SITE_URL = click.option("--site-url", metavar="URL", callback=_site_url,
 @with_appcontext
 def jekyll_command(src: Path, force: bool, dry_run: bool, site_url: str | None) -> None:
     """Import a Jekyll site (_posts/, pages with front matter, _config.yml)."""
+    from .importers import import_jekyll
+
     _run(import_jekyll, src, force, dry_run, site_url)
 
 
@@ -236,6 +238,8 @@ def jekyll_command(src: Path, force: bool, dry_run: bool, site_url: str | None) 
 @with_appcontext
 def hugo_command(src: Path, force: bool, dry_run: bool, site_url: str | None) -> None:
     """Import a Hugo site (content/ with posts, bundles and pages)."""
+    from .importers import import_hugo
+
     _run(import_hugo, src, force, dry_run, site_url)
 
 
