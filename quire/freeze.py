@@ -9,6 +9,7 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from .outputs import search_doc_json
 from .paths import KEEP, MARKER, nfc, output_problem, resolves_inside
 from .responsive import keep_variant, variant_file, variant_names
 from .search import index_json_entries, index_json_parts, search_index
-from .workers import die_with_parent
+from .workers import Aside, die_with_parent
 
 
 class FreezeError(Exception):
@@ -182,15 +183,17 @@ def direct_files(app: Flask, reuse: Reuse | None = None, unchanged: frozenset[st
                           for name, text in index.shards().items()),
                  lambda: ((_file_path("search_vocab", name=name), text.encode())
                           for name, text in index.buckets().items()),
-                 lambda: ((_file_path("search_doc", doc=number), search_doc_json(index, number).encode())
-                          for number in range(len(index.posts))),
                  index_json]
-    # A post's text chunks are decided by its text and its number alone: most carry over from the last build.
+    # A post's result file and text chunks are decided by what it shows in results, its text and its number
+    # alone (with the settings and the code): most carry over from the last build.
+    settings = repr(sorted(engine.settings.items()))
     for number, post in enumerate(index.posts):
-        key = digest_of(engine_code(), engine.settings["base_url"], "search_text", number, post.terms.zipped_text)
+        key = digest_of(engine_code(), settings, "search_doc", number, post.kind, post.slug, post.title, post.date,
+                        post.summary, post.terms.zipped_text)
         producers.append(Keyed(key, lambda number=number, post=post: (
-            (_file_path("search_text", doc=number, chunk=chunk), text.encode())
-            for chunk, text in enumerate(post.terms.chunks))))
+            (_file_path("search_doc", doc=number), search_doc_json(index, number).encode()),
+            *((_file_path("search_text", doc=number, chunk=chunk), text.encode())
+              for chunk, text in enumerate(post.terms.chunks)))))
     for folder, root in ((engine.project_root / "static", engine.project_root),
                          (engine.site_dir / "static", engine.site_dir)):
         producers.append(lambda folder=folder, root=root: (
@@ -289,9 +292,18 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
     return FreezeResult(pages, files, sizes, time.perf_counter() - started, dest, rendered)
 
 
-def _check(app: Flask, ignore_errors: bool, report) -> None:
-    """Check the site as `flask check` does: report what it finds, and raise unless errors are ignored."""
-    findings = [f for f in check_site(app) if f.level != "info"]
+def _check(app: Flask, ignore_errors: bool, report, aside: Aside | None = None) -> None:
+    """Check the site as `flask check` does (or take the findings of the check running aside): report what it
+    finds, and raise unless errors are ignored."""
+    if aside is None:
+        found = check_site(app)
+    else:
+        try:
+            found, used = aside.result()
+        except RuntimeError as exc:
+            raise FreezeError(f"error: the check failed: {exc}") from None
+        app.extensions["quire"].cache.used.update(used)  # its cache entries are this freeze's too: keep them
+    findings = [f for f in found if f.level != "info"]
     errors = [str(f) for f in findings if f.level == "error"]
     if report:
         for finding in findings if ignore_errors else []:
@@ -557,16 +569,29 @@ def _write(app: Flask, dest: Path, work: Path, progress, jobs: int, check) -> tu
     pages = pages_to_render(app, all_pages, previous, current, _script_root(app))
     rendering = set(pages)
     carried = {page_rel(url): url for url in all_pages if url not in rendering}
-    # Most of the site carries over: start from the tree the last freeze replaced, which holds most of it.
-    adopted = adopt_previous(dest, work, {page_rel(url) for url in pages}) if carried else None
-    kept = adopted.files if adopted else frozenset()
-    reuse = Reuse.of(dest, previous, kept)
-    files = direct_files(app, reuse, unchanged_posts(previous, current) if carried else frozenset())
-    count, written, current["files"], current["groups"] = _render(app, work, pages, carried, files, progress, jobs,
-                                                                  reuse, check)
+    # A re-freeze checks in a process of its own from here on: beside the search index and the pages made next.
+    aside = Aside(_findings, app) if carried and jobs > 1 and threading.active_count() == 1 else None
+    try:
+        if aside:
+            check = functools.partial(check, aside=aside)
+        # Most of the site carries over: start from the tree the last freeze replaced, which holds most of it.
+        adopted = adopt_previous(dest, work, {page_rel(url) for url in pages}) if carried else None
+        kept = adopted.files if adopted else frozenset()
+        reuse = Reuse.of(dest, previous, kept)
+        files = direct_files(app, reuse, unchanged_posts(previous, current) if carried else frozenset())
+        count, written, current["files"], current["groups"] = _render(app, work, pages, carried, files, progress,
+                                                                      jobs, reuse, check)
+    finally:
+        if aside:
+            aside.close()
     if adopted:
         prune_to(work, adopted, set(written))  # what the replaced build had and this one does not make
     return len(all_pages), count, written, current
+
+
+def _findings(app: Flask) -> tuple[list, set[str]]:
+    """Check the site (in the process aside); return the findings and the cache entries the check used."""
+    return check_site(app), app.extensions["quire"].cache.used
 
 
 def page_rel(url: str) -> str:
@@ -612,7 +637,8 @@ def _render(app: Flask, work: Path, pages: list[str], carried: dict[str, str], f
         with context.Pool(jobs, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             result = pool.map_async(_run_task, range(2 * jobs), chunksize=1)
             if carried:
-                # The check runs here while the workers write: its errors stop them (leaving the pool kills them).
+                # The check (aside since before the search index, or else here) ends while the workers write: its
+                # errors stop them (leaving the pool kills them).
                 check()
             while not result.ready():
                 result.wait(0.25)

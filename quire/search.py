@@ -286,26 +286,33 @@ def index_json_parts(site, permalink, previous: list[bytes] | None = None,
     """
     yield b"["
     for number, post in enumerate(site.listed):
+        if number:
+            yield b","
         if previous is not None and post.source in unchanged:
-            entry = previous[number]
+            yield previous[number]
         else:
-            entry = safe_json({"title": post.title, "content": " ".join(post.terms.chunks),
-                               "permalink": permalink(post), "summary": post.summary}).encode()
-        yield (b"," if number else b"") + entry
+            yield safe_json({"title": post.title, "content": " ".join(post.terms.chunks),
+                             "permalink": permalink(post), "summary": post.summary}).encode()
     yield b"]"
 
 
 ENTRY_START = b'{"title":'
 
 
-def index_json_entries(data: bytes, count: int) -> list[bytes] | None:
-    """Split an index.json that index_json_parts wrote into its entries; None if it does not hold count of them.
+def index_json_entries(data: bytes, count: int) -> list[memoryview] | None:
+    """Split an index.json that index_json_parts wrote into its entries (views of data, never copies: it is tens
+    of megabytes); None if it does not hold count of them.
 
     `,{"title":` only ever starts an entry: inside a JSON string every quote is escaped.
     """
     if count == 0 or not (data.startswith(b"[" + ENTRY_START) and data.endswith(b"}]")):
         return None
-    pieces = data[1:-1].split(b"," + ENTRY_START)
-    if len(pieces) != count:
+    starts, separator = [1], b"," + ENTRY_START
+    found = data.find(separator, 1)
+    while found >= 0 and len(starts) <= count:
+        starts.append(found + 1)
+        found = data.find(separator, found + len(separator))
+    if len(starts) != count:
         return None
-    return [pieces[0], *(ENTRY_START + piece for piece in pieces[1:])]
+    view = memoryview(data)
+    return [view[start:end - 1] for start, end in zip(starts, [*starts[1:], len(data)], strict=True)]

@@ -5,6 +5,7 @@ import ctypes
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -37,3 +38,55 @@ def map_forked(func, *columns, min_items: int, chunksize: int = 4) -> list:
             return list(pool.map(func, *columns, chunksize=chunksize))
     finally:
         gc.unfreeze()
+
+
+class Aside:
+    """Call func(*args) in a forked process, from now on, while this one goes on; result() waits for its value.
+
+    Only where no other thread runs (a forked copy of a lock another thread holds would never be released).
+    """
+
+    def __init__(self, func, *args):
+        read, write = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            try:
+                die_with_parent(parent)
+                try:
+                    outcome = (True, func(*args))
+                except Exception as exc:  # sent as text: an exception may not pickle
+                    outcome = (False, f"{type(exc).__name__}: {exc}")
+                with open(write, "wb") as f:
+                    pickle.dump(outcome, f, protocol=pickle.HIGHEST_PROTOCOL)
+            finally:
+                os._exit(0)
+        os.close(write)
+        self.pid: int | None = pid
+        self._read: int | None = read
+
+    def result(self):
+        """Return what the call returned; raise RuntimeError with what it raised, or if its process died first."""
+        read, self._read = self._read, None
+        try:
+            with open(read, "rb") as f:
+                ok, value = pickle.load(f)
+        except (OSError, EOFError, pickle.UnpicklingError) as exc:
+            raise RuntimeError("its process ended without an answer") from exc
+        finally:
+            self.close()
+        if not ok:
+            raise RuntimeError(value)
+        return value
+
+    def close(self) -> None:
+        """Stop the process if it still runs, and reap it."""
+        if self._read is not None:
+            os.close(self._read)
+            self._read = None
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = None

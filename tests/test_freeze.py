@@ -20,6 +20,7 @@ from flask import abort, request
 from quire import PROJECT_ROOT, create_app
 from quire.freeze import MARKER, FreezeError, direct_files
 from quire.freeze import freeze as freeze_site
+from quire.workers import Aside
 
 from linkcheck import broken_links
 
@@ -475,9 +476,14 @@ def test_a_page_that_fails_in_a_worker_is_named(large_blog, app, tmp_path):
     assert leftovers(tmp_path) == [] and not (tmp_path / "out").exists()
 
 
-def test_errors_the_check_finds_stop_a_freeze_in_workers_and_write_nothing(large_blog, app, tmp_path):
+def test_errors_the_check_finds_stop_a_freeze_in_workers_and_write_nothing(large_blog, app, tmp_path, monkeypatch):
+    import quire.freeze
+
+    asides = []
+    monkeypatch.setattr(quire.freeze, "Aside", lambda *args: asides.append(args) or Aside(*args))
     dest = tmp_path / "out"
     freeze_site(app, dest, jobs=2)
+    assert asides == []  # a full render checks first
     before = snapshot(dest)
 
     def refused(error: str) -> None:
@@ -491,6 +497,7 @@ def test_errors_the_check_finds_stop_a_freeze_in_workers_and_write_nothing(large
     # and nothing is swapped in.
     large_blog.post("2022-01-01-more-3", title="More 3", date="2022-01-01", body="See [this](/nowhere/).")
     refused("posts/2022-01-01-more-3.md:5: error: link '/nowhere/' points nowhere: no page or file at /nowhere/")
+    assert len(asides) == 1  # checked in a process aside
     large_blog.post("2022-01-01-more-3", title="More 3", date="2022-01-01")
     # A new post: everything is rendered, and the check comes first.
     large_blog.file("posts/broken.md", "---\ntitle: Broken\ndate: someday\n---\n")
@@ -501,6 +508,43 @@ def test_errors_the_check_finds_stop_a_freeze_in_workers_and_write_nothing(large
     freeze_site(app, dest, jobs=2, ignore_errors=True, report=reported.append)
     assert reported == [bad_date]
     assert (dest / "posts/2022-01-01-more-7/index.html").is_file()
+
+
+def test_a_re_freeze_checks_aside_and_keeps_what_the_check_cached(large_blog, tmp_path, monkeypatch):
+    import quire.freeze
+
+    monkeypatch.setenv("QUIRE_CACHE_DIR", str(tmp_path / "cache"))
+    dest = tmp_path / "out"
+    freeze_site(create_app(large_blog.root), dest, jobs=2)
+    cached = sorted(p.name for p in (tmp_path / "cache").rglob("*.pickle"))
+    asides = []
+    monkeypatch.setattr(quire.freeze, "Aside", lambda *args: asides.append(args) or Aside(*args))
+    result = freeze_site(create_app(large_blog.root), dest, jobs=2)
+    assert asides and result.rendered == 0
+    # The check's own entries were used by the process aside: the freeze's pruning must not take them for stale.
+    assert sorted(p.name for p in (tmp_path / "cache").rglob("*.pickle")) == cached
+
+    def broken(app):
+        raise ValueError("a bug in the check")
+
+    monkeypatch.setattr(quire.freeze, "check_site", broken)
+    before = snapshot(dest)
+    with pytest.raises(FreezeError) as info:
+        freeze_site(create_app(large_blog.root), dest, jobs=2)
+    assert str(info.value) == "error: the check failed: ValueError: a bug in the check"
+    assert snapshot(dest) == before and leftovers(tmp_path) == []
+
+
+def test_a_call_aside_returns_its_value_or_says_why_not():
+    assert Aside(divmod, 7, 2).result() == (3, 1)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        Aside(divmod, 7, 0).result()
+    with pytest.raises(RuntimeError, match="ended without an answer"):
+        Aside(os._exit, 3).result()
+    slow = Aside(time.sleep, 60)
+    started = time.monotonic()
+    slow.close()  # stopped and reaped, at once
+    assert time.monotonic() - started < 5 and slow.pid is None
 
 
 def test_a_bug_in_a_worker_is_named_not_lost(large_blog, app, tmp_path, monkeypatch):
