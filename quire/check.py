@@ -310,10 +310,9 @@ def _own_findings(engine, posts: list[Post]) -> list[list]:
     # They depend on what loading the file depends on (its bytes, the settings, the engine) and on this module:
     # keyed by the key the content store loaded it under, a warm check reads no file again.
     code = CODE_HASH + engine_code()
-    loaded = [engine.store.content_key(post.source) for post in posts]
-    keys = [engine.cache.key("findings", code, post.source, key[0]) if key else None
-            for post, key in zip(posts, loaded, strict=True)]
-    found = [engine.cache.get(key) if key else None for key in keys]
+    loaded = [engine.store.content_key(post.source) for post in posts]  # every post of the site was loaded
+    keys = [engine.cache.key("findings", code, post.source, key[0]) for post, key in zip(posts, loaded, strict=True)]
+    found = [engine.cache.get(key) for key in keys]
     todo = [i for i, cached in enumerate(found) if not isinstance(cached, list)]
     raw, texts, stamps = [], [], []
     for i in todo:
@@ -325,7 +324,7 @@ def _own_findings(engine, posts: list[Post]) -> list[list]:
     made = map_forked(own_findings, [posts[i] for i in todo], raw, texts, min_items=FORK_MIN, chunksize=8)
     for i, stamp, findings in zip(todo, stamps, made, strict=True):
         found[i] = findings
-        if keys[i] and stamp == loaded[i][1]:  # a file changed since it was loaded is linted, never cached
+        if stamp == loaded[i][1]:  # a file changed since it was loaded is linted, never cached
             engine.cache.put(keys[i], findings)
     return found
 

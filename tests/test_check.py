@@ -378,7 +378,7 @@ def test_url_conflicts_name_their_file_line_and_level(builder, site_dir):
     builder.page("about")
     builder.post("one", slug="same")
     builder.post("three", aliases='["/posts/same/", "/about/"]')
-    builder.post("four", title="Gold/silver", aliases='["/old/"]')  # the line is that of "/old", not "old/"
+    builder.post("four", title="Gold/silver", aliases='["/old"]')  # the line is that of "/old", not "old/"
     builder.post("five", aliases='["/old/"]')
     builder.post("six", title="From /old to new", aliases='["/oldX/"]')  # the line is that of "/oldX"
     builder.post("seven", aliases='["/oldX/"]')
@@ -412,6 +412,9 @@ def test_tags_written_as_one_string_or_in_quotes_are_compared_by_their_names(bui
         "posts/b.md:4: warning: tag '\"x\"' has stray quotes: remove them",
         "posts/b.md:4: warning: tag 'machine learning' differs from 'Machine-Learning' (in posts/a.md) only in case "
         "or punctuation: use one spelling"]
+    builder.file("posts/untagged.md", "---\ntitle: Untagged\ndate: 2024-01-01\n---\nText.\n")  # no tag to compare
+    builder.post("c", tags="[xxxx]")
+    assert [row for row in check(runner)[1].splitlines() if "tag " in row] == rows
 
 
 def test_links_relative_to_the_post_to_its_top_and_to_a_pages_headings(builder, runner):
