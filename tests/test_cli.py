@@ -355,6 +355,21 @@ def test_freeze_as_a_process_of_its_own_says_everything_and_leaves_nothing_half_
     assert list((tmp_path / "cache").glob("*/*.pickle"))
 
 
+@pytest.mark.parametrize("setup, ends", [
+    ("", True),  # the `flask` command's own process: ends there
+    ("sys.stdout = io.StringIO()", False),  # a script that took one of the streams
+    ("sys.stderr = io.StringIO()", False),
+    ("threading.Thread(target=time.sleep, args=(2,)).start()", False),  # another thread still has work
+])
+def test_the_process_ends_at_once_only_when_it_is_the_commands_own(setup, ends):
+    script = "\n".join(["import io, sys, threading, time", "from quire.cli import _exit_at_once", setup,
+                        "print('written before', file=sys.__stdout__)", "_exit_at_once()",
+                        "print('returned', file=sys.__stdout__)"])
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "written before\n" + ("" if ends else "returned\n")
+
+
 def test_freeze_serve_previews_the_output_under_the_base_path(builder, site_dir, tmp_path):
     builder.post("a", title="Alpha")
     port = free_port()

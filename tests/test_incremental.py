@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 
 import pytest
@@ -631,4 +632,63 @@ def test_a_series_post_edit_equals_a_cold_build(blog, builder, tmp_path, monkeyp
     build(blog, dest, monkeypatch)
     assert ((dest / "series/steps/index.html").stat().st_ino == page) == (change == "text")
     assert new.encode() in (dest / "posts/2024-01-04-post-4/index.html").read_bytes()
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_a_summary_edit_on_the_first_page_of_a_list_renders_that_page(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    edit(blog / "posts/2024-01-14-post-14.md", "Opening of post 14", "A new opening of post 14")
+    build(blog, dest, monkeypatch)
+    assert b"A new opening of post 14" in (dest / "index.html").read_bytes()
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_a_site_under_a_path_is_re_frozen_as_a_cold_build(blog, tmp_path, monkeypatch):
+    toml = (blog / "site.toml").read_text()
+    (blog / "site.toml").write_text(re.sub(r'(?m)^base_url = .*$', 'base_url = "https://example.org/blog/"', toml))
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    edit(blog / "posts/2024-01-14-post-14.md", "Body of post 14.", "Body of post 14, and more.")
+    edit(blog / "posts/2024-01-13-post-13.md", "Opening of post 13", "A new opening of post 13")
+    result = build(blog, dest, monkeypatch)
+    assert result.rendered < result.pages / 2
+    assert b"Body of post 14, and more." in (dest / "posts/2024-01-14-post-14/index.html").read_bytes()
+    assert b"A new opening of post 13" in (dest / "index.html").read_bytes()
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_a_manifest_whose_list_digests_are_not_a_mapping_renders_the_lists(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    marker = json.loads((dest / ".quire-build").read_text())
+    marker["listed"] = ["not", "a", "mapping"]
+    (dest / ".quire-build").write_text(json.dumps(marker))
+    edit(blog / "posts/2024-01-14-post-14.md", "Body of post 14.", "Body of post 14, and more.")
+    result = build(blog, dest, monkeypatch)
+    assert result.rendered < result.pages  # bodies alone changed: the lists are rendered, not everything
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_a_carried_group_whose_file_the_manifest_does_not_vouch_for_is_made_again(blog, tmp_path, monkeypatch):
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    build(blog, dest, monkeypatch)  # the next re-freeze keeps the files of the build it replaced
+    marker = json.loads((dest / ".quire-build").read_text())
+    doc = "search/docs/0.json"
+    del marker["files"][doc]  # listed in its group, with no digest
+    (dest / ".quire-build").write_text(json.dumps(marker))
+    (dest / doc).write_text("tampered")  # in place: the replaced build's copy is the same file
+    build(blog, dest, monkeypatch)
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_a_bundle_file_changed_in_place_is_copied_again(blog, builder, tmp_path, monkeypatch):
+    builder.file("posts/2024-02-01-bundle/index.md", "---\ntitle: Bundle\ndate: 2024-02-01\n---\n![Plot](plot.svg)\n")
+    builder.file("posts/2024-02-01-bundle/plot.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>")
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    builder.file("posts/2024-02-01-bundle/plot.svg", "<svg xmlns='http://www.w3.org/2000/svg'><g/></svg>")
+    build(blog, dest, monkeypatch)
+    assert (dest / "posts/2024-02-01-bundle/plot.svg").read_text().endswith("<g/></svg>")
     same_as_cold(blog, dest, tmp_path, monkeypatch)

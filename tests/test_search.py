@@ -212,6 +212,23 @@ def test_large_shards_split_by_a_longer_prefix(monkeypatch):
     assert held["reward"] == shard_name("reward", 6) and held["rewards"] == shard_name("rewards", 7)
     assert held["rep"] == held["replay"] == shard_name("rep", 3) and held["rest"] == shard_name("res", 3)
     assert held["x" * 40] == held["x" * 40 + "y"] == shard_name("x" * 12, 12)  # names stay short
+    assert all(json.loads(text) for text in shards.values())  # no shard is left empty by a split
+
+
+def test_a_shard_splits_only_when_over_the_limit_and_never_for_one_term(monkeypatch):
+    def shards_of(entries: dict[str, list]) -> dict[str, str]:
+        made: dict[str, str] = {}
+        _fill_shards(sorted(entries), 2, {t: safe_json({t: e})[1:-1] for t, e in entries.items()}, made)
+        return made
+
+    pair = {"ab": [[], [0, 1, 0]], "abc": [[], [1, 1, 0]]}
+    whole = shards_of(pair)
+    monkeypatch.setattr("quire.search.SHARD_CHARS", len(whole[shard_name("ab")]))  # exactly at the limit: kept
+    assert shards_of(pair) == whole
+    monkeypatch.setattr("quire.search.SHARD_CHARS", len(whole[shard_name("ab")]) - 1)  # one over: split
+    assert sorted(shards_of(pair)) == [shard_name("ab"), shard_name("abc", 3)]
+    # One term over the limit alone has nothing to split from: it stays in its prefix's shard.
+    assert sorted(shards_of({"zebra": [[], [0, 1, 0] * 50]})) == [shard_name("ze")]
 
 
 def test_index_json_entries_split_where_entries_start_and_nowhere_else():

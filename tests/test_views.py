@@ -363,7 +363,8 @@ def test_edit_url_must_be_a_full_address(site_dir, value):
         load_settings(site_dir)
 
 
-def test_the_first_request_warms_the_highlighter_and_a_freeze_never_does(builder, site_dir, tmp_path):
+def test_the_first_request_warms_the_highlighter_and_a_freeze_never_does(builder, site_dir, tmp_path,
+                                                                       monkeypatch):
     from quire.freeze import freeze
     from quire.markdown import COMMON_LANGUAGES, _lexer
 
@@ -376,3 +377,6 @@ def test_the_first_request_warms_the_highlighter_and_a_freeze_never_does(builder
     served = create_app(site_dir)
     assert served.test_client().get("/").status_code == 200
     assert _lexer.cache_info().currsize == len(COMMON_LANGUAGES) + 1
+    warmed = []
+    monkeypatch.setattr("quire.engine.warm_highlighter", lambda: warmed.append(1))
+    assert served.test_client().get("/posts/").status_code == 200 and warmed == []  # once was enough
