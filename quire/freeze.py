@@ -255,9 +255,9 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
            report=None) -> FreezeResult:
     """Write every URL of the app into dest, atomically; raise FreezeError on any failure.
 
-    The site is checked as `flask check` does (in a re-freeze while forked workers write, or else first): errors
-    stop the freeze unless ignore_errors is set; report, if given, is called with each error (and warning) line
-    either way.
+    The site is checked as `flask check` does (in a re-freeze by a process aside, from the moment the pages to
+    render are known, or else first): errors stop the freeze unless ignore_errors is set; report, if given, is
+    called with each error (and warning) line either way.
     """
     started = time.perf_counter()
     if "quire.live" in app.extensions:
@@ -623,7 +623,7 @@ def _render(app: Flask, work: Path, pages: list[str], carried: dict[str, str], f
         return rendered, [*written, *carried], digests, groups
     if not carried:
         # A full render: the check first, its lint forked over the cores, and its memory (every file's text)
-        # freed before the workers grow; a re-freeze checks while its workers write, below.
+        # freed before the workers grow; a re-freeze's check, aside, ends while its workers write, below.
         check()
     global _FORKED
     context = multiprocessing.get_context("fork")

@@ -141,7 +141,7 @@ def pages_to_render(app: Flask, pages: list[str], previous: dict | None, current
             add(post.kind, slug=post.slug)
             for tag in post.tags:
                 add("tag_feed", slug=tag.slug)
-            if getattr(post, "series", None) is not None:
+            if post.series is not None:
                 if post.source in relisted:
                     add("series", slug=post.series.slug)
                 add("series_feed", slug=post.series.slug)

@@ -207,9 +207,8 @@ def _fill_shards(terms: list[str], length: int, entries: dict[str, str], shards:
         if len(text) <= SHARD_CHARS or not longer or len(group) == 1 or length >= SHARD_PREFIX_MAX:
             shards[shard_name(prefix, length)] = text
             continue
-        if len(longer) < len(group):
-            shards[shard_name(prefix, length)] = "{" + ",".join(entries[term] for term in group
-                                                                if len(term) == length) + "}"
+        if len(longer) < len(group):  # the one term that is the prefix itself stays
+            shards[shard_name(prefix, length)] = "{" + entries[prefix] + "}"
         _fill_shards(longer, length + 1, entries, shards)
 
 

@@ -44,9 +44,6 @@ class Terms:
         self.numbers = array("I", (n for entry in counts.values() for n in entry))
         self._text = zlib.compress(CHUNK_SEPARATOR.join(chunks).encode(), 1)
 
-    def __reduce__(self):
-        return _rebuild_terms, (self._words, self.numbers, self._text)
-
     @property
     def words(self) -> list[str]:
         """Return the words, in the order of their numbers (made anew on each call: the index keeps its own)."""
@@ -68,12 +65,6 @@ class Terms:
         """Return the text in the pieces that search snippets fetch."""
         text = zlib.decompress(self._text).decode()
         return tuple(text.split(CHUNK_SEPARATOR)) if text else ()
-
-
-def _rebuild_terms(words: str, numbers, text) -> Terms:
-    terms = Terms.__new__(Terms)
-    terms._words, terms.numbers, terms._text = words, numbers, text
-    return terms
 
 
 def index_terms(text: str) -> Terms:
