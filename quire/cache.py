@@ -87,6 +87,10 @@ class RenderCache:
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
             return None
 
+    def has(self, key: str) -> bool:
+        """Tell whether an entry is stored under key (it may still be broken: get says)."""
+        return self.folder is not None and os.path.isfile(self._path(key))
+
     def put(self, key: str, value) -> None:
         """Write a value atomically; a cache that cannot be written is silently skipped."""
         if self.folder is None:

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from .cache import RenderCache
 from .content import MARKDOWN_SUFFIXES, POST_SETTINGS, ContentError, Post, load_post
 from .watch import Subscription
-from .workers import map_forked
+from .workers import Aside, map_forked
 
 SAVE_WINDOW_NS = 1_000_000_000  # an empty file this recent is probably being saved
 SAVE_PAUSE = 0.05  # seconds to let that save finish
@@ -195,6 +195,7 @@ class ContentStore:
     """
 
     PARALLEL_MIN = 16
+    ASIDE_MIN = 64  # cached files to load for rendering the edited ones aside to pay for its fork
     GC_FREEZE_MIN = 200
 
     def __init__(self, site_dir: Path, settings: dict[str, Any], cache: RenderCache | None = None):
@@ -281,7 +282,7 @@ class ContentStore:
     def _load_many(self, todo: list[SourceFile]) -> list:
         """Load files from the disk cache where possible, rendering the rest (in parallel if many)."""
         results: list = [None] * len(todo)
-        misses = []
+        keyed = []
         for i, f in enumerate(todo):
             path, kind, rel = Path(f.path), f.kind, f.rel
             try:
@@ -291,15 +292,40 @@ class ContentStore:
                 continue
             cache_key = self.cache.key(kind, rel, repr(sorted(self.settings.items())), repr(f.stamp[2:]), data)
             self._keys[rel] = (cache_key, f.stamp[:2])
+            keyed.append((i, cache_key, (path, kind, rel, self.settings, data)))
+        # A few edited files among many cached ones (a re-freeze): render them in a process aside while this one
+        # loads the others, so that the Markdown and the loading overlap.
+        aside = None
+        if len(keyed) > self.ASIDE_MIN and (os.cpu_count() or 1) > 1 and threading.active_count() == 1:
+            edited = [entry for entry in keyed if not self.cache.has(entry[1])]
+            if 0 < len(edited) < self.PARALLEL_MIN and len(keyed) - len(edited) >= self.ASIDE_MIN:
+                aside = (edited, Aside(_load_all, [args for _, _, args in edited]))
+                places = {i for i, _, _ in edited}
+                keyed = [entry for entry in keyed if entry[0] not in places]
+        misses = []
+        for i, cache_key, args in keyed:
             post = self.cache.get(cache_key)
             if isinstance(post, Post):
                 results[i] = post
             else:
-                misses.append((i, cache_key, (path, kind, rel, self.settings, data)))
+                misses.append((i, cache_key, args))
         columns = list(zip(*(args for _, _, args in misses), strict=True)) or [()]
         loaded = map_forked(_load_safely, *columns, min_items=self.PARALLEL_MIN)
+        if aside is not None:
+            edited, process = aside
+            try:
+                made = process.result()
+            except RuntimeError:  # its process died (killed, out of memory): render them here instead
+                made = [_load_safely(*args) for _, _, args in edited]
+            misses += edited
+            loaded = [*loaded, *made]
         for (i, cache_key, _), result in zip(misses, loaded, strict=True):
             results[i] = result
             if isinstance(result, Post):
                 self.cache.put(cache_key, result)
         return results
+
+
+def _load_all(arguments: list[tuple]) -> list:
+    """Load files one after the other (in a process aside), each to its Post or ContentError."""
+    return [_load_safely(*args) for args in arguments]

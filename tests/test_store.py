@@ -555,3 +555,86 @@ def test_a_large_snapshot_is_moved_out_of_the_collectors_sight(builder, site_dir
         assert len(snapshot.posts) == 7 and gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+# A few edited files among many cached ones: rendered aside while the others load
+
+
+@pytest.fixture
+def asides(monkeypatch, pools) -> list[list[str]]:
+    """Record the files each process aside renders (a blog of a few files counts as large here)."""
+    monkeypatch.setattr(ContentStore, "ASIDE_MIN", 4)
+    started = []
+
+    class Recorded(quire.workers.Aside):
+        def __init__(self, func, arguments):
+            started.append([args[2] for args in arguments])
+            super().__init__(func, arguments)
+
+    monkeypatch.setattr(quire.store, "Aside", Recorded)
+    return started
+
+
+def cached_blog(builder, site_dir, folder) -> None:
+    for i in range(6):
+        builder.post(f"p{i}", title=f"Post {i}", date=f"2024-01-0{i + 1}", body=f"Text {i} with $x_{i}$.\n")
+    store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+
+
+def test_edited_files_are_rendered_aside_while_the_cached_ones_load(builder, site_dir, tmp_path_factory, asides,
+                                                                    load_calls):
+    folder = tmp_path_factory.mktemp("cache")
+    cached_blog(builder, site_dir, folder)
+    assert asides == []  # nothing was cached: all rendered here
+    builder.post("p2", title="Post 2", date="2024-01-03", body="Rewritten, *now*.\n")
+    builder.file("posts/p4.md", "---\ntitle: Broken\ndate: 2024-13-01\n---\nText.\n")
+    load_calls.clear()
+    warm = store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    assert asides == [["posts/p2.md", "posts/p4.md"]]
+    assert load_calls == []  # (the process aside counts its own)
+    assert described(warm.posts) == described(store_of(site_dir).snapshot().posts)
+    assert "<em>now</em>" in warm.posts[2].html
+    assert [(e.path, e.line) for e in warm.errors] == [("posts/p4.md", 3)]
+    again = store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()  # what the aside made was cached
+    assert asides[1:] == [["posts/p4.md"]] and described(again.posts) == described(warm.posts)
+
+
+def test_files_are_rendered_here_when_the_process_aside_dies(builder, site_dir, tmp_path_factory, asides,
+                                                            monkeypatch, load_calls):
+    folder = tmp_path_factory.mktemp("cache")
+    cached_blog(builder, site_dir, folder)
+    builder.post("p2", title="Post 2", date="2024-01-03", body="Rewritten.\n")
+    monkeypatch.setattr(quire.store, "_load_all", lambda arguments: os._exit(3))
+    load_calls.clear()
+    warm = store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    assert len(asides) == 1 and load_calls == ["posts/p2.md"]
+    assert "Rewritten." in warm.posts[2].html
+
+
+@pytest.mark.parametrize("aside_min, edited, aside", [(5, 1, True), (6, 1, False), (5, 3, False), (4, 2, True)])
+def test_a_process_aside_only_for_few_edited_files_among_many_cached(builder, site_dir, tmp_path_factory, asides,
+                                                                    monkeypatch, aside_min, edited, aside):
+    folder = tmp_path_factory.mktemp("cache")
+    cached_blog(builder, site_dir, folder)
+    monkeypatch.setattr(ContentStore, "PARALLEL_MIN", 3)
+    monkeypatch.setattr(ContentStore, "ASIDE_MIN", aside_min)
+    for i in range(edited):
+        builder.post(f"p{i}", title=f"Post {i}", date=f"2024-01-0{i + 1}", body="Rewritten.\n")
+    store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    assert asides == ([[f"posts/p{i}.md" for i in range(edited)]] if aside else [])
+
+
+def test_no_process_aside_while_another_thread_runs(builder, site_dir, tmp_path_factory, asides, load_calls):
+    folder = tmp_path_factory.mktemp("cache")
+    cached_blog(builder, site_dir, folder)
+    builder.post("p2", title="Post 2", date="2024-01-03", body="Rewritten.\n")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        load_calls.clear()
+        store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    finally:
+        stop.set()
+        other.join()
+    assert asides == [] and load_calls == ["posts/p2.md"]
