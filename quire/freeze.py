@@ -171,8 +171,10 @@ def direct_files(app: Flask, reuse: Reuse | None = None, unchanged: frozenset[st
     """
     engine = app.extensions["quire"]
     site = engine.site()
-    index = search_index(site)
-    index.shards()  # made here once, not by each worker: the shard files need them, and so does the page listing them
+    # The last freeze's index, patched where posts changed: building it anew reads every word of every post.
+    state_key = engine.cache.key("search-index", engine_code())
+    index = search_index(site, engine.cache.get(state_key) if reuse is not None else None)
+    engine.cache.put(state_key, index.state())  # the shards and buckets made here once, not by each worker
 
     def index_json() -> list:
         rel = _file_path("index_json")

@@ -10,6 +10,7 @@ static/search.js mirrors `rank`, `snippet` and `typo_buckets` below; keep them i
 """
 
 import bisect
+import hashlib
 import html
 import json
 import re
@@ -29,6 +30,10 @@ SUMMARY_CHARS = 300
 # common prefix ("re", "co") does not fetch the postings of every term that starts with it.
 SHARD_CHARS = 40_000
 SHARD_PREFIX_MAX = 12  # characters: a shard's name is a file name
+# An index is patched from the last build's when at most this share of its posts changed (and never more than
+# PATCH_MAX): removing a post from the index looks at every term, so a patch costs about a tenth of a build per post.
+PATCH_SHARE = 20
+PATCH_MAX = 8
 
 
 def shard_name(term: str, length: int = 2) -> str:
@@ -76,6 +81,27 @@ def within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1:]
 
 
+def post_identity(post: Post) -> bytes:
+    """Digest what the index takes from a post: its title, its words, their counts and chunks."""
+    digest = hashlib.sha256(post.title.encode())
+    digest.update(b"\0" + post.terms.words_text.encode() + b"\0")
+    digest.update(post.terms.numbers.tobytes())
+    return digest.digest()
+
+
+@dataclass(frozen=True)
+class SearchState:
+    """What an index keeps for the next build to patch: each post's identity, then the index and its JSON."""
+
+    identities: tuple[bytes, ...]
+    titles: list[set[str]]
+    title_docs: dict[str, set[int]]
+    postings: dict[str, array]
+    vocabulary: list[str]
+    entries: dict[str, str]
+    buckets: dict[str, str]
+
+
 @dataclass
 class SearchIndex:
     posts: tuple[Post, ...]
@@ -84,12 +110,22 @@ class SearchIndex:
     # term -> flat [post, count, chunk, post, count, chunk, ...], in post order: small for large blogs.
     postings: dict[str, array] = field(default_factory=dict)
     vocabulary: list[str] = field(default_factory=list)
+    _entries: dict[str, str] | None = None  # term -> its JSON member in a shard
     _shards: dict[str, str] | None = None
     _buckets: dict[str, str] | None = None
+    identities: tuple[bytes, ...] | None = None
 
     @classmethod
-    def build(cls, posts: tuple[Post, ...]) -> "SearchIndex":
-        """Merge the posts' term counts into one inverted index."""
+    def build(cls, posts: tuple[Post, ...], previous: SearchState | None = None) -> "SearchIndex":
+        """Merge the posts' term counts into one inverted index: patched from the previous build's state when
+        only a few posts changed in place (the same number of posts), else made anew."""
+        if not isinstance(previous, SearchState):
+            previous = None  # nothing kept, or not by this code
+        if previous is not None:
+            identities = tuple(post_identity(post) for post in posts)
+            index = cls._patched(posts, identities, previous)
+            if index is not None:
+                return index
         index = cls(posts)
         postings = index.postings
         for number, post in enumerate(posts):
@@ -104,7 +140,71 @@ class SearchIndex:
                     found = postings[term] = array("I")
                 found.extend((number, count, chunk))
         index.vocabulary = sorted(set(index.postings) | set(index.title_docs))
+        if previous is not None:
+            index.identities = identities
         return index
+
+    @classmethod
+    def _patched(cls, posts: tuple[Post, ...], identities: tuple[bytes, ...],
+                 state: SearchState) -> "SearchIndex | None":
+        """Return the state's index with the posts whose identity changed taken out and put in again; None when
+        the posts are not the same number or too many changed."""
+        if len(state.identities) != len(posts):
+            return None
+        changed = [n for n, (before, now) in enumerate(zip(state.identities, identities, strict=True))
+                   if before != now]
+        if len(changed) > min(PATCH_MAX, len(posts) // PATCH_SHARE):
+            return None
+        index = cls(posts, state.titles, state.title_docs, state.postings, state.vocabulary, state.entries,
+                    identities=identities)
+        postings, title_docs, touched = index.postings, index.title_docs, set()
+        for number in changed:
+            post, before = posts[number], index.titles[number]
+            index.titles[number] = set(tokenize(post.title))
+            for term in before ^ index.titles[number]:  # a title term kept keeps its entry
+                docs = title_docs.setdefault(term, set())
+                docs.symmetric_difference_update((number,))
+                if not docs:
+                    del title_docs[term]
+                touched.add(term)
+            removed = {}
+            for term, flat in postings.items():
+                at = bisect.bisect_left(flat[0::3], number) * 3
+                if at < len(flat) and flat[at] == number:
+                    removed[term] = (flat[at + 1], flat[at + 2])
+                    del flat[at:at + 3]
+            n = post.terms.numbers
+            for term, count, chunk in zip(post.terms.words, n[0::2], n[1::2], strict=True):
+                flat = postings.get(term)
+                if flat is None:
+                    flat = postings[term] = array("I")
+                at = bisect.bisect_left(flat[0::3], number) * 3
+                flat[at:at] = array("I", (number, count, chunk))
+                if removed.pop(term, None) != (count, chunk):  # most of an edited post's words are as they were
+                    touched.add(term)
+            touched.update(removed)  # the words it no longer has
+        for term in touched:
+            if term in postings and not postings[term]:
+                del postings[term]
+        vocabulary = set(postings) | set(title_docs)
+        if vocabulary != set(index.vocabulary):
+            index.vocabulary = sorted(vocabulary)
+        else:
+            index._buckets = state.buckets  # they list the vocabulary alone
+        for term in touched:
+            if term in vocabulary:
+                index._entries[term] = index._entry(term)
+            else:
+                index._entries.pop(term, None)
+        return index
+
+    def state(self) -> SearchState:
+        """Return what the next build needs to patch this index (the shards and buckets are made if not yet)."""
+        if self.identities is None:
+            self.identities = tuple(post_identity(post) for post in self.posts)
+        self.shards()
+        return SearchState(self.identities, self.titles, self.title_docs, self.postings, self.vocabulary,
+                           self._entries, self.buckets())
 
     def candidates(self, word: str) -> list[tuple[str, int]]:
         """Return the vocabulary terms a query word matches, with their weight."""
@@ -171,16 +271,17 @@ class SearchIndex:
         """Return every posting shard as JSON text: term -> [[posts with it in the title], [post, count, chunk,
         post, count, chunk, ...]] (made once)."""
         if self._shards is None:
-            entries = {}
-            for term in self.vocabulary:
-                flat = self.postings.get(term)
+            if self._entries is None:
                 # Each term's entry is written once, as the text it has in any shard: a shard too large is
                 # split, and its terms' text serves the smaller shards as it is.
-                entries[term] = safe_json({term: [sorted(self.title_docs.get(term, ())),
-                                                  flat.tolist() if flat else []]})[1:-1]
+                self._entries = {term: self._entry(term) for term in self.vocabulary}
             self._shards = {}
-            _fill_shards(self.vocabulary, 2, entries, self._shards)
+            _fill_shards(self.vocabulary, 2, self._entries, self._shards)
         return self._shards
+
+    def _entry(self, term: str) -> str:
+        flat = self.postings.get(term)
+        return safe_json({term: [sorted(self.title_docs.get(term, ())), flat.tolist() if flat else []]})[1:-1]
 
     def buckets(self) -> dict[str, str]:
         """Return every typo bucket as JSON text: the sorted terms of four letters or more with that length and
@@ -259,11 +360,11 @@ class Result:
     snippet: str
 
 
-def search_index(site) -> SearchIndex:
-    """Return the search index of a Site, built once per Site."""
+def search_index(site, previous: SearchState | None = None) -> SearchIndex:
+    """Return the search index of a Site, built once per Site (patched from previous, if given and it can be)."""
     index = site.derived.get("search_index")
     if index is None:
-        index = site.derived["search_index"] = SearchIndex.build(site.listed)
+        index = site.derived["search_index"] = SearchIndex.build(site.listed, previous)
     return index
 
 

@@ -50,6 +50,11 @@ class Terms:
         return self._words.split(" ") if self._words else []
 
     @property
+    def words_text(self) -> str:
+        """Return the words as stored: one string, separated by spaces."""
+        return self._words
+
+    @property
     def counts(self) -> dict[str, tuple[int, int]]:
         """Map each word to (count, number of the chunk it first appears in)."""
         n = self.numbers

@@ -7,11 +7,28 @@ import shutil
 
 import pytest
 
+import quire.search
 from quire import create_app
 from quire.freeze import freeze
 from quire.incremental import read_manifest
 
 POSTS = 14  # with posts_per_page = 3: lists of five pages, so an edit touches some pages and not others
+
+
+@pytest.fixture(autouse=True)
+def patched_search_index(monkeypatch) -> list[bool]:
+    """Let an edit of these small blogs patch the last build's search index, as a large blog's does; note whether
+    each index was patched."""
+    monkeypatch.setattr(quire.search, "PATCH_SHARE", 1)
+    outcomes, patched = [], quire.search.SearchIndex._patched.__func__
+
+    def noting(cls, *args):
+        index = patched(cls, *args)
+        outcomes.append(index is not None)
+        return index
+
+    monkeypatch.setattr(quire.search.SearchIndex, "_patched", classmethod(noting))
+    return outcomes
 
 
 @pytest.fixture
@@ -47,7 +64,7 @@ def edit(path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-def test_a_body_edit_renders_few_pages_and_equals_a_cold_build(blog, tmp_path, monkeypatch):
+def test_a_body_edit_renders_few_pages_and_equals_a_cold_build(blog, tmp_path, monkeypatch, patched_search_index):
     dest = tmp_path / "site"
     first = build(blog, dest, monkeypatch)
     assert first.rendered >= first.pages  # (one process also follows every url_for: a few more)
@@ -56,6 +73,7 @@ def test_a_body_edit_renders_few_pages_and_equals_a_cold_build(blog, tmp_path, m
     before = {page: (dest / page).stat().st_ino for page in [*lists, "posts/2024-01-07-post-7/index.html"]}
     edit(post, "Body of post 7.", "Body of post 7, rewritten with much more to say about it.")
     second = build(blog, dest, monkeypatch)
+    assert patched_search_index == [True]
     assert second.pages == first.pages
     assert second.rendered < first.pages / 2, (second.rendered, first.pages)
     # The summary and the reading time are as they were: no list is rendered again, only the post and its feeds.

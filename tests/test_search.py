@@ -1,6 +1,7 @@
 """Search: ranking rules, typos and prefixes, the sharded client files, the no-JavaScript server answer."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -241,3 +242,70 @@ def test_index_json_entries_split_where_entries_start_and_nowhere_else():
     assert index_json_entries(data, 2) is None and index_json_entries(data, 4) is None
     assert index_json_entries(b"[]", 0) is None and index_json_entries(data[:-1], 3) is None
     assert index_json_entries(b"garbage" + data, 3) is None
+
+
+# Patching the last build's index
+
+
+def doc(title: str, text: str) -> SimpleNamespace:
+    """What the index reads of a post: its title and its terms."""
+    return SimpleNamespace(title=title, terms=index_terms(text))
+
+
+def blog_docs(count: int = 40) -> list[SimpleNamespace]:
+    return [doc(f"Note {n} on {['attention', 'diffusion', 'policy'][n % 3]}",
+                f"Shared words in every note. Number {n} talks of topic{n % 4} and item{n}. " * (1 + n % 3))
+            for n in range(count)]
+
+
+def index_parts(index: SearchIndex) -> dict:
+    return {"titles": index.titles, "title_docs": index.title_docs,
+            "postings": {term: flat.tolist() for term, flat in index.postings.items()},
+            "vocabulary": index.vocabulary, "shards": index.shards(), "buckets": index.buckets(),
+            "client": index.client_index()}
+
+
+EDITS = {
+    "nothing": {},
+    "body": {4: doc("Note 4 on diffusion", "Shared words in every note. Number 4 talks of topic0 and more.")},
+    "new word": {7: doc("Note 7 on diffusion", "Shared words. A zeppelin and item7.")},
+    "last use of a word": {11: doc("Note 11 on policy", "Shared words in every note. Nothing else.")},
+    "title": {0: doc("Zebra stripes", "Shared words in every note. Number 0 talks of topic0 and item0. ")},
+    "first and last": {0: doc("Note 0", "Only this."), 39: doc("Note 39 anew", "Shared words, item39, zzz.")},
+    "empty": {3: doc("Untitled", "")},
+    "two swap places": {1: blog_docs()[2], 2: blog_docs()[1]},
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_a_patched_index_is_the_index_built_anew(edit):
+    before = blog_docs()
+    state = SearchIndex.build(tuple(before)).state()
+    after = tuple(EDITS[edit].get(n, post) for n, post in enumerate(before))
+    patched = SearchIndex.build(after, state)
+    assert patched.postings is state.postings, "built anew, not patched"
+    assert index_parts(patched) == index_parts(SearchIndex.build(after))
+    # and the next build patches this one
+    again = tuple(doc(post.title, "Rewritten.") if n == 5 else post for n, post in enumerate(after))
+    assert index_parts(SearchIndex.build(again, patched.state())) == index_parts(SearchIndex.build(again))
+
+
+def test_an_index_is_built_anew_when_the_posts_are_not_the_same_or_many_changed():
+    before = blog_docs()
+    for after in (blog_docs(41), blog_docs(39), [doc(post.title, "New text.") for post in before[:3]] + before[3:]):
+        state = SearchIndex.build(tuple(before)).state()
+        index = SearchIndex.build(tuple(after), state)
+        assert index.postings is not state.postings
+        assert index_parts(index) == index_parts(SearchIndex.build(tuple(after)))
+    state = SearchIndex.build(tuple(before)).state()
+    assert SearchIndex.build(tuple(before), "not a state").postings is not state.postings
+
+
+@pytest.mark.parametrize("changed, patched", [(8, True), (9, False)])
+def test_a_patch_takes_at_most_eight_posts(changed, patched):
+    before = blog_docs(200)
+    state = SearchIndex.build(tuple(before)).state()
+    after = tuple(doc(post.title, "Short now.") if n < changed else post for n, post in enumerate(before))
+    index = SearchIndex.build(after, state)
+    assert (index.postings is state.postings) == patched
+    assert index_parts(index) == index_parts(SearchIndex.build(after))
