@@ -167,7 +167,7 @@ def direct_files(app: Flask, reuse: Reuse | None = None, unchanged: frozenset[st
     blog's text is never all in memory at once; content is bytes, a file to copy, or an iterable of bytes.
     Paths come from url_for, called while the files are written (in a request context at the site's root).
     The index.json entries of unchanged posts (quire.incremental.unchanged_posts) are taken from the previous
-    build's file, as reuse finds it.
+    build's file, as reuse finds it. The first producer is index.json's.
     """
     engine = app.extensions["quire"]
     site = engine.site()
@@ -181,11 +181,12 @@ def direct_files(app: Flask, reuse: Reuse | None = None, unchanged: frozenset[st
         previous = _previous_entries(reuse, rel, len(site.listed)) if unchanged else None
         return [(rel, index_json_parts(site, lambda post: absolute(url_of(post)), previous, unchanged))]
 
-    producers = [lambda: ((_file_path("search_shard", name=name), text.encode())
+    # index.json first: it is tens of megabytes, and the workers give it a task of its own.
+    producers = [index_json,
+                 lambda: ((_file_path("search_shard", name=name), text.encode())
                           for name, text in index.shards().items()),
                  lambda: ((_file_path("search_vocab", name=name), text.encode())
-                          for name, text in index.buckets().items()),
-                 index_json]
+                          for name, text in index.buckets().items())]
     # A post's result file and text chunks are decided by what it shows in results, its text and its number
     # alone (with the settings and the code): most carry over from the last build.
     settings = repr(sorted(engine.settings.items()))
@@ -567,15 +568,17 @@ def _write(app: Flask, dest: Path, work: Path, progress, jobs: int, check) -> tu
     if conflicts:
         check()  # the check's errors come first, as `flask check` lists them
         raise FreezeError("\n".join(conflicts))
-    current, previous = manifest(app, all_pages), read_manifest(dest)
-    pages = pages_to_render(app, all_pages, previous, current, _script_root(app))
-    rendering = set(pages)
-    carried = {page_rel(url): url for url in all_pages if url not in rendering}
-    # A re-freeze checks in a process of its own from here on: beside the search index and the pages made next.
-    aside = Aside(_findings, app) if carried and jobs > 1 and threading.active_count() == 1 else None
+    previous = read_manifest(dest)
+    # A re-freeze checks in a process of its own from here on: beside the manifest, the adoption of the last
+    # build, the search index and the pages made next.
+    aside = Aside(_findings, app) if previous and jobs > 1 and threading.active_count() == 1 else None
     try:
         if aside:
             check = functools.partial(check, aside=aside)
+        current = manifest(app, all_pages)
+        pages = pages_to_render(app, all_pages, previous, current, _script_root(app))
+        rendering = set(pages)
+        carried = {page_rel(url): url for url in all_pages if url not in rendering}
         # Most of the site carries over: start from the tree the last freeze replaced, which holds most of it.
         adopted = adopt_previous(dest, work, {page_rel(url) for url in pages}) if carried else None
         kept = adopted.files if adopted else frozenset()
@@ -631,13 +634,16 @@ def _render(app: Flask, work: Path, pages: list[str], carried: dict[str, str], f
     context = multiprocessing.get_context("fork")
     counter = context.Value("i", 0)
     rels = [rel for rel in carried if rel not in reuse.kept]  # the kept ones are in place already
-    _FORKED = (app, work, [(pages[i::jobs], files[i::jobs]) for i in range(jobs)],
-               [rels[i::jobs] for i in range(jobs)], counter, reuse)
+    # After an edit the first producer, index.json, is most of the work: a task of its own, so that no worker
+    # writes it after its share of the rest.
+    shares = [([], files[:1]), *((pages[i::jobs], files[1:][i::jobs]) for i in range(jobs))] if carried else \
+        [(pages[i::jobs], files[i::jobs]) for i in range(jobs)]
+    _FORKED = (app, work, shares, [rels[i::jobs] for i in range(jobs)], counter, reuse)
     # Keep the collector away from the inherited objects: touching them would copy every page per worker.
     gc.freeze()
     try:
         with context.Pool(jobs, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            result = pool.map_async(_run_task, range(2 * jobs), chunksize=1)
+            result = pool.map_async(_run_task, range(jobs + len(shares)), chunksize=1)
             if carried:
                 # The check (aside since before the search index, or else here) ends while the workers write: its
                 # errors stop them (leaving the pool kills them).

@@ -105,7 +105,10 @@ def read_manifest(dest: Path) -> dict | None:
 def write_manifest(work: Path, current: dict) -> None:
     """Record this build's manifest in its marker file."""
     (work / MARKER).unlink(missing_ok=True)  # never write into a file the published build shares
-    (work / MARKER).write_text(json.dumps(current, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+    # An entry a line, from the C encoder (indent= takes the Python one: a tenth of a second at 3,000 posts). In
+    # JSON text `,"` only ever starts the next entry: a quote inside a string is escaped.
+    text = json.dumps(current, sort_keys=True, separators=(",", ":")).replace(',"', ',\n"')
+    (work / MARKER).write_text(text + "\n", encoding="utf-8")
 
 
 def pages_to_render(app: Flask, pages: list[str], previous: dict | None, current: dict, script: str) -> list[str]:

@@ -24,6 +24,11 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _start_worker(parent: int) -> None:
+    die_with_parent(parent)
+    gc.enable()  # its parent may have paused the collector while it loads: a worker's own work makes cycles
+
+
 def map_forked(func, *columns, min_items: int, chunksize: int = 4) -> list:
     """Map func over columns of arguments, in forked worker processes when there are many and no threads."""
     count = len(columns[0]) if columns else 0
@@ -34,7 +39,7 @@ def map_forked(func, *columns, min_items: int, chunksize: int = 4) -> list:
     gc.freeze()  # the workers then leave the parent's objects (and their memory pages) alone
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+                                 initializer=_start_worker, initargs=(os.getpid(),)) as pool:
             return list(pool.map(func, *columns, chunksize=chunksize))
     finally:
         gc.unfreeze()

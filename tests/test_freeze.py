@@ -499,11 +499,13 @@ def test_errors_the_check_finds_stop_a_freeze_in_workers_and_write_nothing(large
     refused("posts/2022-01-01-more-3.md:5: error: link '/nowhere/' points nowhere: no page or file at /nowhere/")
     assert len(asides) == 1  # checked in a process aside
     large_blog.post("2022-01-01-more-3", title="More 3", date="2022-01-01")
-    # A new post: everything is rendered, and the check comes first.
+    # A new post: everything is rendered, and the check (aside from the start, as there is a previous build)
+    # ends first.
     large_blog.file("posts/broken.md", "---\ntitle: Broken\ndate: someday\n---\n")
     bad_date = ("posts/broken.md:3: error: 'date' 'someday' is not a date: write YYYY-MM-DD or "
                 "YYYY-MM-DDTHH:MM:SS+HH:MM")
     refused(bad_date)
+    assert len(asides) == 2
     reported = []
     freeze_site(app, dest, jobs=2, ignore_errors=True, report=reported.append)
     assert reported == [bad_date]

@@ -710,3 +710,15 @@ def test_a_bundle_file_changed_in_place_is_copied_again(blog, builder, tmp_path,
     build(blog, dest, monkeypatch)
     assert (dest / "posts/2024-02-01-bundle/plot.svg").read_text().endswith("<g/></svg>")
     same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+def test_the_manifest_has_an_entry_a_line_and_reads_back_whatever_the_names(tmp_path):
+    from quire.incremental import write_manifest
+
+    current = {"files": {'a,"b.html': 'x",y', "c.html": "z"}, "groups": {"k": ['a,"b.html', "c.html"]},
+               "posts": {}, "shape": "s", "shared": "t"}
+    write_manifest(tmp_path, current)
+    text = (tmp_path / ".quire-build").read_text()
+    assert read_manifest(tmp_path) == current == json.loads(text)
+    assert text.splitlines() == ['{"files":{"a,\\"b.html":"x\\",y",', '"c.html":"z"},', '"groups":{"k":["a,\\"b.html",',
+                                 '"c.html"]},', '"posts":{},', '"shape":"s",', '"shared":"t"}']

@@ -1,5 +1,6 @@
 """ContentStore and Listing: what changed on disk, leftovers, bundles, symlinks, the render cache, parallel loading."""
 
+import gc
 import os
 import threading
 import time
@@ -638,3 +639,26 @@ def test_no_process_aside_while_another_thread_runs(builder, site_dir, tmp_path_
         stop.set()
         other.join()
     assert asides == [] and load_calls == ["posts/p2.md"]
+
+
+def collector_on(_) -> bool:
+    return gc.isenabled()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_loading_pauses_the_collector_and_leaves_it_as_it_was(builder, site_dir, monkeypatch, enabled):
+    builder.post("a", title="A", date="2024-01-01")
+    seen, real = [], quire.store.load_post
+    monkeypatch.setattr(quire.store, "load_post", lambda *args: seen.append(gc.isenabled()) or real(*args))
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert len(store_of(site_dir).snapshot().posts) == 1
+        assert seen == [False] and gc.isenabled() == enabled
+    finally:
+        gc.enable()
+
+
+def test_workers_run_with_the_collector_on_while_their_parent_paused_it(pools):
+    with quire.store.collector_paused():
+        assert quire.workers.map_forked(collector_on, list(range(4)), min_items=2) == [True] * 4
+    assert pools == [2] and gc.isenabled()
