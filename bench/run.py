@@ -56,8 +56,20 @@ class Bench:
         self.dev: dict = {}
 
     # -- commands -------------------------------------------------------------------------------
+    def quire_env(self, cache_dir: Path) -> dict[str, str]:
+        """The environment Quire runs in: the corpus, the render cache, and its own modules' bytecode cached.
+
+        Pelican and Quire's libraries run from bytecode pip compiled when it installed them; Quire runs from the
+        checkout, and this machine sets PYTHONDONTWRITEBYTECODE, which would compile its modules at every start.
+        Its bytecode goes to the benchmark's cache folder (the warm-up run writes it), never into the project.
+        """
+        env = dict(os.environ, QUIRE_SITE=str(self.corpus.plain), QUIRE_CACHE_DIR=str(cache_dir),
+                   PYTHONPYCACHEPREFIX=str(self.cache / "pycache"))
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        return env
+
     def quire_cmd(self, project: Path, dest: Path, cache_dir: Path):
-        env = dict(os.environ, QUIRE_SITE=str(self.corpus.plain), QUIRE_CACHE_DIR=str(cache_dir))
+        env = self.quire_env(cache_dir)
         # The corpus links images it does not ship: the check runs (and is timed) but does not stop the build.
         cmd = [sys.executable, "-m", "flask", "--app", str(project / "app.py"), "freeze", "--dest", str(dest),
                "--ignore-errors"]
@@ -173,7 +185,7 @@ class Bench:
     def dev_server(self) -> None:
         """Serve the corpus with `flask run` on loopback; time warm GETs and the first GET after an edit."""
         port = measure.free_port()
-        env = dict(os.environ, QUIRE_SITE=str(self.corpus.plain), QUIRE_CACHE_DIR=str(self.quire_cache))
+        env = self.quire_env(self.quire_cache)
         cmd = [sys.executable, "-m", "flask", "--app", str(self.quire / "app.py"), "run",
                "--host", "127.0.0.1", "--port", str(port), "--no-reload", "--no-debugger"]
         post = f"/posts/{self.long_post.stem}/"
