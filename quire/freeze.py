@@ -36,6 +36,7 @@ from .incremental import (
     previous_path,
     prune_to,
     read_manifest,
+    same_shape,
     stream_digest,
     unchanged_posts,
     write_manifest,
@@ -281,10 +282,8 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
         _remove_leftovers(dest)
         work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
         try:
-            pages, rendered, written, current = _write(app, dest, work, progress,
-                                                       jobs if jobs is not None else os.cpu_count() or 1, check)
-            write_manifest(work, current)
-            files, sizes = verify_tree(work, written)
+            pages, rendered, files, sizes = _write(app, dest, work, progress,
+                                                   jobs if jobs is not None else os.cpu_count() or 1, check)
             for kept in _swap(work, dest, keep_previous=rendered < pages):
                 files += 1
                 sizes += kept.stat().st_size
@@ -377,20 +376,27 @@ def _make_folder(folder: str) -> None:
     os.makedirs(folder, exist_ok=True)
 
 
-def verify_tree(work: Path, written: list[str]) -> tuple[int, int]:
-    """Refuse to swap in a build folder that lacks a file the freeze wrote (another process deleted it);
-    return the count and bytes of its files."""
-    missing, files, sizes, root = [], 0, 0, str(work)
-    for rel in {*written, "index.html", "404.html", MARKER}:
+def file_sizes(work: Path, rels) -> dict[str, int]:
+    """Return the size of each of these files in work that is there as a plain file."""
+    found, root = {}, str(work)
+    for rel in rels:
         try:
             st = os.stat(os.path.join(root, rel))
         except OSError:
-            st = None
-        if st is None or not stat.S_ISREG(st.st_mode):
-            missing.append(rel)
             continue
-        files += 1
-        sizes += st.st_size
+        if stat.S_ISREG(st.st_mode):
+            found[rel] = st.st_size
+    return found
+
+
+def verify_tree(work: Path, written: list[str], known: dict[str, int] | None = None) -> tuple[int, int]:
+    """Refuse to swap in a build folder that lacks a file the freeze wrote (another process deleted it);
+    return the count and bytes of its files. known: the sizes of files found already (as file_sizes gives)."""
+    wanted, known = {*written, "index.html", "404.html", MARKER}, known or {}
+    found = file_sizes(work, (rel for rel in wanted if rel not in known))
+    found.update((rel, known[rel]) for rel in wanted if rel in known)
+    missing = [rel for rel in wanted if rel not in found]
+    files, sizes = len(found), sum(found.values())
     if missing:
         missing.sort()
         raise FreezeError(f"error: the built site is incomplete ({len(missing)} file(s) missing, first "
@@ -554,20 +560,16 @@ def _run_task(number: int):
         return f"error: {type(exc).__name__}: {exc}"
 
 
-def _write(app: Flask, dest: Path, work: Path, progress, jobs: int, check) -> tuple[int, int, list[str], dict]:
+def _write(app: Flask, dest: Path, work: Path, progress, jobs: int, check) -> tuple[int, int, int, int]:
     """Check the site and write all pages and files into work, in `jobs` forked processes when there is enough
-    to share.
+    to share, then its manifest, and verify them.
 
     Pages an edit cannot have changed are carried over from the previous build in dest (quire.incremental).
     check() raises FreezeError when the site's errors must stop the freeze. progress, if given, is called now
-    and then with the number of files written so far. Return the page count, the count of pages rendered, the
-    relative path of every file written and the build's manifest.
+    and then with the number of files written so far. Return the page count, the count of pages rendered, and
+    the count and bytes of the files in work.
     """
     all_pages = page_urls(app, is_case_sensitive(work))
-    conflicts = path_conflicts(app, all_pages)
-    if conflicts:
-        check()  # the check's errors come first, as `flask check` lists them
-        raise FreezeError("\n".join(conflicts))
     previous = read_manifest(dest)
     # A re-freeze checks in a process of its own from here on: beside the manifest, the adoption of the last
     # build, the search index and the pages made next.
@@ -576,6 +578,11 @@ def _write(app: Flask, dest: Path, work: Path, progress, jobs: int, check) -> tu
         if aside:
             check = functools.partial(check, aside=aside)
         current = manifest(app, all_pages)
+        # The same pages and URLs as the last build, which was frozen: they have no conflicts.
+        conflicts = [] if same_shape(previous, current) else path_conflicts(app, all_pages)
+        if conflicts:
+            check()  # the check's errors come first, as `flask check` lists them
+            raise FreezeError("\n".join(conflicts))
         pages = pages_to_render(app, all_pages, previous, current, _script_root(app))
         rendering = set(pages)
         carried = {page_rel(url): url for url in all_pages if url not in rendering}
@@ -584,14 +591,19 @@ def _write(app: Flask, dest: Path, work: Path, progress, jobs: int, check) -> tu
         kept = adopted.files if adopted else frozenset()
         reuse = Reuse.of(dest, previous, kept)
         files = direct_files(app, reuse, unchanged_posts(previous, current) if carried else frozenset())
-        count, written, current["files"], current["groups"] = _render(app, work, pages, carried, files, progress,
-                                                                      jobs, reuse, check)
+        known: dict[str, int] = {}
+        count, written, current["files"], current["groups"] = _render(
+            app, work, pages, carried, files, progress, jobs, reuse, check,
+            idle=lambda: known.update(file_sizes(work, kept)))  # the files kept, found while the workers write
     finally:
         if aside:
             aside.close()
     if adopted:
         prune_to(work, adopted, set(written))  # what the replaced build had and this one does not make
-    return len(all_pages), count, written, current
+    write_manifest(work, current)
+    # A kept file a worker wrote again (index.json, say) is counted as it is now.
+    return len(all_pages), count, *verify_tree(work, written, {rel: size for rel, size in known.items()
+                                                               if rel not in current["files"]})
 
 
 def _findings(app: Flask) -> tuple[list, set[str]]:
@@ -605,9 +617,11 @@ def page_rel(url: str) -> str:
 
 
 def _render(app: Flask, work: Path, pages: list[str], carried: dict[str, str], files: list, progress, jobs: int,
-            reuse: Reuse, check) -> tuple:
+            reuse: Reuse, check, idle=None) -> tuple:
     """Check the site, carry pages over, render the others and write the direct files into work; return the
-    count of pages rendered, every file's path, the direct files' digests and the paths of each keyed producer."""
+    count of pages rendered, every file's path, the direct files' digests and the paths of each keyed producer.
+
+    idle, if given, is called while worker processes write (if they do)."""
     count = [0]
 
     def tick() -> None:
@@ -648,6 +662,8 @@ def _render(app: Flask, work: Path, pages: list[str], carried: dict[str, str], f
                 # The check (aside since before the search index, or else here) ends while the workers write: its
                 # errors stop them (leaving the pool kills them).
                 check()
+            if idle:
+                idle()
             while not result.ready():
                 result.wait(0.25)
                 if progress:

@@ -8,9 +8,9 @@ from pathlib import Path
 import imagesize
 
 try:  # the optional extra `images`: without it, images are served as they are
-    from PIL import Image
+    import PIL
 except ImportError:  # pragma: no cover - depends on the installation
-    Image = None
+    PIL = None
 
 MAX_PIXELS = 1_000_000
 # Widths of the srcset variants: a phone, a column at 1x, and the column at 1.5x and 2x (760 px wide).
@@ -64,7 +64,7 @@ def _pixels(width: float, height: float) -> tuple[int, int] | None:
 
 def pillow_version() -> str:
     """Return Pillow's version, or '' without it (it decides whether posts have srcset: part of the cache key)."""
-    return Image.__version__ if Image is not None else ""
+    return PIL.__version__ if PIL is not None else ""
 
 
 def variants(name: str, width: int) -> list[tuple[str, int, str]]:
@@ -73,7 +73,7 @@ def variants(name: str, width: int) -> list[tuple[str, int, str]]:
     Each narrower width of VARIANT_WIDTHS in the source's format and in WebP, and the full width in WebP.
     """
     fmt = RESIZABLE.get(Path(name).suffix.lower())
-    if Image is None or fmt is None:
+    if PIL is None or fmt is None:
         return []
     widths = [w for w in VARIANT_WIDTHS if w < width]
     found = [(f"{name}.{w}w.{f}", w, f) for w in widths for f in dict.fromkeys((fmt, "webp"))]
@@ -84,8 +84,10 @@ def variants(name: str, width: int) -> list[tuple[str, int, str]]:
 
 def make_variant(data: bytes, width: int, fmt: str) -> bytes | None:
     """Resize image bytes to a width (keeping the aspect ratio) in a format; None if Pillow cannot read it."""
-    if Image is None:
+    if PIL is None:
         return None
+    from PIL import Image  # here, not at start-up: most runs make no variant, and importing it takes 10 ms
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()

@@ -17,6 +17,7 @@ from .workers import Aside, map_forked
 
 SAVE_WINDOW_NS = 1_000_000_000  # an empty file this recent is probably being saved
 SAVE_PAUSE = 0.05  # seconds to let that save finish
+STAMP_MARGIN_NS = 2_000_000_000  # a file changed this long before it was read is known by its stamp
 
 
 def is_leftover(name: str) -> bool:
@@ -30,6 +31,7 @@ class SourceFile(NamedTuple):
     rel: str
     stamp: tuple
     linked: bool
+    changed: tuple = ()  # (device, inode, ctime): what no editor or checkout can keep as it was while writing
 
 
 def replaced(posts: tuple[Post, ...], pairs: list[tuple[Post, Post]]) -> tuple[Post, ...]:
@@ -149,7 +151,8 @@ def _source_file(path: str, kind: str, rel: str, bundle: str | None, linked: boo
         return None
     except OSError as exc:  # unreadable: loading it reports the error for this file alone
         return SourceFile(path, kind, rel, ("unreadable", exc.errno), linked)
-    return SourceFile(path, kind, rel, stamp, linked) if stat.S_ISREG(st.st_mode) else None
+    changed = (st.st_dev, st.st_ino, st.st_ctime_ns)
+    return SourceFile(path, kind, rel, stamp, linked, changed) if stat.S_ISREG(st.st_mode) else None
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,8 @@ class ContentStore:
         self._entries: list[Post | ContentError] = []  # what each file of _files is, in its order
         self.listing = Listing(site_dir)
         self._keys: dict[str, tuple[str, tuple]] = {}  # rel -> (cache key, stamp) of the bytes last loaded
+        self._stamps: dict[str, tuple] | None = None  # rel -> (stamp, changed, cache key, when read): see _known_key
+        self._stamps_key = self.cache.key("stamps", str(site_dir.resolve()), repr(sorted(self.settings.items())))
 
     def content_key(self, rel: str) -> tuple[str, tuple] | None:
         """Return the cache key of a content file as last loaded (it covers its bytes, the settings and the
@@ -281,25 +286,65 @@ class ContentStore:
         self._entries = entries
         return Snapshot(key=tuple(key), posts=posts, errors=errors)
 
+    def _read(self, f: SourceFile) -> tuple[str, tuple] | ContentError:
+        """Read a file; return its cache key (its bytes, the settings, a bundle's stamp) and what loading it takes."""
+        try:
+            data = read_settled(Path(f.path), f.stamp)
+        except OSError as exc:
+            return ContentError(f.rel, f"cannot read the file: {exc.strerror}")
+        cache_key = self.cache.key(f.kind, f.rel, repr(sorted(self.settings.items())), repr(f.stamp[2:]), data)
+        return cache_key, (Path(f.path), f.kind, f.rel, self.settings, data)
+
+    @staticmethod
+    def _known_key(f: SourceFile, known: tuple | None) -> str | None:
+        """Return the cache key a file had when last read, if it cannot have changed since; else None.
+
+        A file is taken to be as it was when its stamp (mtime, size), device, inode and ctime are all the same,
+        and its ctime was seconds before it was read: any write after that read sets a later ctime, which no
+        tool can set back. (A write in the same clock tick as the read could keep the ctime: hence the margin.)
+        """
+        if not (isinstance(known, tuple) and len(known) == 4 and f.changed) or known[:2] != (f.stamp, f.changed):
+            return None
+        return known[2] if f.changed[2] < known[3] - STAMP_MARGIN_NS else None
+
+    def _stamp_index(self) -> dict[str, tuple]:
+        """Return the stamps of the files the last large load read, with their cache keys (kept in the cache)."""
+        if self._stamps is None:
+            found = self.cache.get(self._stamps_key)
+            self._stamps = found if isinstance(found, dict) else {}
+        return self._stamps
+
+    def _save_stamps(self, stamps: dict[str, tuple], read: dict[str, tuple]) -> None:
+        stamps.update(read)
+        self.cache.put(self._stamps_key, stamps)
+
     def _load_many(self, todo: list[SourceFile]) -> list:
         """Load files from the disk cache where possible, rendering the rest (in parallel if many)."""
         results: list = [None] * len(todo)
         keyed = []
+        stamps = self._stamp_index() if len(todo) >= self.PARALLEL_MIN else {}
+        read = {}
         for i, f in enumerate(todo):
-            path, kind, rel = Path(f.path), f.kind, f.rel
-            try:
-                data = read_settled(path, f.stamp)
-            except OSError as exc:
-                results[i] = ContentError(rel, f"cannot read the file: {exc.strerror}")
-                continue
-            cache_key = self.cache.key(kind, rel, repr(sorted(self.settings.items())), repr(f.stamp[2:]), data)
-            self._keys[rel] = (cache_key, f.stamp[:2])
-            keyed.append((i, cache_key, (path, kind, rel, self.settings, data)))
+            cache_key = self._known_key(f, stamps.get(f.rel))
+            if cache_key is None:
+                when = time.time_ns()
+                entry = self._read(f)
+                if isinstance(entry, ContentError):
+                    results[i] = entry
+                    continue
+                cache_key, args = entry
+                read[f.rel] = (f.stamp, f.changed, cache_key, when)
+            else:
+                args = None  # read only if it must be rendered
+            self._keys[f.rel] = (cache_key, f.stamp[:2])
+            keyed.append((i, cache_key, args))
+        if read and len(todo) >= self.PARALLEL_MIN:
+            self._save_stamps(stamps, read)
         # A few edited files among many cached ones (a re-freeze): render them in a process aside while this one
         # loads the others, so that the Markdown and the loading overlap.
         aside = None
         if len(keyed) > self.ASIDE_MIN and (os.cpu_count() or 1) > 1 and threading.active_count() == 1:
-            edited = [entry for entry in keyed if not self.cache.has(entry[1])]
+            edited = [entry for entry in keyed if entry[2] is not None and not self.cache.has(entry[1])]
             if 0 < len(edited) < self.PARALLEL_MIN and len(keyed) - len(edited) >= self.ASIDE_MIN:
                 aside = (edited, Aside(_load_all, [args for _, _, args in edited]))
                 places = {i for i, _, _ in edited}
@@ -309,8 +354,15 @@ class ContentStore:
             post = self.cache.get(cache_key)
             if isinstance(post, Post):
                 results[i] = post
-            else:
-                misses.append((i, cache_key, args))
+                continue
+            if args is None:  # known by its stamp, but no longer cached
+                entry = self._read(todo[i])
+                if isinstance(entry, ContentError):
+                    results[i] = entry
+                    continue
+                cache_key, args = entry
+                self._keys[todo[i].rel] = (cache_key, todo[i].stamp[:2])
+            misses.append((i, cache_key, args))
         columns = list(zip(*(args for _, _, args in misses), strict=True)) or [()]
         loaded = map_forked(_load_safely, *columns, min_items=self.PARALLEL_MIN)
         if aside is not None:

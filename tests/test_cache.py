@@ -64,8 +64,9 @@ def test_warm_rebuilds_match_cold_builds(builder, site_dir, tmp_path, monkeypatc
         patch.setattr(quire.cache, "__file__", str(edited_engine(tmp_path, "markdown.py") / "cache.py"))
         warm = build(site_dir, warm_dest, monkeypatch, cache)
     assert warm == build(site_dir, cold_dest, monkeypatch, None)
-    # All 24 posts rendered and checked again (both keyed by the engine fingerprint), none read.
-    assert len({p.stem for p in cache.rglob("*.pickle")} - entries) == 48
+    # All 24 posts rendered and checked again (both keyed by the engine fingerprint), none read; and the search
+    # index and the files' stamps kept anew, under the new engine's keys.
+    assert len({p.stem for p in cache.rglob("*.pickle")} - entries) == 50
 
     # 4. Change a setting that shapes every cached post.
     with open(site_dir / "site.toml", "a") as f:
@@ -115,7 +116,7 @@ def test_broken_cache_entries_are_misses(builder, site_dir, tmp_path, monkeypatc
     cache = tmp_path / "cache"
     build(site_dir, tmp_path / "one", monkeypatch, cache)
     entries = list(cache.rglob("*.pickle"))
-    assert len(entries) == 2  # the post's rendered HTML and its check findings
+    assert len(entries) == 3  # the post's rendered HTML, its check findings and the search index
     for entry in entries:
         entry.write_bytes(b"not a pickle")
     assert b"Body text." in build(site_dir, tmp_path / "two", monkeypatch, cache)["posts/a/index.html"]

@@ -583,3 +583,42 @@ def test_progress_reports_files_written(large_blog, app, tmp_path, monkeypatch):
             assert seen[0] < seen[-1], seen  # reported while the workers write, not only at the end
         else:  # one process reports every 20 files, then the final count
             assert seen[:-1] == list(range(20, 20 * len(seen), 20))
+
+
+def test_a_re_freeze_finds_the_kept_files_while_its_workers_write_and_misses_none(large_blog, tmp_path, monkeypatch):
+    import quire.freeze
+
+    monkeypatch.setenv("QUIRE_CACHE_DIR", str(tmp_path / "cache"))
+    dest = tmp_path / "out"
+    cold = freeze_site(create_app(large_blog.root), dest, jobs=2)
+    large_blog.post("2022-01-01-more-3", title="More 3", date="2022-01-01", body="Edited once.")
+    freeze_site(create_app(large_blog.root), dest, jobs=2)  # (it leaves the build it replaced, to start from)
+    large_blog.post("2022-01-01-more-3", title="More 3", date="2022-01-01", body="Edited.")
+    looked, real = [], quire.freeze.file_sizes
+
+    def counted(work, rels):
+        rels = list(rels)
+        looked.append(len(rels))
+        return real(work, rels)
+
+    monkeypatch.setattr(quire.freeze, "file_sizes", counted)
+    again = freeze_site(create_app(large_blog.root), dest, jobs=2)
+    assert 0 < again.rendered < again.pages / 10
+    # The kept pages found while the workers wrote, the other files after.
+    assert len(looked) == 2 and looked[0] > again.pages / 2 and looked[1] < again.files - again.pages / 2
+    files = [p for p in dest.rglob("*") if p.is_file()]
+    assert (again.files, again.bytes) == (len(files), sum(p.stat().st_size for p in files)) != (cold.files, cold.bytes)
+
+    real_render = quire.freeze._render
+
+    def losing_a_kept_file(app, work, *args, **kwargs):
+        (work / "posts/2022-01-01-more-7/index.html").unlink()  # before the workers start
+        return real_render(app, work, *args, **kwargs)
+
+    monkeypatch.setattr(quire.freeze, "_render", losing_a_kept_file)
+    large_blog.post("2022-01-01-more-3", title="More 3", date="2022-01-01", body="Edited again.")
+    before = snapshot(dest)
+    with pytest.raises(FreezeError) as info:
+        freeze_site(create_app(large_blog.root), dest, jobs=2)
+    assert "1 file(s) missing, first 'posts/2022-01-01-more-7/index.html'" in str(info.value)
+    assert snapshot(dest) == before and leftovers(tmp_path) == []

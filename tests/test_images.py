@@ -83,7 +83,7 @@ def test_avif_size_is_read(tmp_path):
 
 
 def test_without_pillow_images_stay_plain(builder, site_dir, monkeypatch):
-    monkeypatch.setattr(quire.images, "Image", None)
+    monkeypatch.setattr(quire.images, "PIL", None)
     bundle(builder)
     client = create_app(site_dir, config={"TESTING": True}).test_client()
     html = client.get("/posts/p/").get_data(as_text=True)

@@ -662,3 +662,82 @@ def test_workers_run_with_the_collector_on_while_their_parent_paused_it(pools):
     with quire.store.collector_paused():
         assert quire.workers.map_forked(collector_on, list(range(4)), min_items=2) == [True] * 4
     assert pools == [2] and gc.isenabled()
+
+
+# Files known by their stamps: a new process reads only what changed
+
+
+@pytest.fixture
+def reads(monkeypatch, pools) -> list[str]:
+    """Record the content files the store reads (a blog of a few files counts as large here)."""
+    monkeypatch.setattr(ContentStore, "PARALLEL_MIN", 3)
+    monkeypatch.setattr(quire.store, "STAMP_MARGIN_NS", 0)  # the files were written a moment ago
+    done, real = [], quire.store.read_settled
+    monkeypatch.setattr(quire.store, "read_settled", lambda path, stamp: done.append(path.name) or real(path, stamp))
+    return done
+
+
+def stamped_blog(builder, site_dir, folder):
+    for i in range(4):
+        builder.post(f"p{i}", title=f"Post {i}", date=f"2024-01-0{i + 1}", body=f"Text {i}.\n")
+    return store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+
+
+def test_a_new_store_reads_only_the_files_changed_since_the_last_large_load(builder, site_dir, tmp_path_factory,
+                                                                           reads):
+    folder = tmp_path_factory.mktemp("cache")
+    first = stamped_blog(builder, site_dir, folder)
+    assert sorted(reads) == ["p0.md", "p1.md", "p2.md", "p3.md"]
+    reads.clear()
+    again = store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    assert reads == [] and described(again.posts) == described(first.posts)
+    # Rewritten in place with the same size and mtime: its ctime tells.
+    path = site_dir / "posts" / "p2.md"
+    st = path.stat()
+    path.write_text(path.read_text().replace("Text 2.", "Word 2."))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    edited = store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    assert reads == ["p2.md"] and "Word 2." in edited.posts[2].html
+    reads.clear()
+    store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    assert reads == []
+
+
+def test_a_file_changed_moments_before_it_was_read_is_read_again(builder, site_dir, tmp_path_factory, reads,
+                                                                 monkeypatch):
+    folder = tmp_path_factory.mktemp("cache")
+    stamped_blog(builder, site_dir, folder)
+    monkeypatch.setattr(quire.store, "STAMP_MARGIN_NS", 60 * 10**9)
+    reads.clear()
+    store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    assert sorted(reads) == ["p0.md", "p1.md", "p2.md", "p3.md"]
+
+
+def test_a_file_known_by_its_stamp_but_no_longer_cached_is_read_and_rendered(builder, site_dir, tmp_path_factory,
+                                                                            reads, load_calls):
+    folder = tmp_path_factory.mktemp("cache")
+    first = stamped_blog(builder, site_dir, folder)
+    store = store_of(site_dir, RenderCache(folder, "engine-1"))
+    store.snapshot()
+    key = store.content_key("posts/p1.md")[0]
+    (folder / key[:2] / f"{key}.pickle").unlink()
+    reads.clear()
+    load_calls.clear()
+    again = store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    assert reads == ["p1.md"] and load_calls == ["posts/p1.md"]
+    assert described(again.posts) == described(first.posts)
+
+
+@pytest.mark.parametrize("entry", [None, "junk", ("a", "b"), ((1, 2), (3, 4), "key", "when")])
+def test_a_broken_stamp_entry_is_no_reason_to_trust_a_file(builder, site_dir, tmp_path_factory, reads, entry):
+    folder = tmp_path_factory.mktemp("cache")
+    stamped_blog(builder, site_dir, folder)
+    cache = RenderCache(folder, "engine-1")
+    store = store_of(site_dir, cache)
+    stamps = cache.get(store._stamps_key)
+    stamps["posts/p0.md"] = entry
+    cache.put(store._stamps_key, stamps)
+    reads.clear()
+    assert len(store_of(site_dir, RenderCache(folder, "engine-1")).snapshot().posts) == 4
+    assert reads == ["p0.md"]

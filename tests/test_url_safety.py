@@ -193,6 +193,18 @@ def test_a_clash_deeper_in_the_tree_is_named_too(builder, runner, tmp_path):
             "/old/notes.html as a file: set another 'slug' or alias") in output.splitlines(), output
 
 
+def test_a_clash_an_edit_brings_stops_the_re_freeze(builder, runner, tmp_path):
+    builder.post("a", title="A", aliases='["/old/notes.html"]')
+    builder.post("b", title="B")
+    dest = tmp_path / "out"
+    assert freeze(runner, dest, "--ignore-errors")[0] == 0
+    before = (dest / "posts/b/index.html").read_bytes()
+    builder.post("b", title="B", aliases='["/old/notes.html/more/"]')
+    code, output = freeze(runner, dest, "--ignore-errors")
+    assert code == 1 and "posts/b.md: error: its URL /old/notes.html/more/ needs a folder" in output, output
+    assert (dest / "posts/b/index.html").read_bytes() == before and not (dest / "old/notes.html/more").exists()
+
+
 @pytest.mark.parametrize("slug, bad", [("q?x#y", "?"), ("pct%41", "%"), ("a\\\\b", "\\\\"), ("x[1]", "[")])
 def test_slugs_with_url_reserved_characters_are_refused(builder, runner, tmp_path, slug, bad):
     builder.post("a", title="A", slug=f'"{slug}"')
