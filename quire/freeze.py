@@ -601,9 +601,10 @@ def _write(app: Flask, dest: Path, work: Path, progress, jobs: int, check) -> tu
     if adopted:
         prune_to(work, adopted, set(written))  # what the replaced build had and this one does not make
     write_manifest(work, current)
-    # A kept file a worker wrote again (index.json, say) is counted as it is now.
-    return len(all_pages), count, *verify_tree(work, written, {rel: size for rel, size in known.items()
-                                                               if rel not in current["files"]})
+    # A kept file a worker may have written again (index.json, say: its digest changed) is counted as it is now.
+    made, before = current["files"], reuse.files
+    unchanged = {rel: size for rel, size in known.items() if made.get(rel, before.get(rel)) == before.get(rel)}
+    return len(all_pages), count, *verify_tree(work, written, unchanged)
 
 
 def _findings(app: Flask) -> tuple[list, set[str]]:

@@ -5,6 +5,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from jinja2 import FileSystemLoader
 
 import quire.cache
@@ -146,6 +147,29 @@ def test_fingerprint_covers_every_module_that_loading_a_post_imports(tmp_path, m
     before = cache.engine_fingerprint()
     (package / "fresh.py").write_text("VALUE = 2\n")
     assert cache.engine_fingerprint() != before
+
+
+@pytest.mark.parametrize("statement", [
+    "from .fresh import VALUE\n",
+    "from .fresh.deeper import VALUE  # a comment\n",
+    "from . import (\n    other,\n    fresh as renamed,\n)\n",
+    "from . import other, fresh\n",
+    "def later():\n    from .fresh import VALUE\n    return VALUE\n",
+])
+def test_the_fingerprint_finds_every_form_of_relative_import(tmp_path, monkeypatch, statement):
+    from quire import cache
+
+    package = tmp_path / "quire"
+    shutil.copytree(Path(cache.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "fresh.py").write_text("VALUE = 1\n")
+    (package / "other.py").write_text("\n")
+    (package / "terms.py").write_text(statement + (package / "terms.py").read_text())
+    monkeypatch.setattr(cache, "__file__", str(package / "cache.py"))
+    assert "fresh.py" in {p.name for p in cache.rendering_modules()}
+    # and nothing from another package, or from a parent package's module of the same name
+    (package / "terms.py").write_text("from ..fresh import VALUE\nfrom fresh import VALUE\n"
+                                      + (package / "terms.py").read_text().replace(statement, ""))
+    assert "fresh.py" not in {p.name for p in cache.rendering_modules()}
 
 
 def test_prune_keeps_only_the_entries_this_process_used(tmp_path):
