@@ -79,8 +79,9 @@ class RenderCache:
             digest.update(b"\0")
         return digest.hexdigest()
 
-    def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.pickle"
+    def _path(self, key: str) -> str:
+        # A string, not a Path: a freeze asks for thousands.
+        return os.path.join(self.folder, key[:2], f"{key}.pickle")
 
     def get(self, key: str):
         """Return the cached value, or None."""
@@ -104,8 +105,8 @@ class RenderCache:
         self.used.add(key)
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
             with os.fdopen(fd, "wb") as f:
                 pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)

@@ -1,6 +1,7 @@
 """`flask check`: lint the whole site and report each finding as `path:line: level: message`."""
 
 import bisect
+import contextlib
 import hashlib
 import os
 import re
@@ -294,15 +295,48 @@ def own_findings(post: Post, data: bytes, text: str) -> list[Finding]:
 
 
 class Texts(dict):
-    """Each content file's text (rel -> text), read when first asked for: most files never are."""
+    """Each content file's text (rel -> text), read when first asked for: most files never are.
 
-    def __init__(self, site_dir: Path):
+    line() places a needle in a file and remembers where, in the render cache under the key the content store
+    loaded the file with: a warm check then reads no file to give its findings their lines.
+    """
+
+    def __init__(self, engine):
         super().__init__()
-        self.site_dir = site_dir
+        self.engine = engine
+        self.stamps: dict[str, tuple[int, int]] = {}  # (mtime, size) of each file read, just after reading it
+        self._lines: dict[str, list] = {}  # rel -> [cache key or None, {needles: line}, whether it grew]
 
     def __missing__(self, rel: str) -> str:
-        text = self[rel] = read_text(self.site_dir / rel, rel)
+        path = self.engine.site_dir / rel
+        text = self[rel] = read_text(path, rel)
+        with contextlib.suppress(OSError):
+            st = os.stat(path)
+            self.stamps[rel] = (st.st_mtime_ns, st.st_size)
         return text
+
+    def line(self, rel: str, *needles: str) -> int:
+        """Return the line of the first of the needles that a file holds (0 if it holds none)."""
+        entry = self._lines.get(rel)
+        if entry is None:
+            loaded = self.engine.store.content_key(rel)
+            key = self.engine.cache.key("lines", rel, loaded[0]) if loaded else None
+            cached = self.engine.cache.get(key) if key else None
+            entry = self._lines[rel] = [key, cached if isinstance(cached, dict) else {}, False]
+        line = entry[1].get(needles)
+        if not isinstance(line, int):
+            text = self[rel]
+            line = next((n for n in (_line_of(text, needle) for needle in needles) if n), 0)
+            entry[1][needles] = line
+            entry[2] = True
+        return line
+
+    def save(self) -> None:
+        """Keep the lines found anew, for each file read as the store loaded it (never one changed since)."""
+        for rel, (key, lines, grew) in self._lines.items():
+            loaded = self.engine.store.content_key(rel)
+            if grew and key and loaded and self.stamps.get(rel) == loaded[1]:
+                self.engine.cache.put(key, lines)
 
 
 def _own_findings(engine, posts: list[Post]) -> list[list]:
@@ -339,7 +373,7 @@ def check_site(app: Flask) -> list[Finding]:
     site = engine.site()
     found = [Finding(e.path, e.line or 0, "error", e.message) for e in site.errors]
     posts = [*site.posts_by_slug.values(), *site.pages_by_slug.values()]
-    sources = Texts(engine.site_dir)
+    sources = Texts(engine)
     for findings in _own_findings(engine, posts):
         found += findings
     with app.test_request_context():
@@ -352,6 +386,7 @@ def check_site(app: Flask) -> list[Finding]:
     found += _settings_findings(app, site, known)
     found += _scheduled_findings(engine, site)
     found += _series_findings(site, sources)
+    sources.save()
     # Their order as fields, compared as tuples: the dataclass's own comparisons cost as much as the rest.
     return sorted(set(found), key=lambda f: (f.path, f.line, f.level, f.message))
 
@@ -398,7 +433,7 @@ def _series_findings(site, sources: dict[str, str]) -> list[Finding]:
     return found
 
 
-def _url_findings(site, posts: list[Post], sources: dict[str, str], own: dict[int, str]) -> list[Finding]:
+def _url_findings(site, posts: list[Post], sources: Texts, own: dict[int, str]) -> list[Finding]:
     found = []
     for page in site.pages_by_slug.values():
         if page.slug in urls.RESERVED:
@@ -415,12 +450,12 @@ def _url_findings(site, posts: list[Post], sources: dict[str, str], own: dict[in
             else:
                 problem = None
             if problem:
-                found.append(Finding(post.source, _line_of(sources[post.source], alias.rstrip("/")), "error", problem))
+                found.append(Finding(post.source, sources.line(post.source, alias.rstrip("/")), "error", problem))
             claimed.setdefault(alias, post)
     return found
 
 
-def _tag_findings(posts: list[Post], sources: dict[str, str]) -> list[Finding]:
+def _tag_findings(posts: list[Post], sources: Texts) -> list[Finding]:
     found = []
     spellings: dict[str, dict[str, str]] = defaultdict(dict)
     for post in sorted(posts, key=lambda p: p.source):
@@ -428,14 +463,14 @@ def _tag_findings(posts: list[Post], sources: dict[str, str]) -> list[Finding]:
         names = raw if isinstance(raw, list) else re.split(r"[,\s]+", str(raw or ""))
         for name in (str(n) for n in names if n):
             if re.search(r"[\"'`]", name):
-                found.append(Finding(post.source, _line_of(sources[post.source], "tags"), "warning",
+                found.append(Finding(post.source, sources.line(post.source, "tags"), "warning",
                                      f"tag {name!r} has stray quotes: remove them"))
             spellings[tag_slug(name)].setdefault(name.strip("\"'` "), post.source)
     for names in spellings.values():
         if len(names) > 1:
             (first, first_source), *others = names.items()
             for name, source in others:
-                found.append(Finding(source, _line_of(sources[source], "tags"), "warning",
+                found.append(Finding(source, sources.line(source, "tags"), "warning",
                                      f"tag {name!r} differs from {first!r} (in {first_source}) only in case or "
                                      f"punctuation: use one spelling"))
     return found
@@ -447,7 +482,7 @@ SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:|//")
 PLAIN_PATH = re.compile(r"(?!//)(?![^#?]*/\.\.?(?:[/#?]|\Z))/[^\s\\;\x00-\x20\x7f]*\Z")
 
 
-def _link_findings(app: Flask, site, posts: list[Post], sources: dict[str, str], own: dict[int, str],
+def _link_findings(app: Flask, site, posts: list[Post], sources: Texts, own: dict[int, str],
                    known: set[str]) -> list[Finding]:
     """Find links and images that point to no page, file or heading (own: each post's URL; known: known_urls)."""
     engine = app.extensions["quire"]
@@ -458,8 +493,7 @@ def _link_findings(app: Flask, site, posts: list[Post], sources: dict[str, str],
         base = own[id(post)]
 
         def report(message: str, link: str, post: Post = post) -> None:
-            text = sources[post.source]
-            found.append(Finding(post.source, _line_of(text, f"({link}") or _line_of(text, link), "error", message))
+            found.append(Finding(post.source, sources.line(post.source, f"({link}", link), "error", message))
 
         for what, link in dict.fromkeys(post.links):
             if SCHEME.match(link):

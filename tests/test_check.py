@@ -243,7 +243,7 @@ def test_many_files_are_linted_in_workers_with_the_same_findings(builder, site_d
     assert findings(str(tmp_path / "cache")) == parallel and len(pools) == before
 
 
-def test_a_warm_check_reads_only_the_files_it_reports_on(builder, site_dir, monkeypatch, tmp_path):
+def test_a_warm_check_reads_no_file_again(builder, site_dir, monkeypatch, tmp_path):
     import quire.check
     from quire.check import check_site
 
@@ -259,7 +259,15 @@ def test_a_warm_check_reads_only_the_files_it_reports_on(builder, site_dir, monk
     monkeypatch.setattr(quire.check, "read_text", lambda path, rel, data=None: read.append(rel) or
                         quire.content.read_text(path, rel, data))
     app = create_app(site_dir)
-    app.extensions["quire"].site()  # the content store reads every file: the check then reads only these
+    app.extensions["quire"].site()  # the content store reads every file: the check none, not even for lines
+    assert [str(f) for f in check_site(app)] == cold
+    assert read == []
+    # Without the lines kept, it reads the files it reports on, and only those.
+    for entry in (tmp_path / "cache").rglob("*.pickle"):
+        if isinstance(quire.cache.pickle.loads(entry.read_bytes()), dict):
+            entry.unlink()
+    app = create_app(site_dir)
+    app.extensions["quire"].site()
     assert [str(f) for f in check_site(app)] == cold
     assert sorted(read) == ["posts/broken.md", "posts/other.md"]
 
@@ -282,6 +290,28 @@ def test_a_file_changed_since_it_was_loaded_is_linted_but_never_cached(builder, 
     for _ in range(2):
         assert any("lone '$'" in str(f) for f in check_site(app))
     assert linted == ["posts/p.md", "posts/p.md"]
+
+
+def test_lines_found_in_a_file_changed_since_it_was_loaded_are_never_kept(builder, site_dir, monkeypatch, tmp_path):
+    import quire.check
+    from quire.check import check_site
+
+    builder.post("p", title="P", body="Text.\n\nA [link](/nowhere/).\n")
+    monkeypatch.setenv("QUIRE_CACHE_DIR", str(tmp_path / "cache"))
+    app = create_app(site_dir)
+    store = app.extensions["quire"].store
+    app.extensions["quire"].site()
+    key, stamp = store.content_key("posts/p.md")
+    monkeypatch.setattr(store, "content_key", lambda rel: (key, (stamp[0] - 1, stamp[1])))
+    read = []
+    monkeypatch.setattr(quire.check, "read_text", lambda path, rel, data=None: read.append(rel) or
+                        quire.content.read_text(path, rel, data))
+    for _ in range(2):
+        assert "posts/p.md:7: error: link '/nowhere/' points nowhere: no page or file at /nowhere/" in [
+            str(f) for f in check_site(app)]
+    assert read.count("posts/p.md") == 4  # its own findings and its lines, found again each time
+    assert not [e for e in (tmp_path / "cache").rglob("*.pickle")
+                if isinstance(quire.cache.pickle.loads(e.read_bytes()), dict)]
 
 
 def test_bundle_files_in_folders_and_static_files_are_found_by_their_whole_path(builder, runner):
