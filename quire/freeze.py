@@ -41,10 +41,11 @@ from .incremental import (
     unchanged_posts,
     write_manifest,
 )
+from .index_file import IndexFile, record_of
 from .outputs import search_doc_json
 from .paths import KEEP, MARKER, nfc, output_problem, resolves_inside
 from .responsive import keep_variant, variant_file, variant_names
-from .search import index_json_entries, index_json_parts, search_index
+from .search import search_index
 from .workers import Aside, die_with_parent
 
 
@@ -167,8 +168,8 @@ def direct_files(app: Flask, reuse: Reuse | None = None, unchanged: frozenset[st
     live route serves, but a request per file would cost more than the file. Producers are lazy, so a large
     blog's text is never all in memory at once; content is bytes, a file to copy, or an iterable of bytes.
     Paths come from url_for, called while the files are written (in a request context at the site's root).
-    The index.json entries of unchanged posts (quire.incremental.unchanged_posts) are taken from the previous
-    build's file, as reuse finds it. The first producer is index.json's.
+    The index.json entries of unchanged posts (quire.incremental.unchanged_posts) are copied from the previous
+    build's file (quire.index_file), as reuse finds it. The first producer is index.json's.
     """
     engine = app.extensions["quire"]
     site = engine.site()
@@ -179,8 +180,10 @@ def direct_files(app: Flask, reuse: Reuse | None = None, unchanged: frozenset[st
 
     def index_json() -> list:
         rel = _file_path("index_json")
-        previous = _previous_entries(reuse, rel, len(site.listed)) if unchanged else None
-        return [(rel, index_json_parts(site, lambda post: absolute(url_of(post)), previous, unchanged))]
+        previous, record = None, None
+        if reuse is not None and rel in reuse.files and unchanged:
+            previous, record = os.path.join(reuse.dest, rel), engine.cache.get(index_record_key(engine))
+        return [(rel, IndexFile(site.listed, lambda post: absolute(url_of(post)), unchanged, previous, record))]
 
     # index.json first: it is tens of megabytes, and the workers give it a task of its own.
     producers = [index_json,
@@ -218,25 +221,10 @@ def direct_files(app: Flask, reuse: Reuse | None = None, unchanged: frozenset[st
     return producers
 
 
-def _previous_entries(reuse: Reuse | None, rel: str, count: int) -> list[bytes] | None:
-    """Return the entries of the previous build's index.json, if it is there as that build wrote it."""
-    if reuse is None or rel not in reuse.files:
-        return None
-    try:
-        # Never through a symlink, and never waiting on a FIFO someone left there.
-        fd = os.open(os.path.join(reuse.dest, rel), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        with open(fd, "rb", closefd=False) as f:
-            data = f.read()
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return index_json_entries(data, count) if content_digest(data) == reuse.files[rel] else None
+def index_record_key(engine) -> str:
+    """Key the render cache's record of the last index.json a freeze wrote (kept there, not in the output: it
+    holds the file's inode and mtime, and the output stays byte for byte a cold build's)."""
+    return engine.cache.key("index.json")
 
 
 def _walk(folder: Path, root: Path):
@@ -421,10 +409,10 @@ class GuardedFreezer(Freezer):
 
 
 def _freeze_share(app: Flask, work: Path, pages: list[str], files: list, tick, crawl: bool,
-                  reuse: Reuse) -> tuple[int, list[str], dict[str, str], dict[str, list[str]]]:
+                  reuse: Reuse) -> tuple[int, list[str], dict[str, str], dict[str, list[str]], dict[str, list]]:
     # tick() is called once per file written.
-    """Freeze some page URLs and write some direct files; return the page count, the paths, the files' digests
-    and the paths each keyed producer made."""
+    """Freeze some page URLs and write some direct files; return the page count, the paths, the files' digests,
+    the paths each keyed producer made and the table of each IndexFile written."""
     app.config["FREEZER_DESTINATION"] = str(work)
     freezer = GuardedFreezer(app, with_static_files=False, with_no_argument_rules=False, log_url_for=crawl)
     freezer.register_generator(lambda: pages)
@@ -443,6 +431,7 @@ def _freeze_share(app: Flask, work: Path, pages: list[str], files: list, tick, c
     count = len(written)
     digests: dict[str, str] = {}
     groups: dict[str, list[str]] = {}
+    tables: dict[str, list] = {}
     # At the site's root: url_for then gives paths inside the output (absolute URLs still use base_url).
     with app.test_request_context():
         for produce in files:
@@ -452,13 +441,15 @@ def _freeze_share(app: Flask, work: Path, pages: list[str], files: list, tick, c
             for rel, content in produce() if linked is None else ():
                 rel = nfc(rel)
                 made[rel] = write_file(work, rel, content, reuse)
+                if isinstance(content, IndexFile):
+                    tables[rel] = content.table
             for rel in made:
                 written.append(rel)
                 tick()
             digests.update(made)
             if key:
                 groups[key] = list(made)
-    return count, written, digests, groups
+    return count, written, digests, groups, tables
 
 
 def _linked_path(work: Path, rel: str) -> str:
@@ -468,7 +459,8 @@ def _linked_path(work: Path, rel: str) -> str:
 
 
 def write_file(work: Path, rel: str, content, reuse: Reuse | None = None) -> str:
-    """Write one direct file (bytes, a file to copy, or an iterable of bytes) at its checked path; return its digest.
+    """Write one direct file (bytes, a file to copy, an IndexFile or an iterable of bytes) at its checked path;
+    return its digest.
 
     A file given whole that the previous build had with the same digest is hard-linked from it instead. An
     iterable (the full-text index.json, tens of megabytes) is written as it comes, never held whole.
@@ -483,7 +475,9 @@ def write_file(work: Path, rel: str, content, reuse: Reuse | None = None) -> str
                 return digest
         with contextlib.suppress(FileNotFoundError):
             os.unlink(target)  # a file kept from the previous build is dest's too: never write into it
-        if not whole:
+        if isinstance(content, IndexFile):
+            digest = content.write_to(target)
+        elif not whole:
             with open(target, "wb") as f:
                 digest = stream_digest(content, f.write)
         elif isinstance(content, Path):
@@ -592,9 +586,12 @@ def _write(app: Flask, dest: Path, work: Path, progress, jobs: int, check) -> tu
         reuse = Reuse.of(dest, previous, kept)
         files = direct_files(app, reuse, unchanged_posts(previous, current) if carried else frozenset())
         known: dict[str, int] = {}
-        count, written, current["files"], current["groups"] = _render(
+        count, written, current["files"], current["groups"], tables = _render(
             app, work, pages, carried, files, progress, jobs, reuse, check,
             idle=lambda: known.update(file_sizes(work, kept)))  # the files kept, found while the workers write
+        engine = app.extensions["quire"]
+        for rel, table in tables.items():  # index.json: what the next freeze copies its entries by
+            engine.cache.put(index_record_key(engine), record_of(os.path.join(work, rel), table))
     finally:
         if aside:
             aside.close()
@@ -620,7 +617,8 @@ def page_rel(url: str) -> str:
 def _render(app: Flask, work: Path, pages: list[str], carried: dict[str, str], files: list, progress, jobs: int,
             reuse: Reuse, check, idle=None) -> tuple:
     """Check the site, carry pages over, render the others and write the direct files into work; return the
-    count of pages rendered, every file's path, the direct files' digests and the paths of each keyed producer.
+    count of pages rendered, every file's path, the direct files' digests, the paths of each keyed producer and
+    the table of each IndexFile.
 
     idle, if given, is called while worker processes write (if they do)."""
     count = [0]
@@ -636,11 +634,11 @@ def _render(app: Flask, work: Path, pages: list[str], carried: dict[str, str], f
             pages.append(carried.pop(rel))  # not in the previous build after all: render it
         # One process: also follow every url_for made while rendering, as a safety net (following it with
         # pages carried over would render them again).
-        rendered, written, digests, groups = _freeze_share(app, work, pages, files, tick, crawl=not carried,
-                                                           reuse=reuse)
+        rendered, written, digests, groups, tables = _freeze_share(app, work, pages, files, tick,
+                                                                   crawl=not carried, reuse=reuse)
         if progress:
             progress(count[0])  # the final count, whatever the step
-        return rendered, [*written, *carried], digests, groups
+        return rendered, [*written, *carried], digests, groups, tables
     if not carried:
         # A full render: the check first, its lint forked over the cores, and its memory (every file's text)
         # freed before the workers grow; a re-freeze's check, aside, ends while its workers write, below.
@@ -684,7 +682,8 @@ def _render(app: Flask, work: Path, pages: list[str], carried: dict[str, str], f
         shares.append(_freeze_share(app, work, missing, [], tick, crawl=False, reuse=reuse))
     digests = {rel: digest for o in shares for rel, digest in o[2].items()}
     groups = {key: rels for o in shares for key, rels in o[3].items()}
-    return sum(o[0] for o in shares), [*(rel for o in shares for rel in o[1]), *carried], digests, groups
+    tables = {rel: table for o in shares for rel, table in o[4].items()}
+    return sum(o[0] for o in shares), [*(rel for o in shares for rel in o[1]), *carried], digests, groups, tables
 
 
 def _swap(work: Path, dest: Path, keep_previous: bool) -> list[Path]:

@@ -377,42 +377,20 @@ def search_posts(site, query: str, limit: int = 20) -> tuple[list[Result], int]:
         len(ranked)
 
 
-def index_json_parts(site, permalink, previous: list[bytes] | None = None,
-                     unchanged: frozenset[str] = frozenset()) -> Iterator[bytes]:
+def index_json_entry(post: Post, permalink) -> bytes:
+    """Return a post's entry of the full-text index.json: PaperMod's shape (title, content, permalink, summary)."""
+    return safe_json({"title": post.title, "content": " ".join(post.terms.chunks), "permalink": permalink(post),
+                      "summary": post.summary}).encode()
+
+
+def index_json_parts(site, permalink) -> Iterator[bytes]:
     """Yield the PaperMod-shaped full-text index in pieces, one post at a time (it is large: keep it lazy).
 
-    permalink(post) gives a post's absolute URL. previous, if given, holds the last build's entries (from
-    index_json_entries), in the same order: a post in unchanged takes its entry from there, as it is.
+    permalink(post) gives a post's absolute URL. (A freeze writes it with quire.index_file.)
     """
     yield b"["
     for number, post in enumerate(site.listed):
         if number:
             yield b","
-        if previous is not None and post.source in unchanged:
-            yield previous[number]
-        else:
-            yield safe_json({"title": post.title, "content": " ".join(post.terms.chunks),
-                             "permalink": permalink(post), "summary": post.summary}).encode()
+        yield index_json_entry(post, permalink)
     yield b"]"
-
-
-ENTRY_START = b'{"title":'
-
-
-def index_json_entries(data: bytes, count: int) -> list[memoryview] | None:
-    """Split an index.json that index_json_parts wrote into its entries (views of data, never copies: it is tens
-    of megabytes); None if it does not hold count of them.
-
-    `,{"title":` only ever starts an entry: inside a JSON string every quote is escaped.
-    """
-    if count == 0 or not (data.startswith(b"[" + ENTRY_START) and data.endswith(b"}]")):
-        return None
-    starts, separator = [1], b"," + ENTRY_START
-    found = data.find(separator, 1)
-    while found >= 0 and len(starts) <= count:
-        starts.append(found + 1)
-        found = data.find(separator, found + len(separator))
-    if len(starts) != count:
-        return None
-    view = memoryview(data)
-    return [view[start:end - 1] for start, end in zip(starts, [*starts[1:], len(data)], strict=True)]

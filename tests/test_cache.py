@@ -66,8 +66,8 @@ def test_warm_rebuilds_match_cold_builds(builder, site_dir, tmp_path, monkeypatc
         warm = build(site_dir, warm_dest, monkeypatch, cache)
     assert warm == build(site_dir, cold_dest, monkeypatch, None)
     # All 24 posts rendered and checked again (both keyed by the engine fingerprint), none read; and the search
-    # index and the files' stamps kept anew, under the new engine's keys.
-    assert len({p.stem for p in cache.rglob("*.pickle")} - entries) == 50
+    # index, the files' stamps and index.json's table kept anew, under the new engine's keys.
+    assert len({p.stem for p in cache.rglob("*.pickle")} - entries) == 51
 
     # 4. Change a setting that shapes every cached post.
     with open(site_dir / "site.toml", "a") as f:
@@ -117,7 +117,7 @@ def test_broken_cache_entries_are_misses(builder, site_dir, tmp_path, monkeypatc
     cache = tmp_path / "cache"
     build(site_dir, tmp_path / "one", monkeypatch, cache)
     entries = list(cache.rglob("*.pickle"))
-    assert len(entries) == 3  # the post's rendered HTML, its check findings and the search index
+    assert len(entries) == 4  # the post's rendered HTML, its check findings, the search index, index.json's table
     for entry in entries:
         entry.write_bytes(b"not a pickle")
     assert b"Body text." in build(site_dir, tmp_path / "two", monkeypatch, cache)["posts/a/index.html"]

@@ -188,6 +188,7 @@ def test_the_render_cache_keeps_only_what_the_last_freeze_used(builder, site_dir
         result = create_app(site_dir).test_cli_runner().invoke(args=["freeze", "--dest", str(dest), "--jobs", "1"])
         assert result.exit_code == 0, result.output
         counts.append(len(list(cache.glob("*/*.pickle"))))
-    # Each post: its rendered HTML and its check findings; and the search index, for the next freeze to patch.
-    assert counts == [5, 5, 5, 5]  # no growth
+    # Each post: its rendered HTML and its check findings; the search index, for the next freeze to patch; and
+    # where index.json's entries lie, for the next freeze to copy.
+    assert counts == [6, 6, 6, 6]  # no growth
     assert "Edit 3." in (dest / "posts/a/index.html").read_text()

@@ -1,7 +1,9 @@
 """A re-freeze renders only what an edit can change, and its output is byte for byte a cold build's."""
 
+import errno
 import json
 import os
+import pickle
 import re
 import shutil
 
@@ -432,14 +434,73 @@ def index_entries_made(monkeypatch) -> list[str]:
     return made
 
 
-def test_index_json_takes_unchanged_posts_entries_from_the_previous_build(blog, tmp_path, monkeypatch):
+def copies(monkeypatch) -> list[int]:
+    """Record the bytes each copy_file_range call copies (index.json's unchanged entries, in the kernel)."""
+    done, real = [], os.copy_file_range
+
+    def counted(*args, **kwargs):
+        done.append(real(*args, **kwargs))
+        return done[-1]
+
+    monkeypatch.setattr(os, "copy_file_range", counted)
+    return done
+
+
+def test_index_json_copies_unchanged_posts_entries_from_the_previous_build(blog, tmp_path, monkeypatch):
     dest = tmp_path / "site"
     build(blog, dest, monkeypatch)
-    made = index_entries_made(monkeypatch)
+    made, copied = index_entries_made(monkeypatch), copies(monkeypatch)
     edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, now about gradients.")
     build(blog, dest, monkeypatch)
     assert made == ["Post 7"]
-    assert b"now about gradients" in (dest / "index.json").read_bytes()
+    data = (dest / "index.json").read_bytes()
+    assert b"now about gradients" in data
+    # Two runs of entries, before and after post 7's (the newest first): the rest of the file, never read here.
+    entry = re.search(rb'\{"title":"Post 7".*?\}(?=,|\])', data).group()
+    assert len(copied) == 2 and sum(copied) == len(data) - len(entry) - 4  # "[", "]" and two ","
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+    # and again, from the file this freeze wrote
+    made.clear()
+    copied.clear()
+    edit(blog / "posts/2024-01-01-post-1.md", "Body of post 1.", "Body of post 1, edited.")
+    build(blog, dest, monkeypatch)
+    assert made == ["Post 1"] and len(copied) == 1  # the oldest post: its entry is the last
+    same_as_cold(blog, dest, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("change", ["written in place", "record lost", "record wrong", "no copy_file_range",
+                                    "copy cut short"])
+def test_index_json_is_made_whole_when_its_entries_cannot_be_copied_as_recorded(blog, tmp_path, monkeypatch,
+                                                                                change):
+    dest = tmp_path / "site"
+    build(blog, dest, monkeypatch)
+    records = [p for p in (blog / ".quire-cache").rglob("*.pickle")
+               if isinstance(data := pickle.loads(p.read_bytes()), dict) and "stamp" in data]
+    assert len(records) == 1
+    if change == "written in place":
+        index, before = dest / "index.json", (dest / "index.json").stat()
+        with open(index, "r+b") as f:
+            f.seek(30)
+            f.write(b"X")  # the same inode and size, a new mtime
+        # (as a write a moment later would have: the file system's clock may not have ticked yet)
+        os.utime(index, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
+    elif change == "record lost":
+        records[0].unlink()
+    elif change == "record wrong":
+        record = pickle.loads(records[0].read_bytes())
+        record["entries"][0][0] += 1
+        record["entries"][1][0] -= 1  # the same size in all, a wrong place for the second entry
+        records[0].write_bytes(pickle.dumps(record))
+    elif change == "no copy_file_range":
+        def unsupported(*args, **kwargs):
+            raise OSError(errno.ENOSYS, "not here")
+        monkeypatch.setattr(os, "copy_file_range", unsupported)
+    else:
+        monkeypatch.setattr(os, "copy_file_range", lambda *args, **kwargs: 0)
+    made = index_entries_made(monkeypatch)
+    edit(blog / "posts/2024-01-07-post-7.md", "Body of post 7.", "Body of post 7, edited.")
+    build(blog, dest, monkeypatch)
+    assert made == (["Post 7"] if change == "no copy_file_range" else [f"Post {n}" for n in range(POSTS, 0, -1)])
     same_as_cold(blog, dest, tmp_path, monkeypatch)
 
 

@@ -232,18 +232,6 @@ def test_a_shard_splits_only_when_over_the_limit_and_never_for_one_term(monkeypa
     assert sorted(shards_of({"zebra": [[], [0, 1, 0] * 50]})) == [shard_name("ze")]
 
 
-def test_index_json_entries_split_where_entries_start_and_nowhere_else():
-    from quire.search import index_json_entries, safe_json
-
-    entries = [safe_json({"title": t, "content": c, "permalink": "https://example.org/x/", "summary": ""}).encode()
-               for t, c in [('a,{"title":"b"}', 'text ,{"title": here'), ("\\", '"},{"title":"'), ("plain", "")]]
-    data = b"[" + b",".join(entries) + b"]"
-    assert index_json_entries(data, 3) == entries
-    assert index_json_entries(data, 2) is None and index_json_entries(data, 4) is None
-    assert index_json_entries(b"[]", 0) is None and index_json_entries(data[:-1], 3) is None
-    assert index_json_entries(b"garbage" + data, 3) is None
-
-
 # Patching the last build's index
 
 
