@@ -303,7 +303,8 @@ class ContentStore:
         and its ctime was seconds before it was read: any write after that read sets a later ctime, which no
         tool can set back. (A write in the same clock tick as the read could keep the ctime: hence the margin.)
         """
-        if not (isinstance(known, tuple) and len(known) == 4 and f.changed) or known[:2] != (f.stamp, f.changed):
+        if not (isinstance(known, tuple) and len(known) == 4 and f.changed) or known[:2] != (f.stamp, f.changed) \
+                or not (isinstance(known[2], str) and type(known[3]) is int):
             return None
         return known[2] if f.changed[2] < known[3] - STAMP_MARGIN_NS else None
 

@@ -729,13 +729,17 @@ def test_a_file_known_by_its_stamp_but_no_longer_cached_is_read_and_rendered(bui
     assert described(again.posts) == described(first.posts)
 
 
-@pytest.mark.parametrize("entry", [None, "junk", ("a", "b"), ((1, 2), (3, 4), "key", "when")])
+@pytest.mark.parametrize("entry", [None, "junk", ("a", "b"), ((1, 2), (3, 4), "key", "when"), "as read, when junk",
+                                   "as read, key junk"])
 def test_a_broken_stamp_entry_is_no_reason_to_trust_a_file(builder, site_dir, tmp_path_factory, reads, entry):
     folder = tmp_path_factory.mktemp("cache")
     stamped_blog(builder, site_dir, folder)
     cache = RenderCache(folder, "engine-1")
     store = store_of(site_dir, cache)
     stamps = cache.get(store._stamps_key)
+    if isinstance(entry, str) and entry.startswith("as read"):
+        stamp, changed, key, when = stamps["posts/p0.md"]
+        entry = (stamp, changed, key, "later") if "when junk" in entry else (stamp, changed, None, when)
     stamps["posts/p0.md"] = entry
     cache.put(store._stamps_key, stamps)
     reads.clear()
