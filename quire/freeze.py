@@ -166,7 +166,7 @@ def direct_files(app: Flask, reuse: Reuse | None = None, unchanged: frozenset[st
 
     These are search data, the full-text index.json, static files and bundle files: each is exactly what the
     live route serves, but a request per file would cost more than the file. Producers are lazy, so a large
-    blog's text is never all in memory at once; content is bytes, a file to copy, or an iterable of bytes.
+    blog's text is never all in memory at once; content is bytes, a file to copy, an IndexFile or an iterable of bytes.
     Paths come from url_for, called while the files are written (in a request context at the site's root).
     The index.json entries of unchanged posts (quire.incremental.unchanged_posts) are copied from the previous
     build's file (quire.index_file), as reuse finds it. The first producer is index.json's.
@@ -463,7 +463,7 @@ def write_file(work: Path, rel: str, content, reuse: Reuse | None = None) -> str
     return its digest.
 
     A file given whole that the previous build had with the same digest is hard-linked from it instead. An
-    iterable (the full-text index.json, tens of megabytes) is written as it comes, never held whole.
+    iterable is written as it comes, never held whole; an IndexFile (index.json, tens of megabytes) writes itself.
     """
     target = output_path(work, rel)
     try:

@@ -31,7 +31,7 @@ SUMMARY_CHARS = 300
 SHARD_CHARS = 40_000
 SHARD_PREFIX_MAX = 12  # characters: a shard's name is a file name
 # An index is patched from the last build's when at most this share of its posts changed (and never more than
-# PATCH_MAX): removing a post from the index looks at every term, so a patch costs about a tenth of a build per post.
+# PATCH_MAX): taking a post out looks at every term's postings, so patching many would cost as much as a build.
 PATCH_SHARE = 20
 PATCH_MAX = 8
 
