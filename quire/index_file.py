@@ -71,18 +71,16 @@ class IndexFile:
 
     def _write(self, target: str, source: int | None, table) -> str:
         self.table = []
-        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)  # as open() makes files
         try:
             os.write(out, b"[")
             run: list[int] | None = None  # [start, end) of the previous file, to copy
             for number, post in enumerate(self.posts):
                 if source is not None and post.source in self.unchanged:
                     offset, length, digest = table[number]
-                    if run is not None and run[1] + 1 == offset:
-                        run[1] = offset + length  # the "," between them comes along
+                    if run is not None:  # the entry after the run's last: the "," between them comes along
+                        run[1] = offset + length
                     else:
-                        if run is not None:
-                            _copy(source, out, *run)
                         if number:
                             os.write(out, b",")
                         run = [offset, offset + length]

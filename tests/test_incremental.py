@@ -6,6 +6,7 @@ import os
 import pickle
 import re
 import shutil
+import stat
 
 import pytest
 
@@ -458,6 +459,7 @@ def test_index_json_copies_unchanged_posts_entries_from_the_previous_build(blog,
     # Two runs of entries, before and after post 7's (the newest first): the rest of the file, never read here.
     entry = re.search(rb'\{"title":"Post 7".*?\}(?=,|\])', data).group()
     assert len(copied) == 2 and sum(copied) == len(data) - len(entry) - 4  # "[", "]" and two ","
+    assert stat.S_IMODE((dest / "index.json").stat().st_mode) == stat.S_IMODE((dest / "robots.txt").stat().st_mode)
     same_as_cold(blog, dest, tmp_path, monkeypatch)
     # and again, from the file this freeze wrote
     made.clear()
