@@ -68,12 +68,19 @@ def apply(diff: str, source: str) -> tuple[str, list[int]] | None:
             old.append(body)
         else:
             new.append(body)
-    for indent in ("", "    ", "        "):
-        before = "\n".join(indent + line if line else line for line in old) + "\n"
-        after = "\n".join(indent + line if line else line for line in new) + "\n"
-        if source.count(before) == 1:
-            first = source[:source.index(before)].count("\n") + 1
-            return source.replace(before, after), [first + i for i in changed]
+    # Less and less context around the change, when the whole hunk is not found: a method's docstring keeps its
+    # own indentation in mutmut's copy of the function, so a hunk that holds one never matches.
+    lead = next((i for i, line in enumerate(old) if i in changed), len(old))
+    trail = len(old) - 1 - max(changed, default=len(old) - 1)
+    for cut in range(max(lead, trail) + 1):
+        start, end = min(cut, lead), min(cut, trail)
+        sub_old, sub_new = old[start:len(old) - end], new[start:len(new) - end]
+        for indent in ("", "    ", "        "):
+            before = "\n".join(indent + line if line else line for line in sub_old) + "\n"
+            after = "\n".join(indent + line if line else line for line in sub_new) + "\n"
+            if source.count(before) == 1:
+                first = source[:source.index(before)].count("\n") + 1
+                return source.replace(before, after), [first + i - start for i in changed]
     return None
 
 

@@ -297,3 +297,24 @@ def test_a_patch_takes_at_most_eight_posts(changed, patched):
     index = SearchIndex.build(after, state)
     assert (index.postings is state.postings) == patched
     assert index_parts(index) == index_parts(SearchIndex.build(after))
+
+
+def test_a_patch_encodes_again_only_the_terms_whose_postings_changed(monkeypatch):
+    before = blog_docs()
+    state = SearchIndex.build(tuple(before)).state()
+    assert state.buckets == SearchIndex.build(tuple(before)).buckets() and set(state.entries) == set(state.vocabulary)
+    encoded, real = [], SearchIndex._entry
+    monkeypatch.setattr(SearchIndex, "_entry", lambda self, term: encoded.append(term) or real(self, term))
+    # Post 4 says "talks" more often: one term's postings change, and the vocabulary stays.
+    text = before[4].terms.chunks[0]
+    after = tuple(doc(post.title, text + " talks") if n == 4 else post for n, post in enumerate(before))
+    patched = SearchIndex.build(after, state)
+    assert encoded == ["talks"]
+    assert patched._buckets is state.buckets  # the same vocabulary: the same typo buckets
+    # Then it loses "item4", which no other post has: the term leaves the vocabulary, its entry and its buckets.
+    encoded.clear()
+    last = tuple(doc(post.title, text.replace("item4", "")) if n == 4 else post for n, post in enumerate(after))
+    again = SearchIndex.build(last, patched.state())
+    assert encoded == ["talks"] and "item4" not in again.vocabulary
+    assert set(again.state().entries) == set(again.vocabulary)
+    assert index_parts(again) == index_parts(SearchIndex.build(last))
