@@ -249,11 +249,13 @@ def test_a_warm_check_reads_no_file_again(builder, site_dir, monkeypatch, tmp_pa
 
     for i in range(5):
         builder.post(f"p{i}", title=f"Post {i}", body=f"Text $x_{i}$ and a [link](/posts/p{(i + 1) % 5}/).\n")
-    builder.post("broken", title="Broken", tags="[Shared]", body="A lone $sign and [a link](/nowhere/).\n")
+    builder.post("broken", title="Broken", tags="[Shared]",
+                 body="A lone $sign and [a link](/nowhere/).\n\nAnd [another](/elsewhere/).\n")
     builder.post("other", title="Other", tags="[shared]", body="Clean.\n")
     monkeypatch.setenv("QUIRE_CACHE_DIR", str(tmp_path / "cache"))
     cold = [str(f) for f in check_site(create_app(site_dir))]
     assert any("lone '$'" in f for f in cold) and any("/nowhere/" in f for f in cold)
+    assert "posts/broken.md:8: error: link '/elsewhere/' points nowhere: no page or file at /elsewhere/" in cold
     assert any("differs from" in f for f in cold)
     read = []
     monkeypatch.setattr(quire.check, "read_text", lambda path, rel, data=None: read.append(rel) or
@@ -311,6 +313,28 @@ def test_bundle_files_in_folders_and_static_files_are_found_by_their_whole_path(
     assert code == 1 and rows == [
         "posts/links.md:7: error: link '/posts/bundle/nothing.png' points nowhere: no page or file at "
         "/posts/bundle/nothing.png"]
+
+
+def test_the_lines_kept_follow_the_file_through_an_edit(builder, site_dir, monkeypatch, tmp_path):
+    from quire.check import check_site
+
+    monkeypatch.setenv("QUIRE_CACHE_DIR", str(tmp_path / "cache"))
+    builder.post("p", title="P", body="Text.\n\nA [link](/nowhere/).\n")
+
+    def links() -> list[str]:
+        return [str(f) for f in check_site(create_app(site_dir)) if "/nowhere/" in str(f)]
+
+    assert links() == links() == ["posts/p.md:7: error: link '/nowhere/' points nowhere: no page or file at /nowhere/"]
+    builder.post("p", title="P", body="Text.\n\nMore.\n\nA [link](/nowhere/).\n")
+    assert links() == ["posts/p.md:9: error: link '/nowhere/' points nowhere: no page or file at /nowhere/"]
+
+
+def test_a_link_whose_text_cannot_be_found_is_reported_for_the_whole_file(builder, runner):
+    builder.post("e", body="See [a](/caf&eacute;/) twice: [a](/caf&eacute;/).\n")
+    for _ in range(2):
+        code, output = check(runner)
+        assert code == 1 and [row for row in output.splitlines() if row.startswith("posts/e.md")] == [
+            "posts/e.md: error: link '/caf%C3%A9/' points nowhere: no page or file at /café/"]
 
 
 def test_a_key_whose_line_cannot_be_found_is_reported_for_the_whole_file(builder, runner):

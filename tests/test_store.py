@@ -612,7 +612,8 @@ def test_files_are_rendered_here_when_the_process_aside_dies(builder, site_dir, 
     assert "Rewritten." in warm.posts[2].html
 
 
-@pytest.mark.parametrize("aside_min, edited, aside", [(5, 1, True), (6, 1, False), (5, 3, False), (4, 2, True)])
+@pytest.mark.parametrize("aside_min, edited, aside", [(5, 1, True), (6, 1, False), (5, 3, False), (4, 2, True),
+                                                      (3, 3, False), (5, 0, False)])
 def test_a_process_aside_only_for_few_edited_files_among_many_cached(builder, site_dir, tmp_path_factory, asides,
                                                                     monkeypatch, aside_min, edited, aside):
     folder = tmp_path_factory.mktemp("cache")
@@ -720,13 +721,30 @@ def test_a_file_known_by_its_stamp_but_no_longer_cached_is_read_and_rendered(bui
     first = stamped_blog(builder, site_dir, folder)
     store = store_of(site_dir, RenderCache(folder, "engine-1"))
     store.snapshot()
-    key = store.content_key("posts/p1.md")[0]
-    (folder / key[:2] / f"{key}.pickle").unlink()
+    loaded = store.content_key("posts/p1.md")
+    (folder / loaded[0][:2] / f"{loaded[0]}.pickle").unlink()
     reads.clear()
     load_calls.clear()
-    again = store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    store = store_of(site_dir, RenderCache(folder, "engine-1"))
+    again = store.snapshot()
     assert reads == ["p1.md"] and load_calls == ["posts/p1.md"]
     assert described(again.posts) == described(first.posts)
+    assert store.content_key("posts/p1.md") == loaded  # as the check needs it
+
+
+def test_a_small_load_keeps_the_stamps_of_the_last_large_one(builder, site_dir, tmp_path_factory, reads):
+    folder = tmp_path_factory.mktemp("cache")
+    stamped_blog(builder, site_dir, folder)
+    store = store_of(site_dir, RenderCache(folder, "engine-1"))
+    store.snapshot()
+    builder.post("p2", title="Post 2", date="2024-01-03", body="Edited.\n")
+    later(site_dir / "posts" / "p2.md")
+    reads.clear()
+    assert "Edited." in store.snapshot().posts[2].html
+    assert reads == ["p2.md"]
+    reads.clear()
+    store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    assert reads == ["p2.md"]  # the small load recorded nothing, and took nothing away
 
 
 @pytest.mark.parametrize("entry", [None, "junk", ("a", "b"), ((1, 2), (3, 4), "key", "when"), "as read, when junk",
