@@ -330,11 +330,13 @@ def test_the_lines_kept_follow_the_file_through_an_edit(builder, site_dir, monke
 
 
 def test_a_link_whose_text_cannot_be_found_is_reported_for_the_whole_file(builder, runner):
-    builder.post("e", body="See [a](/caf&eacute;/) twice: [a](/caf&eacute;/).\n")
+    builder.post("e", body="See [a](/caf&eacute;/) twice: [a](/caf&eacute;/).\n\nAnd [b](/nowhere/).\n")
     for _ in range(2):
-        code, output = check(runner)
-        assert code == 1 and [row for row in output.splitlines() if row.startswith("posts/e.md")] == [
-            "posts/e.md: error: link '/caf%C3%A9/' points nowhere: no page or file at /café/"]
+        code, output = check(runner, "--format", "json")
+        found = [(f["line"], f["message"]) for f in json.loads(output) if f["path"] == "posts/e.md"]
+        assert code == 1 and found == [
+            (0, "link '/caf%C3%A9/' points nowhere: no page or file at /café/"),
+            (7, "link '/nowhere/' points nowhere: no page or file at /nowhere/")]
 
 
 def test_a_key_whose_line_cannot_be_found_is_reported_for_the_whole_file(builder, runner):

@@ -763,3 +763,34 @@ def test_a_broken_stamp_entry_is_no_reason_to_trust_a_file(builder, site_dir, tm
     reads.clear()
     assert len(store_of(site_dir, RenderCache(folder, "engine-1")).snapshot().posts) == 4
     assert reads == ["p0.md"]
+
+
+def test_files_with_the_same_bytes_in_two_places_are_two_posts(builder, site_dir, tmp_path_factory, reads):
+    folder = tmp_path_factory.mktemp("cache")
+    text = post_text("Twin", "2024-01-01", "Same words.\n")
+    for name in ("a", "b", "c"):
+        builder.file(f"posts/{name}.md", text)
+    cold = store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    reads.clear()
+    warm = store_of(site_dir, RenderCache(folder, "engine-1")).snapshot()
+    assert reads == []
+    assert [(p.source, p.slug) for p in warm.posts] == [(p.source, p.slug) for p in cold.posts] == [
+        ("posts/a.md", "a"), ("posts/b.md", "b"), ("posts/c.md", "c")]
+
+
+def test_a_file_no_longer_cached_is_rendered_here_while_an_edited_one_is_rendered_aside(
+        builder, site_dir, tmp_path_factory, reads, asides, load_calls, monkeypatch):
+    folder = tmp_path_factory.mktemp("cache")
+    stamped_blog(builder, site_dir, folder)
+    store = store_of(site_dir, RenderCache(folder, "engine-1"))
+    store.snapshot()
+    key = store.content_key("posts/p1.md")[0]
+    (folder / key[:2] / f"{key}.pickle").unlink()
+    builder.post("p3", title="Post 3", date="2024-01-04", body="Edited.\n")
+    later(site_dir / "posts" / "p3.md")
+    monkeypatch.setattr(ContentStore, "ASIDE_MIN", 1)
+    load_calls.clear()
+    posts = store_of(site_dir, RenderCache(folder, "engine-1")).snapshot().posts
+    assert asides == [["posts/p3.md"]] and load_calls == ["posts/p1.md"]
+    assert [p.source for p in posts] == [f"posts/p{i}.md" for i in range(4)]
+    assert "Text 1." in posts[1].html and "Edited." in posts[3].html
