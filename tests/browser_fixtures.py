@@ -109,8 +109,9 @@ def live_tmp(app):
 # ---------------------------------------------------------------- helpers
 
 def wait_for_math(page) -> None:
-    """Wait until MathJax has typeset the page, when the page loads it."""
-    if page.locator(f'script[src^="{MATHJAX_CDN}"]').count():
+    """Wait until MathJax has typeset the page, when the page loads it (without the local copy, the contexts
+    block it: nothing will typeset)."""
+    if HAVE_MATHJAX and page.locator(f'script[src^="{MATHJAX_CDN}"]').count():
         page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
         page.evaluate("MathJax.startup.promise.then(() => true)")
 
