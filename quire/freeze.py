@@ -175,8 +175,11 @@ def direct_files(app: Flask, reuse: Reuse | None = None, unchanged: frozenset[st
     site = engine.site()
     # The last freeze's index, patched where posts changed: building it anew reads every word of every post.
     state_key = engine.cache.key("search-index", engine_code())
-    index = search_index(site, engine.cache.get(state_key) if reuse is not None else None)
-    engine.cache.put(state_key, index.state())  # the shards and buckets made here once, not by each worker
+    previous = engine.cache.get(state_key) if reuse is not None else None
+    index = search_index(site, previous)
+    state = index.state()  # the shards and buckets made here once, not by each worker
+    if getattr(previous, "identities", None) != state.identities:  # an index no post changed is kept as it was
+        engine.cache.put(state_key, state)
 
     def index_json() -> list:
         rel = _file_path("index_json")
@@ -247,8 +250,8 @@ def freeze(app: Flask, dest: Path, progress=None, jobs: int | None = None, ignor
            report=None) -> FreezeResult:
     """Write every URL of the app into dest, atomically; raise FreezeError on any failure.
 
-    The site is checked as `flask check` does (in a re-freeze by a process aside, from the moment the pages to
-    render are known, or else first): errors stop the freeze unless ignore_errors is set; report, if given, is
+    The site is checked as `flask check` does (in a re-freeze by a process aside, from the moment the previous
+    build is found, or else first): errors stop the freeze unless ignore_errors is set; report, if given, is
     called with each error (and warning) line either way.
     """
     started = time.perf_counter()

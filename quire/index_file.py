@@ -14,9 +14,8 @@ import os
 import stat
 from collections.abc import Callable
 
-from .search import index_json_entry
+from .search import INDEX_ENTRY_START, index_json_entry
 
-ENTRY_START = b'{"title":'
 COPY_CHUNK = 1 << 26  # bytes asked of copy_file_range at once (it may copy fewer)
 
 
@@ -117,14 +116,11 @@ def _open_previous(path: str, record: dict, table) -> int | None:
     try:
         st = os.fstat(fd)
         if stat.S_ISREG(st.st_mode) and [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns] == record["stamp"] and \
-                all(os.pread(fd, len(ENTRY_START), offset) == ENTRY_START for offset, _, _ in table):
-            fd, found = None, fd
-            return found
+                all(os.pread(fd, len(INDEX_ENTRY_START), offset) == INDEX_ENTRY_START for offset, _, _ in table):
+            return fd
     except OSError:
         pass
-    finally:
-        if fd is not None:
-            os.close(fd)
+    os.close(fd)
     return None
 
 

@@ -377,6 +377,9 @@ def search_posts(site, query: str, limit: int = 20) -> tuple[list[Result], int]:
         len(ranked)
 
 
+INDEX_ENTRY_START = b'{"title":'  # how every entry index_json_entry makes begins
+
+
 def index_json_entry(post: Post, permalink) -> bytes:
     """Return a post's entry of the full-text index.json: PaperMod's shape (title, content, permalink, summary)."""
     return safe_json({"title": post.title, "content": " ".join(post.terms.chunks), "permalink": permalink(post),

@@ -213,8 +213,9 @@ class ContentStore:
         self._entries: list[Post | ContentError] = []  # what each file of _files is, in its order
         self.listing = Listing(site_dir)
         self._keys: dict[str, tuple[str, tuple]] = {}  # rel -> (cache key, stamp) of the bytes last loaded
+        self._settings_key = repr(sorted(self.settings.items()))  # a part of every file's cache key
         self._stamps: dict[str, tuple] | None = None  # rel -> (stamp, changed, cache key, when read): see _known_key
-        self._stamps_key = self.cache.key("stamps", str(site_dir.resolve()), repr(sorted(self.settings.items())))
+        self._stamps_key = self.cache.key("stamps", str(site_dir.resolve()), self._settings_key)
 
     def content_key(self, rel: str) -> tuple[str, tuple] | None:
         """Return the cache key of a content file as last loaded (it covers its bytes, the settings and the
@@ -292,7 +293,7 @@ class ContentStore:
             data = read_settled(Path(f.path), f.stamp)
         except OSError as exc:
             return ContentError(f.rel, f"cannot read the file: {exc.strerror}")
-        cache_key = self.cache.key(f.kind, f.rel, repr(sorted(self.settings.items())), repr(f.stamp[2:]), data)
+        cache_key = self.cache.key(f.kind, f.rel, self._settings_key, repr(f.stamp[2:]), data)
         return cache_key, (Path(f.path), f.kind, f.rel, self.settings, data)
 
     @staticmethod
@@ -315,15 +316,12 @@ class ContentStore:
             self._stamps = found if isinstance(found, dict) else {}
         return self._stamps
 
-    def _save_stamps(self, stamps: dict[str, tuple], read: dict[str, tuple]) -> None:
-        stamps.update(read)
-        self.cache.put(self._stamps_key, stamps)
-
     def _load_many(self, todo: list[SourceFile]) -> list:
         """Load files from the disk cache where possible, rendering the rest (in parallel if many)."""
         results: list = [None] * len(todo)
         keyed = []
-        stamps = self._stamp_index() if len(todo) >= self.PARALLEL_MIN else {}
+        large = len(todo) >= self.PARALLEL_MIN  # only a large load reads and keeps the stamps
+        stamps = self._stamp_index() if large else {}
         read = {}
         for i, f in enumerate(todo):
             cache_key = self._known_key(f, stamps.get(f.rel))
@@ -339,8 +337,9 @@ class ContentStore:
                 args = None  # read only if it must be rendered
             self._keys[f.rel] = (cache_key, f.stamp[:2])
             keyed.append((i, cache_key, args))
-        if read and len(todo) >= self.PARALLEL_MIN:
-            self._save_stamps(stamps, read)
+        if read and large:
+            stamps.update(read)
+            self.cache.put(self._stamps_key, stamps)
         # A few edited files among many cached ones (a re-freeze): render them in a process aside while this one
         # loads the others, so that the Markdown and the loading overlap.
         aside = None
